@@ -1,0 +1,44 @@
+// Package nn holds the layers of posprobe's CNN forward pass. Every tensor is a
+// float32 gorgonia.org/tensor Dense in NCHW layout; kernels work on the backing
+// slice directly.
+package nn
+
+import (
+	"fmt"
+
+	"gorgonia.org/tensor"
+)
+
+// New returns a zeroed float32 tensor of the given shape.
+func New(shape ...int) *tensor.Dense {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]float32, n)))
+}
+
+// FromData wraps data (not copied) as a tensor of the given shape.
+// It panics if len(data) does not match the shape: that is a programming error.
+func FromData(data []float32, shape ...int) *tensor.Dense {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	if n != len(data) {
+		panic(fmt.Sprintf("nn.FromData: %d values for shape %v", len(data), shape))
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
+}
+
+// Data returns the backing float32 slice of t.
+func Data(t *tensor.Dense) []float32 { return t.Data().([]float32) }
+
+// Dims4 returns N, C, H, W of a 4-d tensor.
+func Dims4(t *tensor.Dense) (n, c, h, w int) {
+	s := t.Shape()
+	if len(s) != 4 {
+		panic(fmt.Sprintf("nn: want a 4-d NCHW tensor, got shape %v", s))
+	}
+	return s[0], s[1], s[2], s[3]
+}
