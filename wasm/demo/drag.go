@@ -1,0 +1,82 @@
+package demo
+
+import "math"
+
+// DragMode says what a pointer press is doing to the crop.
+type DragMode int
+
+const (
+	DragNone   DragMode = iota
+	DragMove            // the press began inside the crop: it moves
+	DragResize          // the press began on the corner handle: it resizes
+)
+
+// Dragger turns pointer samples (in photo pixels) into crop changes. The app
+// feeds it one sample per frame from the mouse or the first touch; it knows
+// nothing of screens or devices.
+type Dragger struct {
+	Crop           Crop
+	PhotoW, PhotoH int
+	MinSize        float64 // smallest crop side in photo pixels
+	Mode           DragMode
+	grabX, grabY   float64 // pointer offset from the crop's top left at press
+	pressed        bool
+}
+
+// OnHandle reports whether photo point (x, y) is on the resize handle: the
+// crop's bottom-right corner, within radius photo pixels.
+func (d *Dragger) OnHandle(x, y, radius float64) bool {
+	hx, hy := d.Crop.X+d.Crop.Size, d.Crop.Y+d.Crop.Size
+	return math.Abs(x-hx) <= radius && math.Abs(y-hy) <= radius
+}
+
+// Step takes one pointer sample: position in photo pixels and whether the
+// button (or finger) is down. handle is the handle's radius in photo pixels.
+// It returns true when the crop changed.
+func (d *Dragger) Step(x, y float64, pressed bool, handle float64) bool {
+	defer func() { d.pressed = pressed }()
+	if !pressed {
+		d.Mode = DragNone
+		return false
+	}
+	if !d.pressed { // press begins
+		switch {
+		case d.OnHandle(x, y, handle):
+			d.Mode = DragResize
+		case d.Crop.Contains(x, y):
+			d.Mode = DragMove
+			d.grabX, d.grabY = x-d.Crop.X, y-d.Crop.Y
+		default:
+			d.Mode = DragNone
+		}
+		return false
+	}
+	old := d.Crop
+	switch d.Mode {
+	case DragMove:
+		d.Crop = Crop{X: x - d.grabX, Y: y - d.grabY, Size: d.Crop.Size}.Clamp(d.PhotoW, d.PhotoH, d.MinSize)
+	case DragResize:
+		s := math.Max(x-d.Crop.X, y-d.Crop.Y)
+		s = math.Max(d.MinSize, math.Min(s, math.Min(float64(d.PhotoW)-d.Crop.X, float64(d.PhotoH)-d.Crop.Y)))
+		d.Crop.Size = s
+		d.Crop = d.Crop.Clamp(d.PhotoW, d.PhotoH, d.MinSize)
+	default:
+		return false
+	}
+	return d.Crop != old
+}
+
+// Zoom scales the crop side by factor around its centre (mouse wheel),
+// clamped to the photo. It returns true when the crop changed.
+func (d *Dragger) Zoom(factor float64) bool {
+	old := d.Crop
+	d.Crop = d.Crop.Resize(d.Crop.Size*factor, d.PhotoW, d.PhotoH, d.MinSize)
+	return d.Crop != old
+}
+
+// SetPhoto resets the dragger to a new w×h photo with the default crop.
+func (d *Dragger) SetPhoto(w, h int) {
+	d.PhotoW, d.PhotoH = w, h
+	d.Crop = DefaultCrop(w, h)
+	d.Mode = DragNone
+}

@@ -1,0 +1,88 @@
+package demo
+
+import "math"
+
+// Model is one encoder choice the visitor can switch to.
+type Model struct {
+	Key     string // short id, also used in URLs (?model=)
+	Label   string
+	Encoder string // encoder.New name
+	Padding string // nn.ParsePadMode name
+	Init    string // "imagenet" or "random"
+	Seed    uint64
+}
+
+// Models are the demo's encoders, the default first.
+var Models = []Model{
+	{Key: "sq-zero", Label: "SqueezeNet 1.1, zero padding", Encoder: "squeezenet1.1", Padding: "zero", Init: "imagenet"},
+	{Key: "sq-none", Label: "SqueezeNet 1.1, no padding", Encoder: "squeezenet1.1", Padding: "none", Init: "imagenet"},
+	{Key: "pixels", Label: "No encoder (readout on pixels)", Encoder: "none", Padding: "zero", Init: "imagenet"},
+	{Key: "sq-random", Label: "SqueezeNet 1.1, random init", Encoder: "squeezenet1.1", Padding: "zero", Init: "random"},
+}
+
+// ModelIndex returns the index of the model with key, or -1.
+func ModelIndex(key string) int {
+	for i, m := range Models {
+		if m.Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// Targets are the five position maps, in display order.
+var Targets = []string{"H", "V", "G", "HS", "VS"}
+
+// TargetNames explain the targets in words.
+var TargetNames = map[string]string{
+	"H":  "horizontal gradient",
+	"V":  "vertical gradient",
+	"G":  "Gaussian at the centre",
+	"HS": "horizontal stripes",
+	"VS": "vertical stripes",
+}
+
+// State is what the app shows, and what the page's test hook reports.
+type State struct {
+	Ready     bool    // model loaded and a first prediction of it drawn
+	Encoder   string  // encoder name
+	Padding   string  // padding mode
+	Init      string  // "imagenet" or "random"
+	Target    string  // selected target
+	Crop      Crop    // photo pixels
+	Salient   *Point  // photo pixels, nil when unknown
+	SPC, MAE  float64 // of the selected target on the current crop; NaN when unknown
+	LatencyMs float64
+	Rate      float64 // predictions per second
+	Message   string  // loading progress or what is missing
+}
+
+// Hook returns the state as plain values for JavaScript:
+// {ready, encoder, padding, init, target, crop:{x,y,w,h}, salient:{x,y}|null,
+// spc, mae, latencyMs, rate, message}; unknown numbers are null.
+func (s State) Hook() map[string]any {
+	num := func(x float64) any {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		return x
+	}
+	var sal any
+	if s.Salient != nil {
+		sal = map[string]any{"x": s.Salient.X, "y": s.Salient.Y}
+	}
+	return map[string]any{
+		"ready":     s.Ready,
+		"encoder":   s.Encoder,
+		"padding":   s.Padding,
+		"init":      s.Init,
+		"target":    s.Target,
+		"crop":      map[string]any{"x": s.Crop.X, "y": s.Crop.Y, "w": s.Crop.Size, "h": s.Crop.Size},
+		"salient":   sal,
+		"spc":       num(s.SPC),
+		"mae":       num(s.MAE),
+		"latencyMs": num(s.LatencyMs),
+		"rate":      num(s.Rate),
+		"message":   s.Message,
+	}
+}
