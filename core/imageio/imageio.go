@@ -1,0 +1,194 @@
+// Package imageio decodes photos and turns them into the [1,3,S,S] float
+// tensors in [0,1] the encoders take, reproducing the reference pipeline
+// PIL open().convert("RGB").resize((S,S), BILINEAR) / 255.
+package imageio
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	_ "image/gif" // registered decoders: jpeg, png, gif
+	_ "image/jpeg"
+	_ "image/png"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/posprobe/posprobe/core/nn"
+	"gorgonia.org/tensor"
+)
+
+// Decode reads one JPEG, PNG or GIF image. source names the data in errors.
+func Decode(r io.Reader, source string) (image.Image, error) {
+	img, format, err := image.Decode(r)
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return nil, fmt.Errorf("%s: not a JPEG, PNG or GIF image", source)
+		}
+		return nil, fmt.Errorf("%s: decoding image: %w", source, err)
+	}
+	b := img.Bounds()
+	if b.Dx() <= 0 || b.Dy() <= 0 {
+		return nil, fmt.Errorf("%s: empty %s image (%dx%d)", source, format, b.Dx(), b.Dy())
+	}
+	return img, nil
+}
+
+// RGB returns the image as 8-bit interleaved RGB (w*h*3 bytes), like PIL's
+// convert("RGB"): alpha is dropped without compositing, gray is replicated.
+func RGB(img image.Image) (pix []uint8, w, h int) {
+	b := img.Bounds()
+	w, h = b.Dx(), b.Dy()
+	pix = make([]uint8, w*h*3)
+	switch src := img.(type) {
+	case *image.Gray:
+		for y := 0; y < h; y++ {
+			row := src.Pix[y*src.Stride : y*src.Stride+w]
+			for x, v := range row {
+				o := (y*w + x) * 3
+				pix[o], pix[o+1], pix[o+2] = v, v, v
+			}
+		}
+	case *image.NRGBA:
+		copyRGB(pix, src.Pix, src.Stride, w, h)
+	case *image.RGBA:
+		// Opaque RGBA (e.g. from draw) is also non-premultiplied; the
+		// semi-transparent case goes through the generic path below.
+		if src.Opaque() {
+			copyRGB(pix, src.Pix, src.Stride, w, h)
+			break
+		}
+		generic(pix, img, w, h)
+	default:
+		if ycc, ok := img.(*image.YCbCr); ok {
+			// draw converts YCbCr with the same integer formula as
+			// color.YCbCrToRGB, row by row and much faster than At.
+			rgba := image.NewRGBA(image.Rect(0, 0, w, h))
+			draw.Draw(rgba, rgba.Bounds(), ycc, b.Min, draw.Src)
+			copyRGB(pix, rgba.Pix, rgba.Stride, w, h)
+			break
+		}
+		generic(pix, img, w, h)
+	}
+	return pix, w, h
+}
+
+func copyRGB(dst, src []uint8, stride, w, h int) {
+	for y := 0; y < h; y++ {
+		row := src[y*stride : y*stride+4*w]
+		for x := 0; x < w; x++ {
+			o := (y*w + x) * 3
+			dst[o], dst[o+1], dst[o+2] = row[4*x], row[4*x+1], row[4*x+2]
+		}
+	}
+}
+
+// generic converts through non-premultiplied colour, as PIL drops alpha.
+func generic(pix []uint8, img image.Image, w, h int) {
+	b := img.Bounds()
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+			o := (y*w + x) * 3
+			pix[o], pix[o+1], pix[o+2] = c.R, c.G, c.B
+		}
+	}
+}
+
+// ToTensor converts img to RGB, resizes it to size x size ignoring the
+// aspect ratio (Pillow-exact bilinear) and returns [1,3,size,size] in [0,1].
+// size must be positive.
+func ToTensor(img image.Image, size int) *tensor.Dense {
+	pix, w, h := RGB(img)
+	if w != size || h != size {
+		pix = nn.ResizePIL(pix, w, h, 3, size, size)
+	}
+	return PixelsToTensor(pix, size, size)
+}
+
+// PixelsToTensor turns interleaved 8-bit RGB (w*h*3) into [1,3,h,w] / 255.
+func PixelsToTensor(pix []uint8, w, h int) *tensor.Dense {
+	t := nn.New(1, 3, h, w)
+	d := nn.Data(t)
+	hw := w * h
+	for i := 0; i < hw; i++ {
+		d[i] = float32(pix[3*i]) / 255
+		d[hw+i] = float32(pix[3*i+1]) / 255
+		d[2*hw+i] = float32(pix[3*i+2]) / 255
+	}
+	return t
+}
+
+// LoadTensor decodes the image file at path and returns ToTensor(img, size).
+func LoadTensor(path string, size int) (*tensor.Dense, error) {
+	img, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return ToTensor(img, size), nil
+}
+
+// Load decodes the image file at path.
+func Load(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Decode(f, path)
+}
+
+// IsImageName reports whether name has an image extension ListImages takes
+// (.jpg, .jpeg, .png, any case).
+func IsImageName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".jpg", ".jpeg", ".png":
+		return true
+	}
+	return false
+}
+
+// ListImages returns the sorted paths of the .jpg/.jpeg/.png files in dir
+// (and its subfolders when recursive). An empty result is an error.
+func ListImages(dir string, recursive bool) ([]string, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory", dir)
+	}
+	var out []string
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != dir && !recursive {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if IsImageName(d.Name()) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing images in %s: %w", dir, err)
+	}
+	if len(out) == 0 {
+		what := "no .jpg/.jpeg/.png images in " + dir
+		if !recursive {
+			what += " (subfolders not searched)"
+		}
+		return nil, errors.New(what)
+	}
+	sort.Strings(out)
+	return out, nil
+}
