@@ -1,0 +1,125 @@
+"""Writes the tiny genuine fixtures of core/weights into testdata/weights/.
+
+Run from the repository root with Debian's python (torch 1.13, numpy):
+    /usr/bin/python3 testdata/gen/pth_cases.py
+Outputs (a few KB in all): npy/ headers and dtypes, pth/ checkpoints in the
+zip and legacy torch.save formats with the expected values as float32 .npy,
+malicious pickles, and a safetensors file written from the format spec.
+"""
+import collections
+import io
+import json
+import os
+import pickle
+import struct
+import zipfile
+
+import numpy as np
+import torch
+
+OUT = os.path.join("testdata", "weights")
+
+
+def npy_cases():
+    d = os.path.join(OUT, "npy")
+    os.makedirs(d, exist_ok=True)
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 7 - 1
+    for v in [(1, 0), (2, 0), (3, 0)]:
+        with open(os.path.join(d, "f4_v%d.npy" % v[0]), "wb") as f:
+            np.lib.format.write_array(f, a, version=v)
+    np.save(os.path.join(d, "f8.npy"), a.astype(np.float64))
+    np.save(os.path.join(d, "f2.npy"), a.astype(np.float16))
+    np.save(os.path.join(d, "scalar.npy"), np.float32(2.5))
+    np.save(os.path.join(d, "empty.npy"), np.zeros((0, 3), np.float32))
+    # Expected values of the half file, as float32 (exact).
+    np.save(os.path.join(d, "f2_expected.npy"), a.astype(np.float16).astype(np.float32))
+    bad = os.path.join(d, "bad")
+    os.makedirs(bad, exist_ok=True)
+    np.save(os.path.join(bad, "fortran.npy"), np.asfortranarray(a))
+    np.save(os.path.join(bad, "i8.npy"), np.arange(6, dtype=np.int64))
+    np.save(os.path.join(bad, "big_endian.npy"), a.astype(">f4"))
+
+
+class Evil:
+    def __init__(self, fn, arg):
+        self.fn, self.arg = fn, arg
+
+    def __reduce__(self):
+        return (self.fn, (self.arg,))
+
+
+def state_dict():
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+    m.train()
+    m(torch.randn(2, 3, 5, 5))  # moves running stats and num_batches_tracked
+    sd = m.state_dict()  # an OrderedDict with a _metadata attribute
+    base = torch.randn(3, 5)
+    sd["view.t"] = base.t()  # non-contiguous: stride (1, 5)
+    sd["view.row"] = base[1]  # shares base's storage at offset 5
+    sd["view.base"] = base
+    sd["view.step"] = base[:, ::2]  # stride (5, 2)
+    sd["half"] = torch.randn(5).half()
+    sd["double"] = torch.randn(2, 2, dtype=torch.float64)
+    sd["bf16"] = torch.randn(3).bfloat16()
+    sd["scalar"] = torch.tensor(1.5)
+    sd["empty"] = torch.zeros(0, 2)
+    return sd
+
+
+def pth_cases():
+    d = os.path.join(OUT, "pth")
+    exp = os.path.join(d, "expected")
+    os.makedirs(exp, exist_ok=True)
+    sd = state_dict()
+    torch.save(sd, os.path.join(d, "small_zip.pth"))
+    torch.save(sd, os.path.join(d, "small_legacy.pth"), _use_new_zipfile_serialization=False)
+    # Through a buffer the zip's folder is called "archive".
+    buf = io.BytesIO()
+    torch.save(sd, buf)
+    with open(os.path.join(d, "small_archive.pth"), "wb") as f:
+        f.write(buf.getvalue())
+    for k, v in sd.items():
+        np.save(os.path.join(exp, k + ".npy"), v.to(torch.float32).numpy())
+    with open(os.path.join(exp, "shapes.json"), "w") as f:
+        json.dump({k: list(v.shape) for k, v in sd.items()}, f, indent=0, sort_keys=True)
+
+    mal = os.path.join(d, "malicious")
+    os.makedirs(mal, exist_ok=True)
+    with open(os.path.join(mal, "os_system.pkl"), "wb") as f:
+        pickle.dump(Evil(os.system, "echo pwned"), f, protocol=2)
+    with open(os.path.join(mal, "eval.pkl"), "wb") as f:
+        pickle.dump(collections.OrderedDict(x=Evil(eval, "1+1")), f, protocol=4)
+    evil_sd = collections.OrderedDict(w=torch.ones(2), evil=Evil(os.system, "echo pwned"))
+    torch.save(evil_sd, os.path.join(mal, "os_system_zip.pth"))
+    torch.save(evil_sd, os.path.join(mal, "os_system_legacy.pth"), _use_new_zipfile_serialization=False)
+
+
+def safetensors_cases():
+    """Written by hand from the format description (no safetensors package)."""
+    d = os.path.join(OUT, "safetensors")
+    os.makedirs(d, exist_ok=True)
+    a = (np.arange(6, dtype=np.float32) / 3 - 1).reshape(2, 3)
+    b = np.array([0.5, -2, 65504, 6e-8], dtype=np.float16)
+    c = np.array([[1.25, -3.5]], dtype=np.float64)
+    bf = np.array([1.0, -2.5, 3.140625], dtype=np.float32)
+    bf16 = (bf.view(np.uint32) >> 16).astype(np.uint16)
+    parts = [("a", "F32", a), ("b", "F16", b), ("c", "F64", c), ("d", "BF16", bf16.reshape(3))]
+    header, data = {"__metadata__": {"format": "pt"}}, b""
+    for name, dt, arr in parts:
+        raw = arr.tobytes()
+        header[name] = {"dtype": dt, "shape": list(arr.shape), "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(os.path.join(d, "mixed.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + data)
+    exp = {"a": a, "b": b.astype(np.float32), "c": c.astype(np.float32), "d": bf}
+    for k, v in exp.items():
+        np.save(os.path.join(d, "expected_" + k + ".npy"), v.astype(np.float32))
+
+
+if __name__ == "__main__":
+    npy_cases()
+    pth_cases()
+    safetensors_cases()
