@@ -1,0 +1,209 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/posprobe/posprobe/core/gemm"
+	"gorgonia.org/tensor"
+)
+
+// Conv2D is a 2-d convolution (PyTorch nn.Conv2d without dilation).
+// W is [OutC, InC/Groups, KH, KW]; B is [OutC] or nil. Pad is the nominal
+// padding on every side, applied according to Mode; PadNone means no padding.
+// Stride 0 counts as 1.
+type Conv2D struct {
+	InC, OutC, KH, KW, Stride, Pad, Groups int
+	Mode                                   PadMode
+	W, B                                   []float32
+}
+
+func (c *Conv2D) stride() int {
+	if c.Stride < 1 {
+		return 1
+	}
+	return c.Stride
+}
+
+func (c *Conv2D) groups() int {
+	if c.Groups < 1 {
+		return 1
+	}
+	return c.Groups
+}
+
+// pad is the padding actually applied on each side.
+func (c *Conv2D) pad() int {
+	if c.Mode == PadNone {
+		return 0
+	}
+	return c.Pad
+}
+
+// Check reports an inconsistent configuration (channels not divisible by the
+// groups, weights or bias of the wrong length).
+func (c *Conv2D) Check() error {
+	g := c.groups()
+	switch {
+	case c.InC < 1 || c.OutC < 1 || c.KH < 1 || c.KW < 1:
+		return fmt.Errorf("conv: bad sizes in=%d out=%d kernel=%dx%d", c.InC, c.OutC, c.KH, c.KW)
+	case c.Pad < 0:
+		return fmt.Errorf("conv: negative padding %d", c.Pad)
+	case c.InC%g != 0 || c.OutC%g != 0:
+		return fmt.Errorf("conv: channels in=%d out=%d not divisible by groups=%d", c.InC, c.OutC, g)
+	case len(c.W) != c.OutC*(c.InC/g)*c.KH*c.KW:
+		return fmt.Errorf("conv: weight has %d values, want %d (%dx%dx%dx%d)",
+			len(c.W), c.OutC*(c.InC/g)*c.KH*c.KW, c.OutC, c.InC/g, c.KH, c.KW)
+	case c.B != nil && len(c.B) != c.OutC:
+		return fmt.Errorf("conv: bias has %d values, want %d", len(c.B), c.OutC)
+	case c.Mode < PadZero || c.Mode > PadCircular:
+		return fmt.Errorf("conv: unknown padding mode %d", int(c.Mode))
+	}
+	return nil
+}
+
+// OutSize is the output height and width for an h×w input.
+func (c *Conv2D) OutSize(h, w int) (int, int) {
+	p, s := c.pad(), c.stride()
+	return (h+2*p-c.KH)/s + 1, (w+2*p-c.KW)/s + 1
+}
+
+// Forward convolves x [N,InC,H,W] and returns a new [N,OutC,OH,OW] tensor.
+// It panics on a configuration or shape error (see Check): those are
+// programming errors of the model builder, not bad user input.
+func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
+	if err := c.Check(); err != nil {
+		panic("nn." + err.Error())
+	}
+	n, ci, h, w := Dims4(x)
+	if ci != c.InC {
+		panic(fmt.Sprintf("nn.conv: input has %d channels, layer wants %d", ci, c.InC))
+	}
+	p, s, g := c.pad(), c.stride(), c.groups()
+	oh, ow := c.OutSize(h, w)
+	if h+2*p < c.KH || w+2*p < c.KW {
+		panic(fmt.Sprintf("nn.conv: %dx%d input (padding %d) smaller than the %dx%d kernel", h, w, p, c.KH, c.KW))
+	}
+	out := New(n, c.OutC, oh, ow)
+	xd, od := Data(x), Data(out)
+	hp, wp := h+2*p, w+2*p
+	ohw := oh * ow
+	cg, og := ci/g, c.OutC/g
+	kk := cg * c.KH * c.KW
+
+	var padded *[]float32
+	if p > 0 {
+		padded = getBuf(ci * hp * wp)
+		defer putBuf(padded)
+	}
+	direct := c.KH == 1 && c.KW == 1 && s == 1
+	var col *[]float32
+	if cg > 1 && !direct {
+		col = getBuf(ci * c.KH * c.KW * ohw)
+		defer putBuf(col)
+	}
+	for b := 0; b < n; b++ {
+		src := xd[b*ci*h*w : (b+1)*ci*h*w]
+		if p > 0 {
+			pd := *padded
+			parallelFor(ci, ci*hp*wp, func(lo, hi int) {
+				padPlanes(pd[lo*hp*wp:hi*hp*wp], src[lo*h*w:hi*h*w], hi-lo, h, w, p, p, hp, wp, c.Mode)
+			})
+			src = pd
+		}
+		dst := od[b*c.OutC*ohw : (b+1)*c.OutC*ohw]
+		if cg == 1 {
+			c.depthwise(dst, src, hp, wp, oh, ow)
+			continue
+		}
+		// dst starts as the bias so the GEMM can accumulate onto it.
+		if c.B != nil {
+			for o, bv := range c.B {
+				plane := dst[o*ohw : (o+1)*ohw]
+				for i := range plane {
+					plane[i] = bv
+				}
+			}
+		}
+		cols := src // 1×1 stride 1: the (padded) input already is the column matrix
+		if !direct {
+			cols = *col
+			im2col(cols, src, ci, hp, wp, c.KH, c.KW, s, oh, ow)
+		}
+		for gi := 0; gi < g; gi++ {
+			gemm.Sgemm(og, ohw, kk,
+				c.W[gi*og*kk:], kk,
+				cols[gi*kk*ohw:], ohw,
+				dst[gi*og*ohw:], ohw, c.B != nil)
+		}
+	}
+	return out
+}
+
+// im2col writes the column matrix [C·KH·KW, OH·OW] of an already padded input
+// [C, H, W] (valid convolution with the given stride).
+func im2col(col, src []float32, ch, h, w, kh, kw, s, oh, ow int) {
+	ohw := oh * ow
+	parallelFor(ch, ch*kh*kw*ohw, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			plane := src[c*h*w : (c+1)*h*w]
+			for ky := 0; ky < kh; ky++ {
+				for kx := 0; kx < kw; kx++ {
+					row := col[((c*kh+ky)*kw+kx)*ohw:][:ohw]
+					for oy := 0; oy < oh; oy++ {
+						in := plane[(oy*s+ky)*w+kx:]
+						r := row[oy*ow : (oy+1)*ow]
+						if s == 1 {
+							copy(r, in[:ow])
+							continue
+						}
+						for ox := range r {
+							r[ox] = in[ox*s]
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// depthwise handles one input channel per group (InC/Groups == 1) with a
+// direct loop: a GEMM with k = KH·KW would be mostly overhead.
+func (c *Conv2D) depthwise(dst, src []float32, h, w, oh, ow int) {
+	s := c.stride()
+	ohw := oh * ow
+	mult := c.OutC / c.groups() // output channels per input channel
+	kk := c.KH * c.KW
+	parallelFor(c.OutC, c.OutC*ohw*kk, func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			plane := src[(o/mult)*h*w:][:h*w]
+			out := dst[o*ohw : (o+1)*ohw]
+			var bv float32
+			if c.B != nil {
+				bv = c.B[o]
+			}
+			for i := range out {
+				out[i] = bv
+			}
+			wk := c.W[o*kk : (o+1)*kk]
+			for ky := 0; ky < c.KH; ky++ {
+				for kx := 0; kx < c.KW; kx++ {
+					wv := wk[ky*c.KW+kx]
+					for oy := 0; oy < oh; oy++ {
+						in := plane[(oy*s+ky)*w+kx:]
+						r := out[oy*ow : (oy+1)*ow]
+						if s == 1 {
+							in = in[:ow]
+							for ox := range r {
+								r[ox] += wv * in[ox]
+							}
+							continue
+						}
+						for ox := range r {
+							r[ox] += wv * in[ox*s]
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,115 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// BatchNorm is an inference-mode batch normalisation over channels:
+// y = (x - Mean) / sqrt(Var + Eps) * Gamma + Beta. A nil Gamma means 1 and a
+// nil Beta means 0 (affine=False).
+type BatchNorm struct {
+	Gamma, Beta, Mean, Var []float32
+	Eps                    float32
+}
+
+// scaleShift returns per-channel a, b with y = a·x + b, computed in float64.
+func (bn *BatchNorm) scaleShift() (a, b []float64) {
+	c := len(bn.Mean)
+	if len(bn.Var) != c || (bn.Gamma != nil && len(bn.Gamma) != c) || (bn.Beta != nil && len(bn.Beta) != c) {
+		panic(fmt.Sprintf("nn.BatchNorm: parameter lengths differ (mean %d, var %d, gamma %d, beta %d)",
+			c, len(bn.Var), len(bn.Gamma), len(bn.Beta)))
+	}
+	a, b = make([]float64, c), make([]float64, c)
+	for i := range a {
+		g, be := 1.0, 0.0
+		if bn.Gamma != nil {
+			g = float64(bn.Gamma[i])
+		}
+		if bn.Beta != nil {
+			be = float64(bn.Beta[i])
+		}
+		a[i] = g / math.Sqrt(float64(bn.Var[i])+float64(bn.Eps))
+		b[i] = be - float64(bn.Mean[i])*a[i]
+	}
+	return a, b
+}
+
+// Forward normalises x [N,C,H,W] in place and returns it.
+func (bn *BatchNorm) Forward(x *tensor.Dense) *tensor.Dense {
+	n, c, h, w := Dims4(x)
+	if c != len(bn.Mean) {
+		panic(fmt.Sprintf("nn.BatchNorm: input has %d channels, layer has %d", c, len(bn.Mean)))
+	}
+	a, b := bn.scaleShift()
+	d := Data(x)
+	hw := h * w
+	for i := 0; i < n*c; i++ {
+		av, bv := float32(a[i%c]), float32(b[i%c])
+		p := d[i*hw : (i+1)*hw]
+		for j, v := range p {
+			p[j] = v*av + bv
+		}
+	}
+	return x
+}
+
+// FoldInto merges this BatchNorm into the convolution that feeds it, so the
+// conv alone computes conv→BN. The conv gets a bias if it had none.
+func (bn *BatchNorm) FoldInto(c *Conv2D) {
+	if c.OutC != len(bn.Mean) {
+		panic(fmt.Sprintf("nn.BatchNorm.FoldInto: conv has %d outputs, BN has %d channels", c.OutC, len(bn.Mean)))
+	}
+	a, b := bn.scaleShift()
+	per := len(c.W) / c.OutC
+	w := make([]float32, len(c.W)) // never alias weights the caller may share
+	bias := make([]float32, c.OutC)
+	for o := 0; o < c.OutC; o++ {
+		for i := o * per; i < (o+1)*per; i++ {
+			w[i] = float32(float64(c.W[i]) * a[o])
+		}
+		cb := 0.0
+		if c.B != nil {
+			cb = float64(c.B[o])
+		}
+		bias[o] = float32(cb*a[o] + b[o])
+	}
+	c.W, c.B = w, bias
+}
+
+// ReLU sets negatives of x to 0 in place and returns x.
+func ReLU(x *tensor.Dense) *tensor.Dense {
+	d := Data(x)
+	for i, v := range d {
+		if v < 0 {
+			d[i] = 0
+		}
+	}
+	return x
+}
+
+// ReLU6 clamps x to [0, 6] in place and returns x.
+func ReLU6(x *tensor.Dense) *tensor.Dense {
+	d := Data(x)
+	for i, v := range d {
+		if v < 0 {
+			d[i] = 0
+		} else if v > 6 {
+			d[i] = 6
+		}
+	}
+	return x
+}
+
+// LeakyReLU multiplies negatives of x by slope in place and returns x.
+func LeakyReLU(x *tensor.Dense, slope float32) *tensor.Dense {
+	d := Data(x)
+	for i, v := range d {
+		if v < 0 {
+			d[i] = v * slope
+		}
+	}
+	return x
+}

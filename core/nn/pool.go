@@ -1,0 +1,129 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// poolOut is PyTorch's pooling output size; in ceil mode the last window must
+// start inside the input or the left padding.
+func poolOut(in, k, s, p int, ceil bool) int {
+	num := in + 2*p - k
+	if num < 0 {
+		panic(fmt.Sprintf("nn: pooling window %d larger than input %d with padding %d", k, in, p))
+	}
+	var o int
+	if ceil {
+		o = (num+s-1)/s + 1
+		if (o-1)*s >= in+p {
+			o--
+		}
+	} else {
+		o = num/s + 1
+	}
+	return o
+}
+
+func poolArgs(name string, k, stride, pad int) int {
+	if k < 1 || pad < 0 || stride < 0 {
+		panic(fmt.Sprintf("nn.%s: bad kernel %d / stride %d / padding %d", name, k, stride, pad))
+	}
+	if pad > k/2 {
+		panic(fmt.Sprintf("nn.%s: padding %d exceeds half the kernel %d", name, pad, k))
+	}
+	if stride == 0 {
+		return k
+	}
+	return stride
+}
+
+// MaxPool2D is PyTorch's max_pool2d with a k×k window (stride 0 means k);
+// padding counts as -inf and NaN propagates.
+func MaxPool2D(x *tensor.Dense, k, stride, pad int, ceil bool) *tensor.Dense {
+	s := poolArgs("MaxPool2D", k, stride, pad)
+	n, c, h, w := Dims4(x)
+	oh, ow := poolOut(h, k, s, pad, ceil), poolOut(w, k, s, pad, ceil)
+	out := New(n, c, oh, ow)
+	xd, od := Data(x), Data(out)
+	parallelFor(n*c, n*c*oh*ow*k*k, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			src := xd[pl*h*w : (pl+1)*h*w]
+			dst := od[pl*oh*ow : (pl+1)*oh*ow]
+			for oy := 0; oy < oh; oy++ {
+				y0, y1 := max(oy*s-pad, 0), min(oy*s-pad+k, h)
+				for ox := 0; ox < ow; ox++ {
+					x0, x1 := max(ox*s-pad, 0), min(ox*s-pad+k, w)
+					m := float32(math.Inf(-1))
+					for y := y0; y < y1; y++ {
+						for _, v := range src[y*w+x0 : y*w+x1] {
+							if v > m || v != v {
+								m = v
+							}
+						}
+					}
+					dst[oy*ow+ox] = m
+				}
+			}
+		}
+	})
+	return out
+}
+
+// AvgPool2D is PyTorch's avg_pool2d with a k×k window (stride 0 means k).
+// With countIncludePad the divisor counts padded cells (but never cells past
+// the padding, which ceil mode can reach); without it only input cells count.
+func AvgPool2D(x *tensor.Dense, k, stride, pad int, ceil, countIncludePad bool) *tensor.Dense {
+	s := poolArgs("AvgPool2D", k, stride, pad)
+	n, c, h, w := Dims4(x)
+	oh, ow := poolOut(h, k, s, pad, ceil), poolOut(w, k, s, pad, ceil)
+	out := New(n, c, oh, ow)
+	xd, od := Data(x), Data(out)
+	parallelFor(n*c, n*c*oh*ow*k*k, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			src := xd[pl*h*w : (pl+1)*h*w]
+			dst := od[pl*oh*ow : (pl+1)*oh*ow]
+			for oy := 0; oy < oh; oy++ {
+				ys := oy*s - pad
+				ye := min(ys+k, h+pad)
+				ph := ye - ys
+				ys, ye = max(ys, 0), min(ye, h)
+				for ox := 0; ox < ow; ox++ {
+					xs := ox*s - pad
+					xe := min(xs+k, w+pad)
+					pw := xe - xs
+					xs, xe = max(xs, 0), min(xe, w)
+					div := ph * pw
+					if !countIncludePad {
+						div = (ye - ys) * (xe - xs)
+					}
+					var sum float32
+					for y := ys; y < ye; y++ {
+						for _, v := range src[y*w+xs : y*w+xe] {
+							sum += v
+						}
+					}
+					dst[oy*ow+ox] = sum / float32(div)
+				}
+			}
+		}
+	})
+	return out
+}
+
+// GlobalAvgPool averages each channel plane: [N,C,H,W] → [N,C,1,1].
+func GlobalAvgPool(x *tensor.Dense) *tensor.Dense {
+	n, c, h, w := Dims4(x)
+	out := New(n, c, 1, 1)
+	xd, od := Data(x), Data(out)
+	hw := h * w
+	for pl := range od {
+		var sum float64
+		for _, v := range xd[pl*hw : (pl+1)*hw] {
+			sum += float64(v)
+		}
+		od[pl] = float32(sum / float64(hw))
+	}
+	return out
+}

@@ -1,0 +1,198 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// linearTaps holds, per output index, the two source indices and weights of a
+// 1-d linear interpolation.
+type linearTaps struct {
+	i0, i1 []int
+	w0, w1 []float32
+}
+
+// bilinearTaps follows PyTorch's upsample_bilinear2d (CPU, no antialias, no
+// scale_factor): source index in float32, clamped at 0 for half-pixel centres.
+func bilinearTaps(in, out int, alignCorners bool) linearTaps {
+	t := linearTaps{make([]int, out), make([]int, out), make([]float32, out), make([]float32, out)}
+	var scale float32
+	if alignCorners {
+		if out > 1 {
+			scale = float32(in-1) / float32(out-1)
+		}
+	} else {
+		scale = float32(in) / float32(out)
+	}
+	for d := 0; d < out; d++ {
+		var src float32
+		if alignCorners {
+			src = scale * float32(d)
+		} else {
+			src = float32(float64(scale)*(float64(d)+0.5) - 0.5)
+			if src < 0 {
+				src = 0
+			}
+		}
+		i0 := min(int(src), in-1)
+		l1 := min(max(src-float32(i0), 0), 1)
+		t.i0[d] = i0
+		t.i1[d] = i0
+		if i0 < in-1 {
+			t.i1[d] = i0 + 1
+		}
+		t.w0[d], t.w1[d] = 1-l1, l1
+	}
+	return t
+}
+
+// ResizeBilinear resizes the spatial axes of x to oh×ow like PyTorch's
+// F.interpolate(x, size=(oh, ow), mode="bilinear", align_corners=alignCorners).
+func ResizeBilinear(x *tensor.Dense, oh, ow int, alignCorners bool) *tensor.Dense {
+	n, c, h, w := Dims4(x)
+	if oh < 1 || ow < 1 || h < 1 || w < 1 {
+		panic(fmt.Sprintf("nn.ResizeBilinear: %dx%d -> %dx%d", h, w, oh, ow))
+	}
+	ty, tx := bilinearTaps(h, oh, alignCorners), bilinearTaps(w, ow, alignCorners)
+	out := New(n, c, oh, ow)
+	xd, od := Data(x), Data(out)
+	parallelFor(n*c, n*c*oh*ow*4, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			src := xd[pl*h*w : (pl+1)*h*w]
+			dst := od[pl*oh*ow : (pl+1)*oh*ow]
+			for oy := 0; oy < oh; oy++ {
+				r0, r1 := src[ty.i0[oy]*w:], src[ty.i1[oy]*w:]
+				wy0, wy1 := ty.w0[oy], ty.w1[oy]
+				row := dst[oy*ow : (oy+1)*ow]
+				for ox := range row {
+					a, b := tx.i0[ox], tx.i1[ox]
+					wx0, wx1 := tx.w0[ox], tx.w1[ox]
+					row[ox] = wy0*(wx0*r0[a]+wx1*r0[b]) + wy1*(wx0*r1[a]+wx1*r1[b])
+				}
+			}
+		}
+	})
+	return out
+}
+
+// pilPrecision is Pillow's fixed-point precision for 8-bit resampling
+// (PRECISION_BITS in libImaging/Resample.c: 32 - 8 - 2).
+const pilPrecision = 22
+
+// pilCoeffs reproduces Pillow's precompute_coeffs + normalize_coeffs_8bpc for
+// the BILINEAR (triangle, support 1) filter: for each output index the first
+// source index, the tap count and the fixed-point weights.
+func pilCoeffs(in, out int) (bounds []int, ksize int, kk []int32) {
+	scale := float64(in) / float64(out)
+	filterscale := max(scale, 1.0) // the support widens when downscaling
+	support := 1.0 * filterscale
+	ksize = int(math.Ceil(support))*2 + 1
+	bounds = make([]int, 2*out)
+	kk = make([]int32, out*ksize)
+	k := make([]float64, ksize)
+	for xx := 0; xx < out; xx++ {
+		center := (float64(xx) + 0.5) * scale
+		ss := 1.0 / filterscale
+		xmin := max(int(center-support+0.5), 0)
+		xmax := min(int(center+support+0.5), in) - xmin
+		ww := 0.0
+		for x := 0; x < xmax; x++ {
+			t := math.Abs((float64(x+xmin) - center + 0.5) * ss)
+			wv := 0.0
+			if t < 1 {
+				wv = 1 - t
+			}
+			k[x] = wv
+			ww += wv
+		}
+		for x := 0; x < ksize; x++ {
+			v := 0.0
+			if x < xmax && ww != 0 {
+				v = k[x] / ww
+			} else if x < xmax {
+				v = k[x]
+			}
+			if v < 0 {
+				kk[xx*ksize+x] = int32(-0.5 + v*(1<<pilPrecision))
+			} else {
+				kk[xx*ksize+x] = int32(0.5 + v*(1<<pilPrecision))
+			}
+		}
+		bounds[2*xx], bounds[2*xx+1] = xmin, xmax
+	}
+	return bounds, ksize, kk
+}
+
+func pilClip8(v int32) uint8 {
+	if v >= 255<<pilPrecision {
+		return 255
+	}
+	if v <= 0 {
+		return 0
+	}
+	return uint8(v >> pilPrecision)
+}
+
+// ResizePIL resizes 8-bit interleaved pixels (w×h, ch channels per pixel) to
+// ow×oh like Pillow 9's Image.resize(size, BILINEAR) on an "L"/"RGB" image:
+// an antialiased triangle filter whose support grows with the downscale
+// factor, fixed-point weights, a horizontal then a vertical pass, each rounded
+// to 8 bits. Channels are independent (no RGBA premultiplication). It panics
+// if src is shorter than w*h*ch.
+func ResizePIL(src []uint8, w, h, ch, ow, oh int) []uint8 {
+	if w < 1 || h < 1 || ch < 1 || ow < 1 || oh < 1 || len(src) < w*h*ch {
+		panic(fmt.Sprintf("nn.ResizePIL: %d bytes for %dx%dx%d -> %dx%d", len(src), w, h, ch, ow, oh))
+	}
+	src = src[:w*h*ch]
+	if w == ow && h == oh {
+		return append([]uint8(nil), src...)
+	}
+	cur, cw := src, w
+	if ow != w {
+		bounds, ksize, kk := pilCoeffs(w, ow)
+		// Only rows the vertical pass reads are needed, but with a full-height
+		// box that is every row, so resample them all.
+		tmp := make([]uint8, ow*h*ch)
+		parallelFor(h, ow*h*ch*ksize, func(lo, hi int) {
+			for y := lo; y < hi; y++ {
+				in := cur[y*w*ch : (y+1)*w*ch]
+				outRow := tmp[y*ow*ch : (y+1)*ow*ch]
+				for xx := 0; xx < ow; xx++ {
+					xmin, xmax := bounds[2*xx], bounds[2*xx+1]
+					k := kk[xx*ksize : xx*ksize+xmax]
+					for c := 0; c < ch; c++ {
+						ss := int32(1 << (pilPrecision - 1))
+						for x, kv := range k {
+							ss += int32(in[(x+xmin)*ch+c]) * kv
+						}
+						outRow[xx*ch+c] = pilClip8(ss)
+					}
+				}
+			}
+		})
+		cur, cw = tmp, ow
+	}
+	if oh != h {
+		bounds, ksize, kk := pilCoeffs(h, oh)
+		tmp := make([]uint8, cw*oh*ch)
+		rowLen := cw * ch
+		parallelFor(oh, rowLen*oh*ksize, func(lo, hi int) {
+			for yy := lo; yy < hi; yy++ {
+				ymin, ymax := bounds[2*yy], bounds[2*yy+1]
+				k := kk[yy*ksize : yy*ksize+ymax]
+				outRow := tmp[yy*rowLen : (yy+1)*rowLen]
+				for i := range outRow {
+					ss := int32(1 << (pilPrecision - 1))
+					for y, kv := range k {
+						ss += int32(cur[(y+ymin)*rowLen+i]) * kv
+					}
+					outRow[i] = pilClip8(ss)
+				}
+			}
+		})
+		cur = tmp
+	}
+	return cur
+}
