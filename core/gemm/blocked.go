@@ -1,0 +1,159 @@
+package gemm
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// kernel is a register-blocked micro-kernel and the cache-blocking driver
+// around it. fn computes one full mr×nr tile of C (+)= A·B over kc steps from
+// A rows a[r*lda+p] (unpacked: the mr rows are read in place) and a packed B
+// panel b[p*nr+j]; load=false overwrites the tile instead of adding to it.
+type kernel struct {
+	mr, nr int
+	fn     func(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool)
+}
+
+// Blocking: a kc×nc block of packed B stays in L2 while the mr-row strips of A
+// (mr×kc, in L1) sweep over it.
+const (
+	kcBlock = 256
+	ncBlock = 480
+)
+
+// scratch is one worker's reusable memory.
+type scratch struct {
+	bp, a, c []float32
+}
+
+var scratchPool sync.Pool
+
+func getScratch(kn *kernel, nc int) *scratch {
+	s, _ := scratchPool.Get().(*scratch)
+	if s == nil {
+		s = &scratch{}
+	}
+	nb := kcBlock * ((nc + kn.nr - 1) / kn.nr * kn.nr)
+	if cap(s.bp) < nb {
+		s.bp = make([]float32, nb)
+	}
+	if cap(s.a) < kn.mr*kcBlock {
+		s.a = make([]float32, kn.mr*kcBlock)
+	}
+	if cap(s.c) < kn.mr*kn.nr {
+		s.c = make([]float32, kn.mr*kn.nr)
+	}
+	return s
+}
+
+func (kn *kernel) gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	t := Threads()
+	panels := (n + kn.nr - 1) / kn.nr
+	// Column chunks of whole panels give independent tasks that share nothing;
+	// with few panels the rows are split instead (each task packs its own B).
+	colPanels := min(ncBlock/kn.nr, (panels+t-1)/t)
+	rowChunk := m
+	if panels < 4*t && t > 1 {
+		colPanels = panels
+		rows := (m + t - 1) / t
+		rowChunk = (rows + kn.mr - 1) / kn.mr * kn.mr
+	}
+	colChunk := colPanels * kn.nr
+	nCol := (n + colChunk - 1) / colChunk
+	nRow := (m + rowChunk - 1) / rowChunk
+	tasks := nCol * nRow
+	do := func(s *scratch, task int) {
+		r0, c0 := (task/nCol)*rowChunk, (task%nCol)*colChunk
+		kn.block(s, r0, min(m, r0+rowChunk), c0, min(n, c0+colChunk), k, a, lda, b, ldb, c, ldc, accumulate)
+	}
+	workers := min(t, tasks)
+	if workers <= 1 {
+		s := getScratch(kn, colChunk)
+		for task := 0; task < tasks; task++ {
+			do(s, task)
+		}
+		scratchPool.Put(s)
+		return
+	}
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := getScratch(kn, colChunk)
+			for {
+				task := int(next.Add(1)) - 1
+				if task >= tasks {
+					break
+				}
+				do(s, task)
+			}
+			scratchPool.Put(s)
+		}()
+	}
+	wg.Wait()
+}
+
+// block computes rows [r0,r1) × columns [c0,c1) of C.
+func (kn *kernel) block(s *scratch, r0, r1, c0, c1, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	mr, nr := kn.mr, kn.nr
+	nc := c1 - c0
+	panels := (nc + nr - 1) / nr
+	for pc := 0; pc < k; pc += kcBlock {
+		kc := min(kcBlock, k-pc)
+		bp := s.bp[:panels*kc*nr]
+		packB(bp, b[pc*ldb+c0:], ldb, kc, nc, nr)
+		load := accumulate || pc > 0
+		for i := r0; i < r1; i += mr {
+			rows := min(mr, r1-i)
+			ap, alda := a[i*lda+pc:], lda
+			if rows < mr {
+				// Too few rows left: a zero-padded copy keeps the kernel in bounds.
+				ap, alda = s.a[:mr*kc], kc
+				clear(ap)
+				for r := 0; r < rows; r++ {
+					copy(ap[r*kc:(r+1)*kc], a[(i+r)*lda+pc:])
+				}
+			}
+			for jp := 0; jp < panels; jp++ {
+				j := c0 + jp*nr
+				cols := min(nr, c1-j)
+				bpan := bp[jp*kc*nr : (jp+1)*kc*nr]
+				if rows == mr && cols == nr {
+					kn.fn(kc, ap, alda, bpan, c[i*ldc+j:], ldc, load)
+					continue
+				}
+				ct := s.c[:mr*nr]
+				kn.fn(kc, ap, alda, bpan, ct, nr, false)
+				for r := 0; r < rows; r++ {
+					dst := c[(i+r)*ldc+j : (i+r)*ldc+j+cols]
+					src := ct[r*nr : r*nr+cols]
+					if load {
+						for x, v := range src {
+							dst[x] += v
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+	}
+}
+
+// packB copies a kc×nc block of B (stride ldb) into nr-wide panels
+// dst[panel][p][j], zero-padding the last panel.
+func packB(dst, b []float32, ldb, kc, nc, nr int) {
+	for j0 := 0; j0 < nc; j0 += nr {
+		w := min(nr, nc-j0)
+		pan := dst[(j0/nr)*kc*nr:][:kc*nr]
+		for p := 0; p < kc; p++ {
+			row := pan[p*nr : (p+1)*nr]
+			copy(row, b[p*ldb+j0:p*ldb+j0+w])
+			if w < nr {
+				clear(row[w:])
+			}
+		}
+	}
+}
