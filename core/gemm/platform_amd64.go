@@ -1,12 +1,19 @@
 package gemm
 
 import (
+	"github.com/klauspost/cpuid/v2"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
 func registerPlatform() {
 	register(&path{"gonum", gonumGemm})
+	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) {
+		register(&path{"avx2", avx2Kernel.gemm})
+	}
+	if cpuid.CPU.Supports(cpuid.AVX512F) {
+		register(&path{"avx512", avx512Kernel.gemm})
+	}
 }
 
 // gonumGemm uses gonum's Sgemm (its own SSE kernels and goroutines; it ignores
