@@ -71,13 +71,13 @@ func TestReadTFJSFS(t *testing.T) {
 
 func TestReadTFJSErrors(t *testing.T) {
 	cases := map[string]string{
-		`[{"paths": ["g1-shard1of2"], "weights": [{"name": "a", "shape": [4], "dtype": "float32"}]}]`: "have 13",
-		`[{"paths": ["g1-shard1of2", "g1-shard2of2"], "weights": [{"name": "a", "shape": [11], "dtype": "float32"}]}]`: "needs 44 bytes",
-		`[{"paths": ["missing"], "weights": []}]`: "missing",
-		`[{"paths": ["../x"], "weights": []}]`:    "leaves the model folder",
-		`[{"paths": ["g2-shard1of1"], "weights": [{"name": "a", "shape": [11], "dtype": "int8"}]}]`:  `dtype "int8"`,
-		`[{"paths": ["g2-shard1of1"], "weights": [{"name": "a", "shape": [-11], "dtype": "float32"}]}]`: "negative",
-		`[{"paths": ["g2-shard1of1"], "weights": [{"name": "a", "shape": [11], "dtype": "float32", "quantization": {"dtype": "uint8"}}]}]`: "without scale",
+		`[{"paths": ["g1-shard1of2"], "weights": [{"name": "a", "shape": [4], "dtype": "float32"}]}]`:                                                      "have 13",
+		`[{"paths": ["g1-shard1of2", "g1-shard2of2"], "weights": [{"name": "a", "shape": [11], "dtype": "float32"}]}]`:                                     "needs 44 bytes",
+		`[{"paths": ["missing"], "weights": []}]`:                                                                                                          "missing",
+		`[{"paths": ["../x"], "weights": []}]`:                                                                                                             "leaves the model folder",
+		`[{"paths": ["g2-shard1of1"], "weights": [{"name": "a", "shape": [11], "dtype": "int8"}]}]`:                                                        `dtype "int8"`,
+		`[{"paths": ["g2-shard1of1"], "weights": [{"name": "a", "shape": [-11], "dtype": "float32"}]}]`:                                                    "negative",
+		`[{"paths": ["g2-shard1of1"], "weights": [{"name": "a", "shape": [11], "dtype": "float32", "quantization": {"dtype": "uint8"}}]}]`:                 "without scale",
 		`[{"paths": ["sub/g3-shard1of1"], "weights": [{"name": "a", "shape": [1], "dtype": "float32"}, {"name": "a", "shape": [0], "dtype": "float32"}]}]`: "twice",
 		`[]`:   "no weightsManifest",
 		`[{]`:  "not a TF.js model.json",

@@ -80,7 +80,7 @@ def pth_cases():
     with open(os.path.join(d, "small_archive.pth"), "wb") as f:
         f.write(buf.getvalue())
     for k, v in sd.items():
-        np.save(os.path.join(exp, k + ".npy"), v.to(torch.float32).numpy())
+        np.save(os.path.join(exp, k + ".npy"), np.ascontiguousarray(v.to(torch.float32).numpy()))
     with open(os.path.join(exp, "shapes.json"), "w") as f:
         json.dump({k: list(v.shape) for k, v in sd.items()}, f, indent=0, sort_keys=True)
 

@@ -1,0 +1,575 @@
+package weights
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// A small pickle machine for torch checkpoints. It builds plain values and
+// only the objects of an explicit whitelist; every other global is refused
+// when it is named, so nothing in a file is ever imported or called. All
+// lengths are checked against the bytes actually present.
+
+type pyGlobal struct{ module, name string }
+
+func (g pyGlobal) String() string { return g.module + "." + g.name }
+
+type pyTuple []any
+
+type pyList struct{ items []any }
+
+// pyDict keeps insertion order (state_dicts are OrderedDicts).
+type pyDict struct {
+	keys, vals []any
+	index      map[string]int
+	attrs      any // state set by BUILD, e.g. OrderedDict._metadata
+}
+
+func newDict() *pyDict { return &pyDict{index: map[string]int{}} }
+
+func (d *pyDict) set(k, v any) error {
+	var ks string
+	switch k := k.(type) {
+	case string:
+		ks = "s" + k
+	case int64:
+		ks = "i" + strconv.FormatInt(k, 10)
+	case bool, nil:
+		ks = fmt.Sprint(k)
+	default:
+		return fmt.Errorf("unsupported dict key of type %T", k)
+	}
+	if i, ok := d.index[ks]; ok {
+		d.vals[i] = v
+		return nil
+	}
+	d.index[ks] = len(d.keys)
+	d.keys = append(d.keys, k)
+	d.vals = append(d.vals, v)
+	return nil
+}
+
+// pyBigInt is an integer too large for int64, as little-endian two's
+// complement bytes (pickle's LONG1/LONG4 encoding).
+type pyBigInt []byte
+
+type pyMark struct{}
+
+// unpickler runs one pickle from data.
+type unpickler struct {
+	data  []byte
+	pos   int
+	stack []any
+	marks [][]any
+	memo  map[int]any
+	// global resolves a whitelisted global or refuses it.
+	global func(module, name string) (any, error)
+	// call applies a whitelisted callable (REDUCE, NEWOBJ).
+	call func(fn any, args pyTuple) (any, error)
+	// persistent resolves a persistent id (torch storages).
+	persistent func(pid any) (any, error)
+}
+
+var errTruncated = errors.New("pickle is truncated")
+
+func (u *unpickler) take(n int) ([]byte, error) {
+	if n < 0 || n > len(u.data)-u.pos {
+		return nil, errTruncated
+	}
+	b := u.data[u.pos : u.pos+n]
+	u.pos += n
+	return b, nil
+}
+
+func (u *unpickler) line() (string, error) {
+	i := strings.IndexByte(string(u.data[u.pos:min(len(u.data), u.pos+1<<16)]), '\n')
+	if i < 0 {
+		return "", errTruncated
+	}
+	s := string(u.data[u.pos : u.pos+i])
+	u.pos += i + 1
+	return s, nil
+}
+
+func (u *unpickler) uint(n int) (uint64, error) {
+	b, err := u.take(n)
+	if err != nil {
+		return 0, err
+	}
+	var v uint64
+	for i := n - 1; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	return v, nil
+}
+
+// size reads an n-byte length and checks it against the bytes left.
+func (u *unpickler) sized(n int) ([]byte, error) {
+	l, err := u.uint(n)
+	if err != nil {
+		return nil, err
+	}
+	if l > uint64(len(u.data)-u.pos) {
+		return nil, errTruncated
+	}
+	return u.take(int(l))
+}
+
+func (u *unpickler) push(v any) { u.stack = append(u.stack, v) }
+
+func (u *unpickler) pop() (any, error) {
+	if len(u.stack) == 0 {
+		return nil, errors.New("pickle stack underflow")
+	}
+	v := u.stack[len(u.stack)-1]
+	u.stack = u.stack[:len(u.stack)-1]
+	return v, nil
+}
+
+func (u *unpickler) top() (any, error) {
+	if len(u.stack) == 0 {
+		return nil, errors.New("pickle stack underflow")
+	}
+	return u.stack[len(u.stack)-1], nil
+}
+
+// popMark returns the items pushed since the last MARK.
+func (u *unpickler) popMark() ([]any, error) {
+	if len(u.marks) == 0 {
+		return nil, errors.New("pickle MARK missing")
+	}
+	items := u.stack
+	u.stack = u.marks[len(u.marks)-1]
+	u.marks = u.marks[:len(u.marks)-1]
+	return items, nil
+}
+
+func (u *unpickler) memoGet(i uint64) error {
+	v, ok := u.memo[int(i)]
+	if !ok || i > math.MaxInt32 {
+		return fmt.Errorf("pickle memo %d is not set", i)
+	}
+	u.push(v)
+	return nil
+}
+
+func (u *unpickler) memoPut(i uint64) error {
+	v, err := u.top()
+	if err != nil {
+		return err
+	}
+	if i > math.MaxInt32 {
+		return fmt.Errorf("pickle memo index %d out of range", i)
+	}
+	u.memo[int(i)] = v
+	return nil
+}
+
+func decodeLong(b []byte) any {
+	if len(b) > 8 {
+		return pyBigInt(append([]byte{}, b...))
+	}
+	var v uint64
+	for i := len(b) - 1; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	if n := len(b); n > 0 && n < 8 && b[n-1]&0x80 != 0 {
+		v |= ^uint64(0) << (8 * n) // sign-extend
+	}
+	return int64(v)
+}
+
+func (u *unpickler) setItems(d any, kv []any) error {
+	dict, ok := d.(*pyDict)
+	if !ok {
+		return fmt.Errorf("pickle SETITEM on %T", d)
+	}
+	if len(kv)%2 != 0 {
+		return errors.New("pickle SETITEMS with an odd item count")
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if err := dict.set(kv[i], kv[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run executes the pickle up to STOP and returns its value.
+func (u *unpickler) run() (any, error) {
+	if u.memo == nil {
+		u.memo = map[int]any{}
+	}
+	for {
+		opb, err := u.take(1)
+		if err != nil {
+			return nil, err
+		}
+		op := opb[0]
+		switch op {
+		case 0x80: // PROTO
+			p, err := u.take(1)
+			if err != nil {
+				return nil, err
+			}
+			if p[0] > 5 {
+				return nil, fmt.Errorf("pickle protocol %d not supported", p[0])
+			}
+		case 0x95: // FRAME: a length hint only
+			if _, err := u.take(8); err != nil {
+				return nil, err
+			}
+		case '.': // STOP
+			return u.pop()
+		case '(': // MARK
+			u.marks = append(u.marks, u.stack)
+			u.stack = nil
+		case '0': // POP
+			if _, err := u.pop(); err != nil {
+				return nil, err
+			}
+		case '1': // POP_MARK
+			if _, err := u.popMark(); err != nil {
+				return nil, err
+			}
+		case '2': // DUP
+			v, err := u.top()
+			if err != nil {
+				return nil, err
+			}
+			u.push(v)
+		case 'N':
+			u.push(nil)
+		case 0x88:
+			u.push(true)
+		case 0x89:
+			u.push(false)
+		case 'J': // BININT
+			v, err := u.uint(4)
+			if err != nil {
+				return nil, err
+			}
+			u.push(int64(int32(uint32(v))))
+		case 'K': // BININT1
+			v, err := u.uint(1)
+			if err != nil {
+				return nil, err
+			}
+			u.push(int64(v))
+		case 'M': // BININT2
+			v, err := u.uint(2)
+			if err != nil {
+				return nil, err
+			}
+			u.push(int64(v))
+		case 0x8a: // LONG1
+			b, err := u.sized(1)
+			if err != nil {
+				return nil, err
+			}
+			u.push(decodeLong(b))
+		case 0x8b: // LONG4
+			b, err := u.sized(4)
+			if err != nil {
+				return nil, err
+			}
+			u.push(decodeLong(b))
+		case 'I', 'L': // INT, LONG as text
+			s, err := u.line()
+			if err != nil {
+				return nil, err
+			}
+			s = strings.TrimSuffix(s, "L")
+			switch s {
+			case "01":
+				u.push(true)
+			case "00":
+				u.push(false)
+			default:
+				v, err := strconv.ParseInt(s, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("pickle integer %q: %w", s, err)
+				}
+				u.push(v)
+			}
+		case 'G': // BINFLOAT, big-endian
+			b, err := u.take(8)
+			if err != nil {
+				return nil, err
+			}
+			u.push(math.Float64frombits(binary.BigEndian.Uint64(b)))
+		case 'F':
+			s, err := u.line()
+			if err != nil {
+				return nil, err
+			}
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return nil, fmt.Errorf("pickle float %q: %w", s, err)
+			}
+			u.push(v)
+		case 0x8c, 'X', 0x8d: // SHORT_BINUNICODE, BINUNICODE, BINUNICODE8
+			n := map[byte]int{0x8c: 1, 'X': 4, 0x8d: 8}[op]
+			b, err := u.sized(n)
+			if err != nil {
+				return nil, err
+			}
+			u.push(string(b))
+		case 'U', 'T': // SHORT_BINSTRING, BINSTRING (Python 2 str)
+			n := map[byte]int{'U': 1, 'T': 4}[op]
+			b, err := u.sized(n)
+			if err != nil {
+				return nil, err
+			}
+			u.push(string(b))
+		case 'C', 'B', 0x8e: // SHORT_BINBYTES, BINBYTES, BINBYTES8
+			n := map[byte]int{'C': 1, 'B': 4, 0x8e: 8}[op]
+			b, err := u.sized(n)
+			if err != nil {
+				return nil, err
+			}
+			u.push(append([]byte{}, b...))
+		case 'V': // UNICODE (raw-unicode-escape; plain names only)
+			s, err := u.line()
+			if err != nil {
+				return nil, err
+			}
+			u.push(s)
+		case 'S': // STRING, quoted
+			s, err := u.line()
+			if err != nil {
+				return nil, err
+			}
+			if len(s) < 2 || (s[0] != '\'' && s[0] != '"') || s[len(s)-1] != s[0] {
+				return nil, fmt.Errorf("pickle STRING %q is not quoted", s)
+			}
+			u.push(s[1 : len(s)-1])
+		case ')':
+			u.push(pyTuple{})
+		case 't':
+			items, err := u.popMark()
+			if err != nil {
+				return nil, err
+			}
+			u.push(pyTuple(append([]any{}, items...)))
+		case 0x85, 0x86, 0x87: // TUPLE1..3
+			n := int(op - 0x84)
+			if len(u.stack) < n {
+				return nil, errors.New("pickle stack underflow")
+			}
+			t := pyTuple(append([]any{}, u.stack[len(u.stack)-n:]...))
+			u.stack = u.stack[:len(u.stack)-n]
+			u.push(t)
+		case ']', 0x8f: // EMPTY_LIST, EMPTY_SET (sets kept as lists)
+			u.push(&pyList{})
+		case 'l':
+			items, err := u.popMark()
+			if err != nil {
+				return nil, err
+			}
+			u.push(&pyList{items: append([]any{}, items...)})
+		case 0x91: // FROZENSET
+			items, err := u.popMark()
+			if err != nil {
+				return nil, err
+			}
+			u.push(&pyList{items: append([]any{}, items...)})
+		case 'a': // APPEND
+			v, err := u.pop()
+			if err != nil {
+				return nil, err
+			}
+			l, err := u.top()
+			if err != nil {
+				return nil, err
+			}
+			pl, ok := l.(*pyList)
+			if !ok {
+				return nil, fmt.Errorf("pickle APPEND to %T", l)
+			}
+			pl.items = append(pl.items, v)
+		case 'e', 0x90: // APPENDS, ADDITEMS
+			items, err := u.popMark()
+			if err != nil {
+				return nil, err
+			}
+			l, err := u.top()
+			if err != nil {
+				return nil, err
+			}
+			pl, ok := l.(*pyList)
+			if !ok {
+				return nil, fmt.Errorf("pickle APPENDS to %T", l)
+			}
+			pl.items = append(pl.items, items...)
+		case '}':
+			u.push(newDict())
+		case 'd':
+			items, err := u.popMark()
+			if err != nil {
+				return nil, err
+			}
+			d := newDict()
+			if err := u.setItems(d, items); err != nil {
+				return nil, err
+			}
+			u.push(d)
+		case 's': // SETITEM
+			v, err := u.pop()
+			if err != nil {
+				return nil, err
+			}
+			k, err := u.pop()
+			if err != nil {
+				return nil, err
+			}
+			d, err := u.top()
+			if err != nil {
+				return nil, err
+			}
+			if err := u.setItems(d, []any{k, v}); err != nil {
+				return nil, err
+			}
+		case 'u': // SETITEMS
+			items, err := u.popMark()
+			if err != nil {
+				return nil, err
+			}
+			d, err := u.top()
+			if err != nil {
+				return nil, err
+			}
+			if err := u.setItems(d, items); err != nil {
+				return nil, err
+			}
+		case 'c': // GLOBAL module\nname\n
+			mod, err := u.line()
+			if err != nil {
+				return nil, err
+			}
+			name, err := u.line()
+			if err != nil {
+				return nil, err
+			}
+			g, err := u.global(mod, name)
+			if err != nil {
+				return nil, err
+			}
+			u.push(g)
+		case 0x93: // STACK_GLOBAL
+			name, err := u.pop()
+			if err != nil {
+				return nil, err
+			}
+			mod, err := u.pop()
+			if err != nil {
+				return nil, err
+			}
+			ms, ok1 := mod.(string)
+			ns, ok2 := name.(string)
+			if !ok1 || !ok2 {
+				return nil, errors.New("pickle STACK_GLOBAL without strings")
+			}
+			g, err := u.global(ms, ns)
+			if err != nil {
+				return nil, err
+			}
+			u.push(g)
+		case 'R', 0x81: // REDUCE, NEWOBJ
+			args, err := u.pop()
+			if err != nil {
+				return nil, err
+			}
+			fn, err := u.pop()
+			if err != nil {
+				return nil, err
+			}
+			t, ok := args.(pyTuple)
+			if !ok {
+				return nil, fmt.Errorf("pickle call arguments are %T, not a tuple", args)
+			}
+			v, err := u.call(fn, t)
+			if err != nil {
+				return nil, err
+			}
+			u.push(v)
+		case 'b': // BUILD
+			state, err := u.pop()
+			if err != nil {
+				return nil, err
+			}
+			obj, err := u.top()
+			if err != nil {
+				return nil, err
+			}
+			d, ok := obj.(*pyDict)
+			if !ok {
+				return nil, fmt.Errorf("pickle BUILD on %T not supported", obj)
+			}
+			d.attrs = state
+		case 'p': // PUT
+			s, err := u.line()
+			if err != nil {
+				return nil, err
+			}
+			i, err := strconv.ParseUint(s, 10, 31)
+			if err != nil {
+				return nil, fmt.Errorf("pickle PUT %q", s)
+			}
+			if err := u.memoPut(i); err != nil {
+				return nil, err
+			}
+		case 'q', 'r': // BINPUT, LONG_BINPUT
+			i, err := u.uint(map[byte]int{'q': 1, 'r': 4}[op])
+			if err != nil {
+				return nil, err
+			}
+			if err := u.memoPut(i); err != nil {
+				return nil, err
+			}
+		case 0x94: // MEMOIZE
+			if err := u.memoPut(uint64(len(u.memo))); err != nil {
+				return nil, err
+			}
+		case 'g':
+			s, err := u.line()
+			if err != nil {
+				return nil, err
+			}
+			i, err := strconv.ParseUint(s, 10, 31)
+			if err != nil {
+				return nil, fmt.Errorf("pickle GET %q", s)
+			}
+			if err := u.memoGet(i); err != nil {
+				return nil, err
+			}
+		case 'h', 'j': // BINGET, LONG_BINGET
+			i, err := u.uint(map[byte]int{'h': 1, 'j': 4}[op])
+			if err != nil {
+				return nil, err
+			}
+			if err := u.memoGet(i); err != nil {
+				return nil, err
+			}
+		case 'Q': // BINPERSID
+			pid, err := u.pop()
+			if err != nil {
+				return nil, err
+			}
+			if u.persistent == nil {
+				return nil, errors.New("pickle has a persistent id where none is expected")
+			}
+			v, err := u.persistent(pid)
+			if err != nil {
+				return nil, err
+			}
+			u.push(v)
+		default:
+			return nil, fmt.Errorf("pickle opcode 0x%02x at byte %d not supported", op, u.pos-1)
+		}
+	}
+}
