@@ -11,7 +11,27 @@ import (
 // panel b[p*nr+j]; load=false overwrites the tile instead of adding to it.
 type kernel struct {
 	mr, nr int
-	fn     func(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool)
+	fn     kernFunc
+	// edges are narrower kernels (ascending nr) for the last, partial panel,
+	// so that e.g. n = 196 does not compute 240 columns.
+	edges []edgeKernel
+}
+
+type kernFunc func(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool)
+
+type edgeKernel struct {
+	nr int
+	fn kernFunc
+}
+
+// panelKernel is the kernel and panel width for a panel with cols columns.
+func (kn *kernel) panelKernel(cols int) (kernFunc, int) {
+	for _, e := range kn.edges {
+		if cols <= e.nr {
+			return e.fn, e.nr
+		}
+	}
+	return kn.fn, kn.nr
 }
 
 // Blocking: a kc×nc block of packed B stays in L2 while the mr-row strips of A
@@ -100,10 +120,12 @@ func (kn *kernel) block(s *scratch, r0, r1, c0, c1, k int, a []float32, lda int,
 	mr, nr := kn.mr, kn.nr
 	nc := c1 - c0
 	panels := (nc + nr - 1) / nr
-	for pc := 0; pc < k; pc += kcBlock {
-		kc := min(kcBlock, k-pc)
+	// Equal k blocks: a short last block would pay the C load/store for little work.
+	kstep := (k + (k+kcBlock-1)/kcBlock - 1) / ((k + kcBlock - 1) / kcBlock)
+	for pc := 0; pc < k; pc += kstep {
+		kc := min(kstep, k-pc)
 		bp := s.bp[:panels*kc*nr]
-		packB(bp, b[pc*ldb+c0:], ldb, kc, nc, nr)
+		kn.packB(bp, b[pc*ldb+c0:], ldb, kc, nc)
 		load := accumulate || pc > 0
 		for i := r0; i < r1; i += mr {
 			rows := min(mr, r1-i)
@@ -119,16 +141,17 @@ func (kn *kernel) block(s *scratch, r0, r1, c0, c1, k int, a []float32, lda int,
 			for jp := 0; jp < panels; jp++ {
 				j := c0 + jp*nr
 				cols := min(nr, c1-j)
-				bpan := bp[jp*kc*nr : (jp+1)*kc*nr]
-				if rows == mr && cols == nr {
-					kn.fn(kc, ap, alda, bpan, c[i*ldc+j:], ldc, load)
+				fn, pnr := kn.panelKernel(cols)
+				bpan := bp[jp*kc*nr : jp*kc*nr+kc*pnr]
+				if rows == mr && cols == pnr {
+					fn(kc, ap, alda, bpan, c[i*ldc+j:], ldc, load)
 					continue
 				}
-				ct := s.c[:mr*nr]
-				kn.fn(kc, ap, alda, bpan, ct, nr, false)
+				ct := s.c[:mr*pnr]
+				fn(kc, ap, alda, bpan, ct, pnr, false)
 				for r := 0; r < rows; r++ {
 					dst := c[(i+r)*ldc+j : (i+r)*ldc+j+cols]
-					src := ct[r*nr : r*nr+cols]
+					src := ct[r*pnr : r*pnr+cols]
 					if load {
 						for x, v := range src {
 							dst[x] += v
@@ -143,11 +166,12 @@ func (kn *kernel) block(s *scratch, r0, r1, c0, c1, k int, a []float32, lda int,
 }
 
 // packB copies a kc×nc block of B (stride ldb) into nr-wide panels
-// dst[panel][p][j], zero-padding the last panel.
-func packB(dst, b []float32, ldb, kc, nc, nr int) {
-	for j0 := 0; j0 < nc; j0 += nr {
-		w := min(nr, nc-j0)
-		pan := dst[(j0/nr)*kc*nr:][:kc*nr]
+// dst[panel][p][j]; the last panel has its edge kernel's width, zero-padded.
+func (kn *kernel) packB(dst, b []float32, ldb, kc, nc int) {
+	for j0 := 0; j0 < nc; j0 += kn.nr {
+		w := min(kn.nr, nc-j0)
+		_, nr := kn.panelKernel(w)
+		pan := dst[(j0/kn.nr)*kc*kn.nr:][:kc*nr]
 		for p := 0; p < kc; p++ {
 			row := pan[p*nr : (p+1)*nr]
 			copy(row, b[p*ldb+j0:p*ldb+j0+w])

@@ -1,0 +1,5 @@
+//go:build js || wasip1
+
+package gemm
+
+func cpuSeconds() float64 { return 0 }
