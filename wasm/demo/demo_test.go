@@ -18,7 +18,7 @@ func TestCropClamp(t *testing.T) {
 		{Crop{-10, -5, 100}, Crop{0, 0, 100}},
 		{Crop{550, 390, 100}, Crop{500, 300, 100}},
 		{Crop{10, 10, 1000}, Crop{10, 0, 400}}, // shrunk to the shorter side
-		{Crop{10, 10, 3}, Crop{10, 10, 32}},   // grown to the minimum
+		{Crop{10, 10, 3}, Crop{10, 10, 32}},    // grown to the minimum
 	} {
 		if got := tc.in.Clamp(600, 400, 32); got != tc.want {
 			t.Errorf("Clamp(%v) = %v, want %v", tc.in, got, tc.want)
@@ -231,7 +231,7 @@ func fakePipeline() Pipeline {
 			}
 			return gauss(size, (float64(size)-1)/2, (float64(size)-1)/2, 40), nil
 		},
-		Score: func(pred, gt []float32) Score {
+		Score: func(_ string, pred, gt []float32) Score {
 			var s float64
 			for i := range pred {
 				s += math.Abs(float64(pred[i] - gt[i]))

@@ -49,8 +49,8 @@ type Pipeline struct {
 	Resample func(img image.Image, r image.Rectangle, size int) ([]float32, error)
 	// Truth returns the size×size ground truth of a target.
 	Truth func(target string, size int) ([]float32, error)
-	// Score compares a prediction with its ground truth.
-	Score func(pred, gt []float32) Score
+	// Score compares a prediction of target with its ground truth.
+	Score func(target string, pred, gt []float32) Score
 	Now   func() time.Time // time.Now when nil
 }
 
@@ -78,7 +78,7 @@ func (p Pipeline) Run(req Request) Result {
 			res.Err = err
 			break
 		}
-		res.Scores[t] = p.Score(m, gt)
+		res.Scores[t] = p.Score(t, m, gt)
 	}
 	if g, ok := res.Maps["G"]; ok {
 		if u, v, ok := Salient(g, MapSize); ok {

@@ -1,0 +1,454 @@
+// Command wasm is the posprobe demo: drag a square crop over a photo and watch
+// a frozen CNN encoder plus a trained readout say where in the crop each
+// pixel is, beside the ground truth. It builds for js/wasm (the site) and
+// natively (the desktop window). Its window-free logic lives in wasm/demo.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
+	"io/fs"
+	"log"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+
+	"github.com/posprobe/posprobe/wasm/demo"
+)
+
+// Logical screen; ebiten scales it to the window or the page's frame.
+const (
+	screenW, screenH = 1280, 720
+	handleScreen     = 10 // resize handle radius, screen pixels
+)
+
+// source reads the site's files (weights, readouts, photo) by path.
+type source interface {
+	Read(path string, progress func(done, total int64)) ([]byte, error)
+}
+
+// Game is the ebiten app.
+type Game struct {
+	src  source
+	man  manifest
+	pipe demo.Pipeline
+
+	// Shared with loader goroutines and the page hook.
+	mu       sync.Mutex
+	preds    map[int]demo.Predictor
+	loadErr  map[int]error
+	loading  map[int]bool
+	newPhoto *photoFile
+	message  string
+	snap     demo.State
+
+	// UI loop only.
+	photo     image.Image
+	photoImg  *ebiten.Image
+	photoName string
+	photoID   int
+	drag      demo.Dragger
+	view      demo.View
+	sched     *demo.Scheduler
+	model     int
+	target    string
+	seq       uint64
+	floor     uint64 // requests up to here were for another model or photo
+	submitted struct {
+		crop    demo.Crop
+		model   int
+		photoID int
+	}
+	last      *demo.Result
+	lastModel int
+	lastPhoto int
+	meter     demo.Meter
+	maps      map[string]*ebiten.Image // predicted, by target
+	truth     map[string]*ebiten.Image
+	truthErr  error
+	ui        *ui
+	dragging  bool
+}
+
+type photoFile struct {
+	data []byte
+	name string
+}
+
+func newGame() *Game {
+	g := &Game{
+		preds:   map[int]demo.Predictor{},
+		loadErr: map[int]error{},
+		loading: map[int]bool{},
+		target:  "G",
+		meter:   demo.Meter{Window: 2 * time.Second},
+		maps:    map[string]*ebiten.Image{},
+		truth:   map[string]*ebiten.Image{},
+		ui:      newUI(),
+		message: "Loading…",
+	}
+	if i := demo.ModelIndex(queryParam("model")); i >= 0 {
+		g.model = i
+	}
+	if t := queryParam("target"); demo.TargetNames[t] != "" {
+		g.target = t
+	}
+	g.pipe = corePipeline()
+	g.sched = demo.NewScheduler(g.pipe.Run)
+	g.drag.MinSize = 32
+	return g
+}
+
+// start loads the manifest and the photo, then the first model, off the UI loop.
+func (g *Game) start() {
+	src, err := newSource()
+	if err != nil {
+		g.setMessage("Cannot read the site: " + err.Error())
+		return
+	}
+	g.src = src
+	setProgress(0.52, "Reading the site manifest")
+	g.man = readManifest(src)
+	name := queryParam("photo")
+	if name == "" {
+		name = g.man.Photo
+	}
+	setProgress(0.54, "Loading the photo")
+	b, err := src.Read(name, nil)
+	if err != nil {
+		g.setMessage("Cannot load the photo: " + err.Error())
+		return
+	}
+	g.mu.Lock()
+	g.newPhoto = &photoFile{b, name}
+	g.mu.Unlock()
+	g.ensureModel(g.model)
+}
+
+// openPhoto replaces the photo (page file picker, dropped file).
+func (g *Game) openPhoto(b []byte, name string) {
+	g.mu.Lock()
+	g.newPhoto = &photoFile{b, name}
+	g.mu.Unlock()
+}
+
+func (g *Game) setMessage(m string) {
+	g.mu.Lock()
+	g.message = m
+	g.mu.Unlock()
+	logf("STATUS %s", m)
+}
+
+// ensureModel starts loading model i unless it is loaded or loading.
+func (g *Game) ensureModel(i int) {
+	g.mu.Lock()
+	if g.preds[i] != nil || g.loading[i] || g.loadErr[i] != nil || g.src == nil {
+		g.mu.Unlock()
+		return
+	}
+	g.loading[i] = true
+	g.mu.Unlock()
+	go func() {
+		m := demo.Models[i]
+		start := time.Now()
+		p, err := loadModel(m, g.src, g.man, func(frac float64, msg string) {
+			setProgress(0.56+0.44*frac, msg)
+			g.mu.Lock()
+			g.message = msg
+			g.mu.Unlock()
+		})
+		g.mu.Lock()
+		g.loading[i] = false
+		if err != nil {
+			g.loadErr[i] = err
+		} else {
+			g.preds[i] = p
+		}
+		g.message = ""
+		g.mu.Unlock()
+		if err != nil {
+			logf("MODEL %s missing: %v", m.Key, err)
+			setProgress(-1, "")
+		} else {
+			logf("MODEL %s loaded in %d ms (targets %v)", m.Key, time.Since(start).Milliseconds(), p.Targets())
+		}
+	}()
+}
+
+func (g *Game) predictor() (demo.Predictor, error, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.preds[g.model], g.loadErr[g.model], g.loading[g.model]
+}
+
+func (g *Game) Update() error {
+	g.takePhoto()
+	g.takeResult()
+	g.handleInput()
+	g.submit()
+	g.publish()
+	return nil
+}
+
+// takePhoto installs a photo handed over by the loader, the page or a drop.
+func (g *Game) takePhoto() {
+	if files := ebiten.DroppedFiles(); files != nil {
+		if b, name, err := firstFile(files); err == nil {
+			g.openPhoto(b, name)
+		} else {
+			g.setMessage("Dropped file: " + err.Error())
+		}
+	}
+	g.mu.Lock()
+	pf := g.newPhoto
+	g.newPhoto = nil
+	g.mu.Unlock()
+	if pf == nil {
+		return
+	}
+	img, _, err := image.Decode(bytes.NewReader(pf.data))
+	if err != nil {
+		g.setMessage(fmt.Sprintf("%s: not a PNG or JPEG photo (%v)", pf.name, err))
+		return
+	}
+	b := img.Bounds()
+	if b.Dx() < 32 || b.Dy() < 32 {
+		g.setMessage(fmt.Sprintf("%s: %dx%d is too small (32x32 at least)", pf.name, b.Dx(), b.Dy()))
+		return
+	}
+	if b.Min != (image.Point{}) { // work in coordinates from (0,0)
+		rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		for y := 0; y < b.Dy(); y++ {
+			for x := 0; x < b.Dx(); x++ {
+				rgba.Set(x, y, img.At(b.Min.X+x, b.Min.Y+y))
+			}
+		}
+		img = rgba
+	}
+	g.photo, g.photoName = img, pf.name
+	g.photoImg = ebiten.NewImageFromImage(img)
+	g.photoID++
+	g.floor = g.seq
+	g.drag.SetPhoto(b.Dx(), b.Dy())
+	g.view = demo.FitView(photoPanel, b.Dx(), b.Dy())
+	g.last = nil
+	g.setMessage("")
+	logf("PHOTO %s %dx%d", pf.name, b.Dx(), b.Dy())
+	g.logCrop("init")
+}
+
+func firstFile(fsys fs.FS) ([]byte, string, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, "", err
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			b, err := fs.ReadFile(fsys, e.Name())
+			return b, e.Name(), err
+		}
+	}
+	return nil, "", fmt.Errorf("no file dropped")
+}
+
+// takeResult takes the scheduler's newest result if it is for what is shown.
+func (g *Game) takeResult() {
+	r, ok := g.sched.Poll()
+	if !ok {
+		return
+	}
+	p, _, _ := g.predictor()
+	if r.Model != p || r.Seq <= g.floor {
+		return // a model or photo switched since it was asked for
+	}
+	now := time.Now()
+	g.meter.Add(now)
+	g.last = &r
+	g.lastModel, g.lastPhoto = g.model, g.photoID
+	for t, m := range r.Maps {
+		img := g.maps[t]
+		if img == nil {
+			img = ebiten.NewImage(demo.MapSize, demo.MapSize)
+			g.maps[t] = img
+		}
+		pix := make([]byte, 4*demo.MapSize*demo.MapSize)
+		demo.Paint(m, demo.MapSize, pix)
+		img.WritePixels(pix)
+	}
+	if r.Err != nil {
+		logf("PRED error: %v", r.Err)
+		return
+	}
+	sal := "none"
+	if r.Salient != nil {
+		sal = fmt.Sprintf("%.1f,%.1f", r.Salient.X, r.Salient.Y)
+	}
+	s := r.Scores[g.target]
+	logf("PRED model=%s crop=%.0f,%.0f,%.0f salient=%s spc=%.3f mae=%.3f latency=%dms",
+		demo.Models[g.model].Key, r.Crop.X, r.Crop.Y, r.Crop.Size, sal, s.SPC, s.MAE, r.Latency.Milliseconds())
+}
+
+func (g *Game) handleInput() {
+	if g.photo == nil {
+		return
+	}
+	// Buttons: a click or a tap that ends on them.
+	if x, y, ok := released(); ok {
+		for i := range demo.Models {
+			if modelButton(i).Overlaps(image.Rect(x, y, x+1, y+1)) && g.drag.Mode == demo.DragNone && !g.dragging {
+				g.selectModel(i)
+			}
+		}
+		for i, t := range demo.Targets {
+			if targetButton(i).Overlaps(image.Rect(x, y, x+1, y+1)) && !g.dragging {
+				g.target = t
+				logf("TARGET %s", t)
+			}
+		}
+	}
+	for i := range demo.Models {
+		if inpututil.IsKeyJustPressed(ebiten.Key1 + ebiten.Key(i)) {
+			g.selectModel(i)
+		}
+	}
+	for i, k := range []ebiten.Key{ebiten.KeyH, ebiten.KeyV, ebiten.KeyG, ebiten.KeyS, ebiten.KeyT} {
+		if inpututil.IsKeyJustPressed(k) {
+			g.target = demo.Targets[i]
+		}
+	}
+
+	// The crop: mouse or the first touch.
+	sx, sy, pressed := pointer()
+	px, py := g.view.ToPhoto(float64(sx), float64(sy))
+	wasMode := g.drag.Mode
+	changed := g.drag.Step(px, py, pressed, handleScreen/g.view.Scale)
+	if g.drag.Mode != demo.DragNone && wasMode == demo.DragNone {
+		g.dragging = true
+		logf("CROP dragstart %.0f %.0f", px, py)
+	}
+	if !pressed && g.dragging {
+		g.dragging = false
+		g.logCrop("dragend")
+	}
+	if _, wy := ebiten.Wheel(); wy != 0 && image.Pt(sx, sy).In(photoPanel) {
+		changed = g.drag.Zoom(math.Pow(1.1, -wy)) || changed
+		g.logCrop("zoom")
+	}
+	_ = changed
+}
+
+func (g *Game) selectModel(i int) {
+	if i == g.model {
+		return
+	}
+	g.model = i
+	g.last = nil
+	g.floor = g.seq
+	logf("MODEL select %s", demo.Models[i].Key)
+	g.ensureModel(i)
+}
+
+func (g *Game) logCrop(ev string) {
+	c := g.drag.Crop
+	logf("CROP %s x=%.0f y=%.0f w=%.0f h=%.0f", ev, c.X, c.Y, c.Size, c.Size)
+}
+
+// pointer returns the mouse, or the first touch, in screen pixels.
+func pointer() (x, y int, pressed bool) {
+	if ids := ebiten.AppendTouchIDs(nil); len(ids) > 0 {
+		x, y = ebiten.TouchPosition(ids[0])
+		return x, y, true
+	}
+	x, y = ebiten.CursorPosition()
+	return x, y, ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft)
+}
+
+// released returns where a click or tap ended this tick.
+func released() (x, y int, ok bool) {
+	if inpututil.IsMouseButtonJustReleased(ebiten.MouseButtonLeft) {
+		x, y = ebiten.CursorPosition()
+		return x, y, true
+	}
+	if ids := inpututil.AppendJustReleasedTouchIDs(nil); len(ids) > 0 {
+		x, y = inpututil.TouchPositionInPreviousTick(ids[0])
+		return x, y, true
+	}
+	return 0, 0, false
+}
+
+// submit asks for a prediction when the crop, model or photo changed.
+func (g *Game) submit() {
+	p, _, _ := g.predictor()
+	if p == nil || g.photo == nil {
+		return
+	}
+	s := &g.submitted
+	if s.crop == g.drag.Crop && s.model == g.model && s.photoID == g.photoID && g.seq > 0 {
+		return
+	}
+	g.seq++
+	s.crop, s.model, s.photoID = g.drag.Crop, g.model, g.photoID
+	g.sched.Submit(demo.Request{Seq: g.seq, Photo: g.photo, Crop: g.drag.Crop, Model: p})
+}
+
+// current reports whether the last result belongs to the shown model and photo.
+func (g *Game) current() bool {
+	return g.last != nil && g.lastModel == g.model && g.lastPhoto == g.photoID
+}
+
+// publish refreshes the state the hook reports.
+func (g *Game) publish() {
+	m := demo.Models[g.model]
+	s := demo.State{
+		Encoder: m.Encoder, Padding: m.Padding, Init: m.Init, Target: g.target,
+		Crop: g.drag.Crop, SPC: math.NaN(), MAE: math.NaN(), LatencyMs: math.NaN(),
+		Rate: g.meter.Rate(time.Now()),
+	}
+	_, lerr, _ := g.predictor()
+	if g.current() && g.last.Err == nil {
+		s.Ready = true
+		s.Salient = g.last.Salient
+		s.LatencyMs = float64(g.last.Latency.Microseconds()) / 1000
+		if sc, ok := g.last.Scores[g.target]; ok {
+			s.SPC, s.MAE = sc.SPC, sc.MAE
+		}
+	}
+	g.mu.Lock()
+	s.Message = g.message
+	if lerr != nil {
+		s.Message = lerr.Error()
+	}
+	g.snap = s
+	g.mu.Unlock()
+	if s.Ready {
+		setProgress(-1, "")
+	}
+}
+
+func (g *Game) snapshot() demo.State {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.snap
+}
+
+func (g *Game) Layout(int, int) (int, int) { return screenW, screenH }
+
+func main() {
+	flag.Parse()
+	ebiten.SetWindowSize(screenW, screenH)
+	ebiten.SetWindowTitle("posprobe: where is this crop?")
+	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
+	g := newGame()
+	installHook(g)
+	go g.start()
+	if err := ebiten.RunGame(g); err != nil {
+		log.Fatal(err)
+	}
+}

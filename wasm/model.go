@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"image"
+
+	"github.com/posprobe/posprobe/core/imageio"
+	"github.com/posprobe/posprobe/core/metric"
+	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
+	"github.com/posprobe/posprobe/wasm/demo"
+)
+
+// manifest is site.json, written by `posprobe site`: what the built site holds.
+type manifest struct {
+	Photo    string            `json:"photo"`    // default photo path
+	Encoders map[string]string `json:"encoders"` // encoder name -> safetensors path
+	Readouts []string          `json:"readouts"` // readout paths
+	Note     string            `json:"note"`     // what the site lacks, in words
+}
+
+// readManifest reads site.json; without one (desktop run from the sources)
+// the defaults below point into the repository.
+func readManifest(src source) manifest {
+	m := manifest{Photo: "photo/coffee.png"}
+	b, err := src.Read("site.json", nil)
+	if err == nil {
+		if err := json.Unmarshal(b, &m); err != nil {
+			logf("STATUS site.json: %v", err)
+		}
+	}
+	if m.Photo == "" {
+		m.Photo = "photo/coffee.png"
+	}
+	return m
+}
+
+// corePipeline wires the demo's pipeline to the core packages: Pillow-exact
+// resampling of the crop, the reference ground-truth maps, Spearman and MAE.
+func corePipeline() demo.Pipeline {
+	truth := map[string]*metric.Ranked{}
+	truthMaps := map[string][]float32{}
+	get := func(target string, size int) ([]float32, error) {
+		if m, ok := truthMaps[target]; ok && size == demo.MapSize {
+			return m, nil
+		}
+		t, err := posmap.ParseTarget(target)
+		if err != nil {
+			return nil, err
+		}
+		m := posmap.Map(t, size, posmap.Options{})
+		if size == demo.MapSize {
+			truthMaps[target] = m
+			truth[target] = metric.NewRanked(m)
+		}
+		return m, nil
+	}
+	// Ranks of the ground truth are computed once per target: the worker
+	// goroutine is the only caller of Score, the UI only calls Truth before
+	// the first prediction, so no lock is needed beyond this warm-up.
+	for _, t := range demo.Targets {
+		get(t, demo.MapSize)
+	}
+	return demo.Pipeline{
+		Resample: func(img image.Image, r image.Rectangle, size int) ([]float32, error) {
+			sub, ok := img.(interface {
+				SubImage(image.Rectangle) image.Image
+			})
+			if !ok {
+				return nil, fmt.Errorf("photo type %T cannot be cropped", img)
+			}
+			r = r.Intersect(img.Bounds())
+			if r.Dx() < 2 || r.Dy() < 2 {
+				return nil, fmt.Errorf("crop %v is empty", r)
+			}
+			return nn.Data(imageio.ToTensor(sub.SubImage(r), size)), nil
+		},
+		Truth: get,
+		Score: func(target string, pred, gt []float32) demo.Score {
+			s := demo.Score{MAE: metric.MAE(pred, gt)}
+			if r := truth[target]; r != nil && len(gt) == demo.MapSize*demo.MapSize {
+				s.SPC = r.Spearman(pred)
+			} else {
+				s.SPC = metric.Spearman(pred, gt)
+			}
+			return s
+		},
+	}
+}

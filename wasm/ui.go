@@ -1,0 +1,348 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/text" // v1: draws x/image font.Faces, no extra module
+	"github.com/hajimehoshi/ebiten/v2/vector"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
+
+	"github.com/posprobe/posprobe/wasm/demo"
+)
+
+// Layout of the logical 1280×720 screen.
+var (
+	photoPanel = image.Rect(16, 48, 640, 464)
+	bigSize    = 192
+	bigY       = 72
+	bigX       = [3]int{664, 868, 1072} // crop, predicted, ground truth
+	smallSize  = 104
+	smallX0    = 664
+	smallGap   = 20
+	smallY     = 392 // predicted row; truth row below it
+)
+
+func modelButton(i int) image.Rectangle {
+	w := (photoPanel.Dx() - 3*8) / 4
+	x := photoPanel.Min.X + i*(w+8)
+	return image.Rect(x, 500, x+w, 532)
+}
+
+func targetButton(i int) image.Rectangle {
+	x := photoPanel.Min.X + i*(56+8)
+	return image.Rect(x, 568, x+56, 600)
+}
+
+var (
+	colBG      = color.RGBA{18, 20, 26, 255}
+	colPanel   = color.RGBA{30, 33, 42, 255}
+	colText    = color.RGBA{230, 232, 238, 255}
+	colDim     = color.RGBA{150, 156, 170, 255}
+	colAccent  = color.RGBA{255, 196, 0, 255}
+	colWarn    = color.RGBA{255, 140, 90, 255}
+	colMarker  = color.RGBA{255, 64, 96, 255}
+	colShade   = color.RGBA{0, 0, 0, 140}
+	colButton  = color.RGBA{44, 48, 60, 255}
+	colButtonH = color.RGBA{255, 196, 0, 255}
+)
+
+type ui struct {
+	small, normal, bold, title font.Face
+	legend                     *ebiten.Image
+}
+
+func newUI() *ui {
+	face := func(ttf []byte, size float64) font.Face {
+		f, err := opentype.Parse(ttf)
+		if err != nil {
+			panic(err) // the embedded Go fonts always parse
+		}
+		fc, err := opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
+		if err != nil {
+			panic(err)
+		}
+		return fc
+	}
+	u := &ui{
+		small:  face(goregular.TTF, 12),
+		normal: face(goregular.TTF, 15),
+		bold:   face(gobold.TTF, 15),
+		title:  face(gobold.TTF, 20),
+	}
+	const lw = 256
+	u.legend = ebiten.NewImage(lw, 1)
+	pix := make([]byte, 4*lw)
+	for i := 0; i < lw; i++ {
+		c := demo.Colormap(float64(i) / (lw - 1))
+		pix[4*i], pix[4*i+1], pix[4*i+2], pix[4*i+3] = c.R, c.G, c.B, 255
+	}
+	u.legend.WritePixels(pix)
+	return u
+}
+
+func (g *Game) Draw(screen *ebiten.Image) {
+	u := g.ui
+	screen.Fill(colBG)
+	text.Draw(screen, "posprobe", u.title, 16, 30, colAccent)
+	text.Draw(screen, "How much position information does a CNN encode? Drag the square: the maps are predicted from the crop's pixels alone.", u.normal, 116, 30, colDim)
+
+	vector.DrawFilledRect(screen, float32(photoPanel.Min.X), float32(photoPanel.Min.Y), float32(photoPanel.Dx()), float32(photoPanel.Dy()), colPanel, false)
+	if g.photoImg != nil {
+		g.drawPhoto(screen)
+	}
+	g.drawControls(screen)
+	g.drawMaps(screen)
+	g.drawStatus(screen)
+}
+
+func (g *Game) drawPhoto(screen *ebiten.Image) {
+	v := g.view
+	op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+	op.GeoM.Scale(v.Scale, v.Scale)
+	op.GeoM.Translate(v.OffX, v.OffY)
+	screen.DrawImage(g.photoImg, op)
+
+	// Shade what lies outside the crop.
+	c := g.drag.Crop
+	x0, y0 := v.ToScreen(c.X, c.Y)
+	x1, y1 := v.ToScreen(c.X+c.Size, c.Y+c.Size)
+	px0, py0 := v.ToScreen(0, 0)
+	px1, py1 := v.ToScreen(float64(v.PhotoW), float64(v.PhotoH))
+	shade := func(ax, ay, bx, by float64) {
+		if bx > ax && by > ay {
+			vector.DrawFilledRect(screen, float32(ax), float32(ay), float32(bx-ax), float32(by-ay), colShade, false)
+		}
+	}
+	shade(px0, py0, px1, y0)
+	shade(px0, y1, px1, py1)
+	shade(px0, y0, x0, y1)
+	shade(x1, y0, px1, y1)
+	vector.StrokeRect(screen, float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), 2, colAccent, true)
+	vector.DrawFilledRect(screen, float32(x1-handleScreen/2-2), float32(y1-handleScreen/2-2), handleScreen+4, handleScreen+4, colAccent, false)
+	text.Draw(screen, fmt.Sprintf("%.0f×%.0f px at (%.0f, %.0f)", c.Size, c.Size, c.X, c.Y), g.ui.small, int(x0)+4, int(y0)-6, colAccent)
+
+	if g.current() && g.last.Salient != nil {
+		// The salient point of the crop on screen right now, from the last
+		// result's offset inside its crop (it follows the crop while the
+		// next prediction runs).
+		sp := g.last.Salient
+		ox, oy := sp.X-g.last.Crop.X, sp.Y-g.last.Crop.Y
+		k := c.Size / g.last.Crop.Size
+		sx, sy := v.ToScreen(c.X+ox*k, c.Y+oy*k)
+		marker(screen, float32(sx), float32(sy), 9)
+	}
+}
+
+// marker draws the predicted salient position: a ring with a cross.
+func marker(dst *ebiten.Image, x, y, r float32) {
+	vector.StrokeCircle(dst, x, y, r+1.5, 4, color.RGBA{0, 0, 0, 160}, true)
+	vector.StrokeCircle(dst, x, y, r, 2.5, colMarker, true)
+	vector.StrokeLine(dst, x-r-5, y, x-r+4, y, 2, colMarker, true)
+	vector.StrokeLine(dst, x+r-4, y, x+r+5, y, 2, colMarker, true)
+	vector.StrokeLine(dst, x, y-r-5, x, y-r+4, 2, colMarker, true)
+	vector.StrokeLine(dst, x, y+r-4, x, y+r+5, 2, colMarker, true)
+}
+
+func button(dst *ebiten.Image, r image.Rectangle, label string, on, missing bool, face font.Face) {
+	bg, fg := colButton, colText
+	if on {
+		bg, fg = colButtonH, color.RGBA{20, 20, 20, 255}
+	}
+	if missing {
+		fg = colWarn
+		if on {
+			fg = color.RGBA{150, 40, 0, 255}
+		}
+	}
+	vector.DrawFilledRect(dst, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), bg, false)
+	b := text.BoundString(face, label)
+	text.Draw(dst, label, face, r.Min.X+(r.Dx()-b.Dx())/2, r.Min.Y+r.Dy()/2+5, fg)
+}
+
+var modelShort = []string{"Zero padding", "No padding", "No encoder", "Random init"}
+
+func (g *Game) drawControls(screen *ebiten.Image) {
+	ui := g.ui
+	text.Draw(screen, "Encoder: SqueezeNet 1.1 (ImageNet), its padding removed, none at all, or untrained   [keys 1-4]", ui.small, photoPanel.Min.X, 492, colDim)
+	for i := range demo.Models {
+		label := modelShort[i]
+		g.mu.Lock()
+		missing := g.loadErr[i] != nil
+		if g.loading[i] {
+			label += " …"
+		}
+		g.mu.Unlock()
+		button(screen, modelButton(i), label, i == g.model, missing, ui.normal)
+	}
+	text.Draw(screen, "Target position map   [keys H V G S T]", ui.small, photoPanel.Min.X, 560, colDim)
+	for i, t := range demo.Targets {
+		button(screen, targetButton(i), t, t == g.target, false, ui.bold)
+	}
+	text.Draw(screen, demo.TargetNames[g.target], ui.normal, targetButton(4).Max.X+14, 590, colText)
+
+	help := []string{
+		"Drag the square with the mouse or a finger; resize it with the wheel or its corner handle.",
+		"Drop a photo on the window (or use “Open photo” on the page) to try your own.",
+		"The marker is the peak of the predicted G map: where the model thinks the crop's centre is.",
+	}
+	for i, h := range help {
+		text.Draw(screen, h, ui.small, photoPanel.Min.X, 632+18*i, colDim)
+	}
+}
+
+func (g *Game) drawMaps(screen *ebiten.Image) {
+	ui := g.ui
+	labels := [3]string{"Crop (encoder input)", "Predicted " + g.target, "Ground truth " + g.target}
+	for i, l := range labels {
+		text.Draw(screen, l, ui.bold, bigX[i], bigY-8, colText)
+		vector.DrawFilledRect(screen, float32(bigX[i]), float32(bigY), float32(bigSize), float32(bigSize), colPanel, false)
+	}
+	if g.photoImg != nil {
+		r := g.drag.Crop.Rect().Intersect(g.photoImg.Bounds())
+		if !r.Empty() {
+			op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+			op.GeoM.Scale(float64(bigSize)/float64(r.Dx()), float64(bigSize)/float64(r.Dy()))
+			op.GeoM.Translate(float64(bigX[0]), float64(bigY))
+			screen.DrawImage(g.photoImg.SubImage(r).(*ebiten.Image), op)
+		}
+	}
+	cur := g.current()
+	if cur && g.last.Salient != nil {
+		u, v := demo.PhotoToMap(g.last.Crop, bigSize, g.last.Salient.X, g.last.Salient.Y)
+		marker(screen, float32(bigX[0])+float32(u), float32(bigY)+float32(v), 8)
+	}
+	g.ensureTruth()
+	drawMap := func(img *ebiten.Image, x, y, size int) {
+		if img == nil {
+			return
+		}
+		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+		op.GeoM.Scale(float64(size)/demo.MapSize, float64(size)/demo.MapSize)
+		op.GeoM.Translate(float64(x), float64(y))
+		screen.DrawImage(img, op)
+	}
+	_, lerr, loading := g.predictor()
+	switch {
+	case cur && g.maps[g.target] != nil && g.last.Maps[g.target] != nil:
+		drawMap(g.maps[g.target], bigX[1], bigY, bigSize)
+	case lerr != nil:
+		wrap(screen, "Not available: "+lerr.Error(), ui.small, bigX[1]+8, bigY+20, bigSize-16, colWarn)
+	case cur && g.last.Err != nil:
+		wrap(screen, "Prediction failed: "+g.last.Err.Error(), ui.small, bigX[1]+8, bigY+20, bigSize-16, colWarn)
+	case cur:
+		wrap(screen, "No readout for "+g.target+" with this encoder.", ui.small, bigX[1]+8, bigY+20, bigSize-16, colWarn)
+	case loading:
+		wrap(screen, "Loading…", ui.normal, bigX[1]+8, bigY+24, bigSize-16, colDim)
+	}
+	drawMap(g.truth[g.target], bigX[2], bigY, bigSize)
+	if g.truthErr != nil {
+		wrap(screen, g.truthErr.Error(), ui.small, bigX[2]+8, bigY+20, bigSize-16, colWarn)
+	}
+
+	// Legend under the big maps.
+	ly := bigY + bigSize + 14
+	op := &ebiten.DrawImageOptions{}
+	op.GeoM.Scale(float64(2*bigSize+12)/256, 10)
+	op.GeoM.Translate(float64(bigX[1]), float64(ly))
+	screen.DrawImage(ui.legend, op)
+	text.Draw(screen, "0", ui.small, bigX[1], ly+24, colDim)
+	text.Draw(screen, "0.5", ui.small, bigX[1]+bigSize-2, ly+24, colDim)
+	text.Draw(screen, "1", ui.small, bigX[2]+bigSize-8, ly+24, colDim)
+
+	// Scores.
+	sy := ly + 54
+	if cur && g.last.Err == nil {
+		if sc, ok := g.last.Scores[g.target]; ok {
+			text.Draw(screen, fmt.Sprintf("SPC %.3f", sc.SPC), ui.title, bigX[0], sy, colAccent)
+			text.Draw(screen, fmt.Sprintf("MAE %.3f", sc.MAE), ui.title, bigX[0]+150, sy, colAccent)
+		}
+		text.Draw(screen, fmt.Sprintf("%s · %d ms per prediction · %.1f predictions/s",
+			demo.Models[g.model].Label, g.last.Latency.Milliseconds(), g.meter.Rate(time.Now())), ui.normal, bigX[0]+300, sy, colText)
+	}
+	text.Draw(screen, "SPC: Spearman correlation of predicted and true map (1 = same ordering). MAE: mean absolute error.", ui.small, bigX[0], sy+20, colDim)
+
+	// All five targets, predicted over ground truth.
+	text.Draw(screen, "All five targets: predicted (top) and ground truth (bottom)", ui.bold, smallX0, smallY-10, colText)
+	for i, t := range demo.Targets {
+		x := smallX0 + i*(smallSize+smallGap)
+		for row := 0; row < 2; row++ {
+			y := smallY + row*(smallSize+6)
+			vector.DrawFilledRect(screen, float32(x), float32(y), float32(smallSize), float32(smallSize), colPanel, false)
+		}
+		if cur && g.last.Maps[t] != nil {
+			drawMap(g.maps[t], x, smallY, smallSize)
+		} else if cur || lerr != nil {
+			text.Draw(screen, "no readout", ui.small, x+18, smallY+smallSize/2, colDim)
+		}
+		drawMap(g.truth[t], x, smallY+smallSize+6, smallSize)
+		label := t
+		if cur {
+			if sc, ok := g.last.Scores[t]; ok {
+				label = fmt.Sprintf("%s  SPC %.2f", t, sc.SPC)
+			}
+		}
+		col := colDim
+		if t == g.target {
+			col = colAccent
+			vector.StrokeRect(screen, float32(x-2), float32(smallY-2), float32(smallSize+4), float32(2*smallSize+10), 2, colAccent, false)
+		}
+		text.Draw(screen, label, ui.small, x, smallY+2*smallSize+24, col)
+	}
+}
+
+// ensureTruth computes the ground-truth maps once.
+func (g *Game) ensureTruth() {
+	if len(g.truth) > 0 || g.truthErr != nil {
+		return
+	}
+	for _, t := range demo.Targets {
+		m, err := g.pipe.Truth(t, demo.MapSize)
+		if err != nil {
+			g.truthErr = err
+			return
+		}
+		img := ebiten.NewImage(demo.MapSize, demo.MapSize)
+		pix := make([]byte, 4*demo.MapSize*demo.MapSize)
+		demo.Paint(m, demo.MapSize, pix)
+		img.WritePixels(pix)
+		g.truth[t] = img
+	}
+}
+
+func (g *Game) drawStatus(screen *ebiten.Image) {
+	s := g.snapshot()
+	if s.Message == "" {
+		return
+	}
+	col := colDim
+	if strings.Contains(s.Message, "missing") || strings.Contains(s.Message, "not") || strings.Contains(s.Message, "annot") {
+		col = colWarn
+	}
+	wrap(screen, s.Message, g.ui.small, 664, 690, 600, col)
+}
+
+// wrap draws s word-wrapped to width pixels.
+func wrap(dst *ebiten.Image, s string, face font.Face, x, y, width int, clr color.Color) {
+	line := ""
+	lh := int(math.Ceil(float64(face.Metrics().Height.Round()) * 1.2))
+	for _, w := range strings.Fields(s) {
+		try := strings.TrimSpace(line + " " + w)
+		if text.BoundString(face, try).Dx() > width && line != "" {
+			text.Draw(dst, line, face, x, y, clr)
+			y += lh
+			line = w
+			continue
+		}
+		line = try
+	}
+	text.Draw(dst, line, face, x, y, clr)
+}
