@@ -66,7 +66,26 @@ func getScratch(kn *kernel, nc int) *scratch {
 	return s
 }
 
+// bSource packs blocks of the B operand (see packB for the layout).
+type bSource interface {
+	pack(kn *kernel, dst []float32, pc, kc, c0, nc int)
+}
+
+// matB is a row-major B matrix.
+type matB struct {
+	b   []float32
+	ldb int
+}
+
+func (s matB) pack(kn *kernel, dst []float32, pc, kc, c0, nc int) {
+	kn.packB(dst, s.b[pc*s.ldb+c0:], s.ldb, kc, nc)
+}
+
 func (kn *kernel) gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	kn.run(m, n, k, a, lda, matB{b, ldb}, c, ldc, accumulate)
+}
+
+func (kn *kernel) run(m, n, k int, a []float32, lda int, b bSource, c []float32, ldc int, accumulate bool) {
 	t := Threads()
 	panels := (n + kn.nr - 1) / kn.nr
 	// Column chunks of whole panels give independent tasks that share nothing;
@@ -84,7 +103,7 @@ func (kn *kernel) gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, 
 	tasks := nCol * nRow
 	do := func(s *scratch, task int) {
 		r0, c0 := (task/nCol)*rowChunk, (task%nCol)*colChunk
-		kn.block(s, r0, min(m, r0+rowChunk), c0, min(n, c0+colChunk), k, a, lda, b, ldb, c, ldc, accumulate)
+		kn.block(s, r0, min(m, r0+rowChunk), c0, min(n, c0+colChunk), k, a, lda, b, c, ldc, accumulate)
 	}
 	workers := min(t, tasks)
 	if workers <= 1 {
@@ -116,7 +135,7 @@ func (kn *kernel) gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, 
 }
 
 // block computes rows [r0,r1) × columns [c0,c1) of C.
-func (kn *kernel) block(s *scratch, r0, r1, c0, c1, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+func (kn *kernel) block(s *scratch, r0, r1, c0, c1, k int, a []float32, lda int, b bSource, c []float32, ldc int, accumulate bool) {
 	mr, nr := kn.mr, kn.nr
 	nc := c1 - c0
 	panels := (nc + nr - 1) / nr
@@ -125,7 +144,7 @@ func (kn *kernel) block(s *scratch, r0, r1, c0, c1, k int, a []float32, lda int,
 	for pc := 0; pc < k; pc += kstep {
 		kc := min(kstep, k-pc)
 		bp := s.bp[:panels*kc*nr]
-		kn.packB(bp, b[pc*ldb+c0:], ldb, kc, nc)
+		b.pack(kn, bp, pc, kc, c0, nc)
 		load := accumulate || pc > 0
 		for i := r0; i < r1; i += mr {
 			rows := min(mr, r1-i)

@@ -46,6 +46,7 @@ func check(name string, x []float32, rows, cols, ld int) {
 type path struct {
 	name string
 	run  func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool)
+	kn   *kernel // the blocked kernel behind run, if any (Conv packs through it)
 }
 
 // paths lists the implementations this CPU can run, fastest first; the
@@ -62,8 +63,8 @@ func register(p *path) {
 
 func init() {
 	// Order: later registrations are preferred.
-	register(&path{"naive", naive})
-	register(&path{"generic", genericKernel.gemm})
+	register(&path{"naive", naive, nil})
+	register(&path{"generic", genericKernel.gemm, genericKernel})
 	registerPlatform()
 }
 

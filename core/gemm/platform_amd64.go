@@ -7,12 +7,12 @@ import (
 )
 
 func registerPlatform() {
-	register(&path{"gonum", gonumGemm})
+	register(&path{"gonum", gonumGemm, nil})
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) {
-		register(&path{"avx2", avx2Kernel.gemm})
+		register(&path{"avx2", avx2Kernel.gemm, avx2Kernel})
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512F) {
-		register(&path{"avx512", avx512Kernel.gemm})
+		register(&path{"avx512", avx512Kernel.gemm, avx512Kernel})
 	}
 }
 
