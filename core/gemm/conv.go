@@ -28,6 +28,7 @@ func Conv(m int, w []float32, ldw int, in []float32, c, h, wd, kh, kw, s int, ou
 	}
 	check("w", w, m, k, ldw)
 	check("out", out, m, n, ldo)
+	flops.Add(2 * int64(m) * int64(n) * int64(k))
 	cv := convB{in: in, h: h, w: wd, kh: kh, kw: kw, s: s, ow: ow}
 	p := cur.Load()
 	if p.kn != nil {

@@ -30,6 +30,7 @@ func Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32,
 	}
 	check("a", a, m, k, lda)
 	check("b", b, k, n, ldb)
+	flops.Add(2 * int64(m) * int64(n) * int64(k))
 	cur.Load().run(m, n, k, a, lda, b, ldb, c, ldc, accumulate)
 }
 
@@ -96,6 +97,13 @@ func SetPath(name string) error {
 	}
 	return fmt.Errorf("gemm: unknown or unsupported kernel path %q (have %v)", name, Paths())
 }
+
+var flops atomic.Int64
+
+// Flops is the number of floating-point operations (2·m·n·k per product)
+// done by Sgemm and Conv since the program started; benchmarks take the
+// difference of two readings.
+func Flops() int64 { return flops.Load() }
 
 var threads atomic.Int32
 
