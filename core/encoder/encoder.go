@@ -6,8 +6,10 @@ package encoder
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/weights"
 	"gorgonia.org/tensor"
 )
 
@@ -135,4 +137,173 @@ func prepare(x *tensor.Dense, normalize bool) (*tensor.Dense, error) {
 		return NormalizeImageNet(x)
 	}
 	return x, nil
+}
+
+// loadWeights resolves and reads the ImageNet weights of a torchvision
+// encoder. Without --weights and without a local copy the error says where
+// the file comes from.
+func loadWeights(name, url string, opts Options) (*weights.Set, error) {
+	p, err := weights.Locate(name, opts.Weights, opts.DataDir)
+	if err != nil {
+		if opts.Weights != "" {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return nil, fmt.Errorf("%s: ImageNet weights not found (%v); download %s and pass --weights FILE, or use --init random", name, err, url)
+	}
+	set, err := weights.LoadPth(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return set, nil
+}
+
+// params supplies a network's parameters by their torchvision names: from a
+// weight set (shapes checked), or drawn from rng in construction order. The
+// first error sticks; builders check it once at the end.
+type params struct {
+	set *weights.Set
+	rng *Rand
+	err error
+}
+
+func (p *params) get(name string, shape ...int) []float32 {
+	if p.err != nil {
+		return nil
+	}
+	d, err := p.set.Get(name, shape...)
+	if err != nil {
+		p.err = err
+		return nil
+	}
+	return d
+}
+
+// conv returns a k×k Conv2D called name (torchvision's "<name>.weight",
+// "<name>.bias"). Random weights: kaiming_normal(fan_out, relu), bias 0.
+func (p *params) conv(name string, inC, outC, k, stride, pad int, bias bool, mode nn.PadMode) *nn.Conv2D {
+	c := &nn.Conv2D{InC: inC, OutC: outC, KH: k, KW: k, Stride: stride, Pad: pad, Groups: 1, Mode: mode}
+	if p.set != nil {
+		c.W = p.get(name+".weight", outC, inC, k, k)
+		if bias {
+			c.B = p.get(name+".bias", outC)
+		}
+		return c
+	}
+	c.W = make([]float32, outC*inC*k*k)
+	p.rng.KaimingNormalFanOut(c.W, outC*k*k)
+	if bias {
+		c.B = make([]float32, outC)
+	}
+	return c
+}
+
+// bn returns the inference-mode BatchNorm2d called name (eps 1e-5). Random:
+// weight 1, bias 0, running mean 0 and variance 1, as torchvision builds it.
+func (p *params) bn(name string, c int) *nn.BatchNorm {
+	b := &nn.BatchNorm{Eps: 1e-5}
+	if p.set != nil {
+		b.Gamma = p.get(name+".weight", c)
+		b.Beta = p.get(name+".bias", c)
+		b.Mean = p.get(name+".running_mean", c)
+		b.Var = p.get(name+".running_var", c)
+		if p.set.Has(name + ".num_batches_tracked") {
+			p.get(name + ".num_batches_tracked") // training bookkeeping, unused in inference
+		}
+		return b
+	}
+	b.Gamma, b.Beta = make([]float32, c), make([]float32, c)
+	b.Mean, b.Var = make([]float32, c), make([]float32, c)
+	Constant(b.Gamma, 1)
+	Constant(b.Var, 1)
+	return b
+}
+
+// linear returns the Linear layer called name with in inputs. The number of
+// outputs is read from the file when out is 0.
+func (p *params) linear(name string, in, out int) *nn.Linear {
+	if p.err != nil {
+		return nil
+	}
+	if out == 0 {
+		t, ok := p.set.Tensors[name+".weight"]
+		if !ok || len(t.Shape) != 2 {
+			p.err = fmt.Errorf("%s: no 2-d tensor %q", p.set.Source, name+".weight")
+			return nil
+		}
+		out = t.Shape[0]
+	}
+	l := &nn.Linear{In: in, Out: out}
+	l.W = p.get(name+".weight", out, in)
+	l.B = p.get(name+".bias", out)
+	return l
+}
+
+// finish reports the first error and, for a weight file, tensors the network
+// did not use (a sign of the wrong file for this architecture).
+func (p *params) finish(name string) error {
+	if p.err != nil {
+		return fmt.Errorf("%s: %w", name, p.err)
+	}
+	if p.set != nil {
+		if u := p.set.Unused(); len(u) > 0 {
+			if len(u) > 5 {
+				u = append(u[:5], fmt.Sprintf("... (%d in all)", len(u)))
+			}
+			return fmt.Errorf("%s: %s has tensors this architecture does not use: %s", name, p.set.Source, strings.Join(u, ", "))
+		}
+	}
+	return nil
+}
+
+// newParams prepares the parameter source for an encoder: the weight file
+// for ImageNet init, or the random stream (seed, name).
+func newParams(name, url string, opts Options) (*params, error) {
+	random, err := opts.random()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if random {
+		return &params{rng: NewRand(opts.Seed, name)}, nil
+	}
+	set, err := loadWeights(name, url, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &params{set: set}, nil
+}
+
+// scale returns the width-scaled channel count c·width/64 (width 0 = 64).
+func scale(c, width int) int {
+	if width == 0 {
+		return c
+	}
+	return max(1, c*width/64)
+}
+
+// padOf is the padding a conv applies per side.
+func padOf(c *nn.Conv2D) int {
+	if c.Mode == nn.PadNone {
+		return 0
+	}
+	return c.Pad
+}
+
+// checkSize validates x and that every tap of the network is non-empty for
+// its size; sizes propagates an h×w input to the tap sizes.
+func checkSize(name string, x *tensor.Dense, sizes func(h, w int) ([][2]int, bool)) error {
+	if err := checkInput(name, x, 1); err != nil {
+		return err
+	}
+	s := x.Shape()
+	if _, ok := sizes(s[2], s[3]); ok {
+		return nil
+	}
+	min := 1
+	for min < 1<<14 {
+		if _, ok := sizes(min, min); ok {
+			break
+		}
+		min++
+	}
+	return fmt.Errorf("%s: input %dx%d is too small: with this padding every tap needs at least %dx%d pixels in", name, s[2], s[3], min, min)
 }
