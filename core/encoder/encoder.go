@@ -148,7 +148,7 @@ func loadWeights(name, url string, opts Options) (*weights.Set, error) {
 		if opts.Weights != "" {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return nil, fmt.Errorf("%s: ImageNet weights not found (%v); download %s and pass --weights FILE, or use --init random", name, err, url)
+		return nil, fmt.Errorf("%s: %v; the torchvision file is %s; or use --init random", name, err, url)
 	}
 	set, err := weights.LoadPth(p)
 	if err != nil {

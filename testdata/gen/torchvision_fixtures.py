@@ -13,8 +13,8 @@ Conventions the Go code must share:
   taps   vgg16: relu1_2..relu5_3 (features 3,8,15,22,29, before pooling)
          resnet: stem (after relu, before maxpool), layer1..layer4
   padding "none": every conv gets padding 0 (pools unchanged); a residual
-         block's shortcut is centre-cropped (offset floor((H-h)/2)) to the
-         main path's size. Other modes set Conv2d.padding_mode.
+         block's shortcut is centre-cropped to the main path's size like
+         torchvision's center_crop (offset round-half-even((H-h)/2)). Other modes set Conv2d.padding_mode.
 """
 import json
 import os
@@ -112,7 +112,7 @@ class SmallResNet(tvr.ResNet):
 
 def crop_to(x, h, w):
     H, W = x.shape[2], x.shape[3]
-    t, l = (H - h) // 2, (W - w) // 2
+    t, l = int(round((H - h) / 2.0)), int(round((W - w) / 2.0))  # torchvision center_crop
     return x[:, :, t:t + h, l:l + w]
 
 
