@@ -1,6 +1,7 @@
 package weights
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -86,7 +87,7 @@ func (u *unpickler) take(n int) ([]byte, error) {
 }
 
 func (u *unpickler) line() (string, error) {
-	i := strings.IndexByte(string(u.data[u.pos:min(len(u.data), u.pos+1<<16)]), '\n')
+	i := bytes.IndexByte(u.data[u.pos:min(len(u.data), u.pos+1<<16)], '\n')
 	if i < 0 {
 		return "", errTruncated
 	}
@@ -313,32 +314,32 @@ func (u *unpickler) run() (any, error) {
 			}
 			u.push(v)
 		case 0x8c, 'X', 0x8d: // SHORT_BINUNICODE, BINUNICODE, BINUNICODE8
-			n := map[byte]int{0x8c: 1, 'X': 4, 0x8d: 8}[op]
+			n := lenOf(op)
 			b, err := u.sized(n)
 			if err != nil {
 				return nil, err
 			}
 			u.push(string(b))
 		case 'U', 'T': // SHORT_BINSTRING, BINSTRING (Python 2 str)
-			n := map[byte]int{'U': 1, 'T': 4}[op]
+			n := lenOf(op)
 			b, err := u.sized(n)
 			if err != nil {
 				return nil, err
 			}
 			u.push(string(b))
 		case 'C', 'B', 0x8e: // SHORT_BINBYTES, BINBYTES, BINBYTES8
-			n := map[byte]int{'C': 1, 'B': 4, 0x8e: 8}[op]
+			n := lenOf(op)
 			b, err := u.sized(n)
 			if err != nil {
 				return nil, err
 			}
 			u.push(append([]byte{}, b...))
-		case 'V': // UNICODE (raw-unicode-escape; plain names only)
+		case 'V': // UNICODE, raw-unicode-escape
 			s, err := u.line()
 			if err != nil {
 				return nil, err
 			}
-			u.push(s)
+			u.push(rawUnicodeEscape(s))
 		case 'S': // STRING, quoted
 			s, err := u.line()
 			if err != nil {
@@ -524,7 +525,7 @@ func (u *unpickler) run() (any, error) {
 				return nil, err
 			}
 		case 'q', 'r': // BINPUT, LONG_BINPUT
-			i, err := u.uint(map[byte]int{'q': 1, 'r': 4}[op])
+			i, err := u.uint(lenOf(op))
 			if err != nil {
 				return nil, err
 			}
@@ -548,7 +549,7 @@ func (u *unpickler) run() (any, error) {
 				return nil, err
 			}
 		case 'h', 'j': // BINGET, LONG_BINGET
-			i, err := u.uint(map[byte]int{'h': 1, 'j': 4}[op])
+			i, err := u.uint(lenOf(op))
 			if err != nil {
 				return nil, err
 			}
@@ -572,4 +573,38 @@ func (u *unpickler) run() (any, error) {
 			return nil, fmt.Errorf("pickle opcode 0x%02x at byte %d not supported", op, u.pos-1)
 		}
 	}
+}
+
+// rawUnicodeEscape decodes Python's raw-unicode-escape: bytes are Latin-1
+// code points, except \uXXXX and \UXXXXXXXX escapes.
+func rawUnicodeEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && (s[i+1] == 'u' || s[i+1] == 'U') {
+			n := 4
+			if s[i+1] == 'U' {
+				n = 8
+			}
+			if i+2+n <= len(s) {
+				if r, err := strconv.ParseUint(s[i+2:i+2+n], 16, 32); err == nil && r <= 0x10ffff {
+					b.WriteRune(rune(r))
+					i += 1 + n
+					continue
+				}
+			}
+		}
+		b.WriteRune(rune(s[i]))
+	}
+	return b.String()
+}
+
+// lenOf is the size of the length or index field of op.
+func lenOf(op byte) int {
+	switch op {
+	case 0x8c, 'U', 'C', 'q', 'h':
+		return 1
+	case 0x8d, 0x8e:
+		return 8
+	}
+	return 4 // 'X', 'T', 'B', 'r', 'j'
 }

@@ -134,7 +134,27 @@ func pthCall(fn any, args pyTuple) (any, error) {
 		if len(args) == 0 {
 			return d, nil
 		}
-		return nil, errors.New("OrderedDict with constructor arguments not supported")
+		// Python 2 pickles pass the items: OrderedDict([[k, v], ...]).
+		items, ok := args[0].(*pyList)
+		if len(args) != 1 || !ok {
+			return nil, errors.New("OrderedDict with unexpected constructor arguments")
+		}
+		for _, it := range items.items {
+			var kv []any
+			switch it := it.(type) {
+			case *pyList:
+				kv = it.items
+			case pyTuple:
+				kv = it
+			}
+			if len(kv) != 2 {
+				return nil, errors.New("OrderedDict item is not a (key, value) pair")
+			}
+			if err := d.set(kv[0], kv[1]); err != nil {
+				return nil, err
+			}
+		}
+		return d, nil
 	case gRebuildV2, gRebuild:
 		if len(args) < 4 {
 			return nil, fmt.Errorf("%s with %d arguments", g, len(args))

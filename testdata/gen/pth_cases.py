@@ -119,7 +119,32 @@ def safetensors_cases():
         np.save(os.path.join(d, "expected_" + k + ".npy"), v.astype(np.float32))
 
 
+def pickle_cases():
+    """Plain values in every pickle protocol, with the same value as JSON, to
+    check the Go pickle machine opcode by opcode against CPython's pickler."""
+    d = os.path.join(OUT, "pickle")
+    os.makedirs(d, exist_ok=True)
+    shared = [1, "x"]
+    value = collections.OrderedDict([
+        ("ints", [0, 1, -1, 255, 256, 65535, 65536, -2**31, 2**31 - 1, 2**31, -2**63, 2**63 - 1]),
+        ("floats", [0.0, -1.5, 1e300, 3.141592653589793]),
+        ("strings", ["", "a", "\u00e9t\u00e9", "x" * 300]),
+        ("nested", {"t": (1, 2), "t3": (1, 2, 3), "t4": (1, 2, 3, 4), "empty": (), "l": []}),
+        ("memo", [shared, shared, shared]),
+        ("consts", [None, True, False]),
+        ("many", list(range(1500))),
+    ])
+    plain = json.loads(json.dumps(value))
+    for proto in range(0, 6):
+        data = pickle.dumps(value if proto >= 2 else dict(value), protocol=proto)
+        with open(os.path.join(d, "plain_p%d.pkl" % proto), "wb") as f:
+            f.write(data)
+    with open(os.path.join(d, "plain.json"), "w") as f:
+        json.dump(plain, f)
+
+
 if __name__ == "__main__":
     npy_cases()
     pth_cases()
     safetensors_cases()
+    pickle_cases()

@@ -1,0 +1,157 @@
+package weights
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sort"
+)
+
+// maxSafetensorsHeader is the limit of the reference implementation.
+const maxSafetensorsHeader = 100 << 20
+
+type stEntry struct {
+	Dtype       string   `json:"dtype"`
+	Shape       []int    `json:"shape"`
+	DataOffsets [2]int64 `json:"data_offsets"`
+}
+
+// ParseSafetensors reads a safetensors file. F32 is taken as is; F16, BF16
+// and F64 are converted. The tensors must tile the data buffer exactly, as
+// the format requires.
+func ParseSafetensors(data []byte, source string) (*Set, error) {
+	s, err := parseSafetensors(data, source)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	return s, nil
+}
+
+func parseSafetensors(data []byte, source string) (*Set, error) {
+	if len(data) < 8 {
+		return nil, errors.New("not a safetensors file (shorter than its 8-byte header size)")
+	}
+	n := binary.LittleEndian.Uint64(data)
+	if n > maxSafetensorsHeader || n > uint64(len(data)-8) {
+		return nil, fmt.Errorf("safetensors header size %d exceeds the file (%d bytes) or the 100 MB limit", n, len(data))
+	}
+	hdr := data[8 : 8+n]
+	if len(hdr) == 0 || hdr[0] != '{' {
+		return nil, errors.New("safetensors header is not a JSON object")
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(hdr, &raw); err != nil {
+		return nil, fmt.Errorf("safetensors header: %w", err)
+	}
+	buf := data[8+n:]
+	type span struct {
+		name     string
+		from, to int64
+	}
+	var spans []span
+	s := NewSet(source)
+	for name, msg := range raw {
+		if name == "__metadata__" {
+			var meta map[string]string
+			if err := json.Unmarshal(msg, &meta); err != nil {
+				return nil, fmt.Errorf("safetensors __metadata__ is not a string map: %w", err)
+			}
+			continue
+		}
+		var e stEntry
+		dec := json.NewDecoder(bytes.NewReader(msg))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&e); err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", name, err)
+		}
+		var size int
+		switch e.Dtype {
+		case "F32":
+			size = 4
+		case "F16", "BF16":
+			size = 2
+		case "F64":
+			size = 8
+		default:
+			return nil, fmt.Errorf("tensor %q: dtype %q not supported (F32; F16, BF16, F64 are converted)", name, e.Dtype)
+		}
+		cnt, err := numel(e.Shape, len(buf))
+		if err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", name, err)
+		}
+		from, to := e.DataOffsets[0], e.DataOffsets[1]
+		if from < 0 || to < from || to > int64(len(buf)) {
+			return nil, fmt.Errorf("tensor %q: data offsets [%d, %d] outside the %d-byte buffer", name, from, to, len(buf))
+		}
+		if to-from != int64(cnt*size) {
+			return nil, fmt.Errorf("tensor %q: %s %v needs %d bytes, offsets give %d", name, e.Dtype, e.Shape, cnt*size, to-from)
+		}
+		b := buf[from:to]
+		var vals []float32
+		if e.Dtype == "BF16" {
+			vals = make([]float32, cnt)
+			for i := range vals {
+				vals[i] = bf16ToFloat(binary.LittleEndian.Uint16(b[2*i:]))
+			}
+		} else {
+			vals = decodeFloats(b, size, cnt)
+		}
+		s.Add(&Tensor{Name: name, Shape: append([]int{}, e.Shape...), Data: vals})
+		spans = append(spans, span{name, from, to})
+	}
+	sort.Slice(spans, func(i, j int) bool {
+		return spans[i].from < spans[j].from || spans[i].from == spans[j].from && spans[i].to < spans[j].to
+	})
+	var end int64
+	for _, sp := range spans {
+		if sp.from != end {
+			return nil, fmt.Errorf("tensor %q: data starts at %d, previous tensor ends at %d (overlap or hole)", sp.name, sp.from, end)
+		}
+		end = sp.to
+	}
+	if end != int64(len(buf)) {
+		return nil, fmt.Errorf("tensors cover %d of the %d data bytes", end, len(buf))
+	}
+	return s, nil
+}
+
+// WriteSafetensors writes s as F32 safetensors, tensors in name order.
+func WriteSafetensors(w io.Writer, s *Set) error {
+	hdr := map[string]any{}
+	var off int64
+	names := s.Names()
+	for _, n := range names {
+		t := s.Tensors[n]
+		cnt, err := numel(t.Shape, math.MaxInt/8)
+		if err != nil || cnt != len(t.Data) {
+			return fmt.Errorf("%s: tensor %q: shape %v does not match %d values", s.Source, n, t.Shape, len(t.Data))
+		}
+		shape := slices.Clone(t.Shape)
+		if shape == nil {
+			shape = []int{}
+		}
+		hdr[n] = stEntry{Dtype: "F32", Shape: shape, DataOffsets: [2]int64{off, off + 4*int64(cnt)}}
+		off += 4 * int64(cnt)
+	}
+	h, err := json.Marshal(hdr)
+	if err != nil {
+		return err
+	}
+	// Pad with spaces so the data is 8-byte aligned, as the reference writer does.
+	h = append(h, bytes.Repeat([]byte(" "), (8-len(h)%8)%8)...)
+	out := make([]byte, 8, 8+len(h)+int(off))
+	binary.LittleEndian.PutUint64(out, uint64(len(h)))
+	out = append(out, h...)
+	for _, n := range names {
+		for _, v := range s.Tensors[n].Data {
+			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
+		}
+	}
+	_, err = w.Write(out)
+	return err
+}

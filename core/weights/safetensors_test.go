@@ -1,0 +1,154 @@
+package weights
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseSafetensorsMixedDtypes(t *testing.T) {
+	dir := filepath.Join(testdata, "safetensors")
+	p := filepath.Join(dir, "mixed.safetensors")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ParseSafetensors(b, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Names(), []string{"a", "b", "c", "d"}) {
+		t.Fatalf("names %v", s.Names())
+	}
+	for _, n := range s.Names() {
+		want := readNpyFile(t, filepath.Join(dir, "expected_"+n+".npy"))
+		got, err := s.Get(n, want.Shape...)
+		if err != nil {
+			t.Error(err)
+		} else if !slices.Equal(got, want.Data) {
+			t.Errorf("%s: %v, numpy has %v", n, got, want.Data)
+		}
+	}
+}
+
+func TestSafetensorsRoundTrip(t *testing.T) {
+	s := NewSet("in")
+	s.Add(&Tensor{Name: "w", Shape: []int{2, 2}, Data: []float32{1, -2, 3.5, 1e-30}})
+	s.Add(&Tensor{Name: "b", Shape: []int{3}, Data: []float32{0, 1, 2}})
+	s.Add(&Tensor{Name: "scalar", Shape: []int{}, Data: []float32{7}})
+	s.Add(&Tensor{Name: "empty", Shape: []int{0, 5}, Data: []float32{}})
+	var buf bytes.Buffer
+	if err := WriteSafetensors(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	if hl := binary.LittleEndian.Uint64(buf.Bytes()); hl%8 != 0 {
+		t.Errorf("header length %d not 8-aligned", hl)
+	}
+	r, err := ParseSafetensors(buf.Bytes(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range s.Names() {
+		if !slices.Equal(r.Tensors[n].Shape, s.Tensors[n].Shape) || !slices.Equal(r.Tensors[n].Data, s.Tensors[n].Data) {
+			t.Errorf("%s: %v %v", n, r.Tensors[n].Shape, r.Tensors[n].Data)
+		}
+	}
+	if !slices.Equal(r.Names(), s.Names()) {
+		t.Errorf("names %v", r.Names())
+	}
+	bad := NewSet("bad.pth")
+	bad.Add(&Tensor{Name: "x", Shape: []int{3}, Data: []float32{1}})
+	if err := WriteSafetensors(&bytes.Buffer{}, bad); err == nil || !strings.Contains(err.Error(), "bad.pth") {
+		t.Errorf("mismatched tensor written: %v", err)
+	}
+}
+
+func stFile(header string, data []byte) []byte {
+	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	return append(append(b, header...), data...)
+}
+
+func TestParseSafetensorsErrors(t *testing.T) {
+	eight := make([]byte, 8)
+	cases := map[string][]byte{
+		"shorter than":       {1, 2},
+		"exceeds the file":   append(binary.LittleEndian.AppendUint64(nil, 1<<40), '{', '}'),
+		"not a JSON object":  stFile("[]", nil),
+		"safetensors header": stFile("{", nil),
+		`dtype "I64"`:        stFile(`{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}`, eight),
+		"outside":            stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,12]}}`, eight),
+		"needs 8 bytes":      stFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}`, eight),
+		"overlap or hole":    stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, eight),
+		"cover 4 of the 8":   stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, eight),
+		"negative":           stFile(`{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}`, eight),
+		"larger than":        stFile(`{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}}`, eight),
+		"unknown field":      stFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}}`, eight),
+		"__metadata__":       stFile(`{"__metadata__":{"a":1}}`, nil),
+	}
+	for msg, b := range cases {
+		_, err := ParseSafetensors(b, "x.safetensors")
+		if err == nil || !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), "x.safetensors") {
+			t.Errorf("want %q: got %v", msg, err)
+		}
+	}
+	good, _ := os.ReadFile(filepath.Join(testdata, "safetensors", "mixed.safetensors"))
+	for n := 0; n < len(good); n++ {
+		if _, err := ParseSafetensors(good[:n], "cut"); err == nil {
+			t.Fatalf("cut at %d accepted", n)
+		}
+	}
+}
+
+func TestLoadSniffs(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	s := NewSet("")
+	s.Add(&Tensor{Name: "w", Shape: []int{2}, Data: []float32{1, 2}})
+	var st, npy bytes.Buffer
+	WriteSafetensors(&st, s)
+	WriteNpy(&npy, s.Tensors["w"])
+	zipPth, _ := os.ReadFile(filepath.Join(pthDir, "small_zip.pth"))
+	legacy, _ := os.ReadFile(filepath.Join(pthDir, "small_legacy.pth"))
+	cases := map[string]string{
+		write("a.safetensors", st.Bytes()):       "w",
+		write("noext", st.Bytes()):               "w",
+		write("w.npy", npy.Bytes()):              "w",
+		write("z.bin", zipPth):                   "0.weight",
+		write("l.pth", legacy):                   "0.weight",
+		write("npydir/w.npy", npy.Bytes()):       "w",
+		write("data/weights/w.npy", npy.Bytes()): "w",
+	}
+	cases[filepath.Join(dir, "npydir")] = "w"
+	cases[filepath.Join(dir, "data")] = "w"
+	for name, f := range tfjsFS(goodManifest) {
+		write(filepath.Join("tf", name), f.Data)
+	}
+	cases[filepath.Join(dir, "tf", "m")] = "conv/kernel"
+	cases[filepath.Join(dir, "tf", "m", "model.json")] = "conv/kernel"
+	for p, want := range cases {
+		s, err := Load(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if !s.Has(want) {
+			t.Errorf("%s: names %v, want %s", p, s.Names(), want)
+		}
+	}
+	for _, p := range []string{write("junk.bin", []byte("junk")), filepath.Join(dir, "missing"), t.TempDir()} {
+		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: got %v", p, err)
+		}
+	}
+}
