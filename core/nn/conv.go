@@ -96,9 +96,16 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 		defer putBuf(padded)
 	}
 	direct := c.KH == 1 && c.KW == 1 && s == 1
+	// The column matrix is built for bands of output rows so its size stays
+	// bounded (a 64-channel 224×224 layer would need 115 MB at once) and the
+	// band being multiplied stays in cache.
+	band := oh
+	if !direct {
+		band = max(1, min(oh, colBandValues/(ci*c.KH*c.KW*ow)))
+	}
 	var col *[]float32
 	if cg > 1 && !direct {
-		col = getBuf(ci * c.KH * c.KW * ohw)
+		col = getBuf(ci * c.KH * c.KW * band * ow)
 		defer putBuf(col)
 	}
 	for b := 0; b < n; b++ {
@@ -124,34 +131,43 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 				}
 			}
 		}
-		cols := src // 1×1 stride 1: the (padded) input already is the column matrix
-		if !direct {
-			cols = *col
-			im2col(cols, src, ci, hp, wp, c.KH, c.KW, s, oh, ow)
+		if direct { // 1×1 stride 1: the (padded) input already is the column matrix
+			for gi := 0; gi < g; gi++ {
+				gemm.Sgemm(og, ohw, kk, c.W[gi*og*kk:], kk, src[gi*kk*ohw:], ohw, dst[gi*og*ohw:], ohw, c.B != nil)
+			}
+			continue
 		}
-		for gi := 0; gi < g; gi++ {
-			gemm.Sgemm(og, ohw, kk,
-				c.W[gi*og*kk:], kk,
-				cols[gi*kk*ohw:], ohw,
-				dst[gi*og*ohw:], ohw, c.B != nil)
+		for y0 := 0; y0 < oh; y0 += band {
+			y1 := min(y0+band, oh)
+			cols := (y1 - y0) * ow
+			cm := (*col)[:ci*c.KH*c.KW*cols]
+			im2col(cm, src, ci, hp, wp, c.KH, c.KW, s, y0, y1, ow)
+			for gi := 0; gi < g; gi++ {
+				gemm.Sgemm(og, cols, kk, c.W[gi*og*kk:], kk, cm[gi*kk*cols:], cols,
+					dst[gi*og*ohw+y0*ow:], ohw, c.B != nil)
+			}
 		}
 	}
 	return out
 }
 
-// im2col writes the column matrix [C·KH·KW, OH·OW] of an already padded input
-// [C, H, W] (valid convolution with the given stride).
-func im2col(col, src []float32, ch, h, w, kh, kw, s, oh, ow int) {
-	ohw := oh * ow
-	parallelFor(ch, ch*kh*kw*ohw, func(lo, hi int) {
+// colBandValues bounds the im2col buffer (in float32 values, 4 MB); a
+// variable so tests can force many bands.
+var colBandValues = 1 << 20
+
+// im2col writes the column matrix [C·KH·KW, (y1-y0)·OW] of output rows
+// [y0, y1) of a valid convolution over an already padded input [C, H, W].
+func im2col(col, src []float32, ch, h, w, kh, kw, s, y0, y1, ow int) {
+	cols := (y1 - y0) * ow
+	parallelFor(ch, ch*kh*kw*cols, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			plane := src[c*h*w : (c+1)*h*w]
 			for ky := 0; ky < kh; ky++ {
 				for kx := 0; kx < kw; kx++ {
-					row := col[((c*kh+ky)*kw+kx)*ohw:][:ohw]
-					for oy := 0; oy < oh; oy++ {
+					row := col[((c*kh+ky)*kw+kx)*cols:][:cols]
+					for oy := y0; oy < y1; oy++ {
 						in := plane[(oy*s+ky)*w+kx:]
-						r := row[oy*ow : (oy+1)*ow]
+						r := row[(oy-y0)*ow : (oy-y0+1)*ow]
 						if s == 1 {
 							copy(r, in[:ow])
 							continue
@@ -181,23 +197,20 @@ func (c *Conv2D) depthwise(dst, src []float32, h, w, oh, ow int) {
 			if c.B != nil {
 				bv = c.B[o]
 			}
+			wk := c.W[o*kk : (o+1)*kk]
+			if c.KH == 3 && c.KW == 3 {
+				dw3x3(out, plane, wk, bv, w, oh, ow, s)
+				continue
+			}
 			for i := range out {
 				out[i] = bv
 			}
-			wk := c.W[o*kk : (o+1)*kk]
 			for ky := 0; ky < c.KH; ky++ {
 				for kx := 0; kx < c.KW; kx++ {
 					wv := wk[ky*c.KW+kx]
 					for oy := 0; oy < oh; oy++ {
 						in := plane[(oy*s+ky)*w+kx:]
 						r := out[oy*ow : (oy+1)*ow]
-						if s == 1 {
-							in = in[:ow]
-							for ox := range r {
-								r[ox] += wv * in[ox]
-							}
-							continue
-						}
 						for ox := range r {
 							r[ox] += wv * in[ox*s]
 						}
@@ -206,4 +219,23 @@ func (c *Conv2D) depthwise(dst, src []float32, h, w, oh, ow int) {
 			}
 		}
 	})
+}
+
+// dw3x3 is the depthwise 3×3 plane kernel (MobileNet's case): one pass over
+// the output with the nine weights in registers.
+func dw3x3(out, plane, wk []float32, bv float32, w, oh, ow, s int) {
+	w0, w1, w2, w3, w4, w5, w6, w7, w8 := wk[0], wk[1], wk[2], wk[3], wk[4], wk[5], wk[6], wk[7], wk[8]
+	span := (ow-1)*s + 3
+	for oy := 0; oy < oh; oy++ {
+		r0 := plane[oy*s*w:][:span]
+		r1 := plane[(oy*s+1)*w:][:span]
+		r2 := plane[(oy*s+2)*w:][:span]
+		row := out[oy*ow : (oy+1)*ow]
+		for ox := range row {
+			i := ox * s
+			row[ox] = bv + w0*r0[i] + w1*r0[i+1] + w2*r0[i+2] +
+				w3*r1[i] + w4*r1[i+1] + w5*r1[i+2] +
+				w6*r2[i] + w7*r2[i+1] + w8*r2[i+2]
+		}
+	}
 }

@@ -230,6 +230,10 @@ func runCase(t *testing.T, c fixCase) {
 			t.Fatalf("shape %v, want %v", got.Shape(), ys)
 		}
 		closeAll(t, "conv", Data(got), y)
+		// again with one output row per im2col band
+		defer func(v int) { colBandValues = v }(colBandValues)
+		colBandValues = 1
+		closeAll(t, "conv, banded", Data(conv.Forward(FromData(xd, xs...))), y)
 	case "bn":
 		x, xs := tensorOf(t, "bn", "x")
 		bn := &BatchNorm{Gamma: loadT(t, "bn", "gamma"), Beta: loadT(t, "bn", "beta"),
