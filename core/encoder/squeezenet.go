@@ -1,0 +1,163 @@
+package encoder
+
+import (
+	"fmt"
+
+	"github.com/posprobe/posprobe/core/nn"
+	"gorgonia.org/tensor"
+)
+
+func init() {
+	Register("squeezenet1.1", Info{
+		Summary: "SqueezeNet 1.1 (ONNX model zoo / WebNN .npy, with classifier); taps conv1 (relu, before pool1), fire3, fire5, fire7, fire9",
+		Taps:    squeezeTaps(0),
+		Weights: "ONNX model zoo squeezenet1.1-7 as .npy (webmachinelearning/test-data models/squeezenet1.1_nchw)",
+	}, func(o Options) (Encoder, error) { return newSqueezeNet(o) })
+}
+
+// The taps are torchvision's features[1, 4, 7, 10, 12]: conv1 after its ReLU
+// and before the first max-pool, then fire3/fire5 just before pools 2 and 3,
+// fire7, and the last module fire9.
+func squeezeTaps(width int) []Tap {
+	return []Tap{
+		{"conv1", scale(64, width), 2},
+		{"fire3", scale(128, width), 4},
+		{"fire5", scale(256, width), 8},
+		{"fire7", scale(384, width), 16},
+		{"fire9", scale(512, width), 16},
+	}
+}
+
+// fire is a SqueezeNet fire module: a 1×1 squeeze, then 1×1 and 3×3 expands
+// side by side, every conv followed by ReLU.
+type fire struct {
+	squeeze, e1, e3 *nn.Conv2D
+}
+
+// squeezenet is SqueezeNet 1.1 as the ONNX model zoo ships it (converted from
+// MXNet Gluon; tensors squeezenet0_convN, N = 0..25 in network order). conv0
+// has no padding in any mode. With a padding mode the expand3×3 convs use it;
+// with PadNone they are valid and the expand1×1 output is centre-cropped by one
+// pixel per side so the two branches still concatenate. The max-pools use
+// ceil mode as torchvision does (the ONNX graph floors; equal at 224 and at
+// every size whose pool inputs are odd).
+type squeezenet struct {
+	taps       []Tap
+	conv0      *nn.Conv2D
+	fires      [8]fire
+	classifier *nn.Conv2D // conv25, 512→1000 1×1
+	mode       nn.PadMode
+	normalize  bool
+}
+
+func newSqueezeNet(opts Options) (Encoder, error) {
+	const name = "squeezenet1.1"
+	p, err := sharedParams(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	mode := opts.Padding
+	wn := func(i int) (string, string) {
+		return fmt.Sprintf("squeezenet0_conv%d_weight", i), fmt.Sprintf("squeezenet0_conv%d_bias", i)
+	}
+	sc := func(c int) int { return scale(c, opts.Width) }
+	m := &squeezenet{taps: squeezeTaps(opts.Width), mode: mode, normalize: opts.Normalize}
+	w, b := wn(0)
+	m.conv0 = p.convW(w, b, 3, sc(64), 3, 2, 0, 1, mode, initKaimingUniform)
+	in := sc(64)
+	// (squeeze, expand) channels of fire2..fire9.
+	cfg := [8][2]int{{16, 64}, {16, 64}, {32, 128}, {32, 128}, {48, 192}, {48, 192}, {64, 256}, {64, 256}}
+	for k, c := range cfg {
+		s, e := sc(c[0]), sc(c[1])
+		w, b := wn(1 + 3*k)
+		m.fires[k].squeeze = p.convW(w, b, in, s, 1, 1, 0, 1, mode, initKaimingUniform)
+		w, b = wn(2 + 3*k)
+		m.fires[k].e1 = p.convW(w, b, s, e, 1, 1, 0, 1, mode, initKaimingUniform)
+		w, b = wn(3 + 3*k)
+		m.fires[k].e3 = p.convW(w, b, s, e, 3, 1, 1, 1, mode, initKaimingUniform)
+		in = 2 * e
+	}
+	w, b = wn(25)
+	m.classifier = p.convW(w, b, in, 1000, 1, 1, 0, 1, mode, initNormal001)
+	if err := p.finish(name); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *squeezenet) Name() string { return "squeezenet1.1" }
+func (m *squeezenet) Taps() []Tap  { return m.taps }
+
+// sizes propagates an input length through the network (both axes alike).
+func (m *squeezenet) sizes(n int) ([]int, bool) {
+	fire := func(n int) int {
+		if m.mode == nn.PadNone {
+			return convSize(n, 3, 1, 0)
+		}
+		return n
+	}
+	n = convSize(n, 3, 2, 0)
+	out := []int{n}
+	n = fire(fire(poolSize(n, 3, 2, 0, true)))
+	out = append(out, n)
+	n = fire(fire(poolSize(n, 3, 2, 0, true)))
+	out = append(out, n)
+	n = fire(fire(poolSize(n, 3, 2, 0, true)))
+	out = append(out, n)
+	n = fire(fire(n))
+	out = append(out, n)
+	return out, n > 0
+}
+
+func (m *squeezenet) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
+	return m.forward(x, m.normalize)
+}
+
+func (m *squeezenet) forward(x *tensor.Dense, normalize bool) ([]*tensor.Dense, error) {
+	if err := checkSize(m.Name(), x, squareSizes(m.sizes)); err != nil {
+		return nil, err
+	}
+	y, err := prepare(x, normalize)
+	if err != nil {
+		return nil, err
+	}
+	y = nn.ReLU(m.conv0.Forward(y))
+	taps := []*tensor.Dense{y}
+	for k := range m.fires {
+		if k == 0 || k == 2 || k == 4 {
+			y = nn.MaxPool2D(y, 3, 2, 0, true)
+		}
+		y = m.fires[k].forward(y, m.mode)
+		if k == 1 || k == 3 || k == 5 || k == 7 {
+			taps = append(taps, y)
+		}
+	}
+	return taps, nil
+}
+
+func (f *fire) forward(x *tensor.Dense, mode nn.PadMode) *tensor.Dense {
+	s := nn.ReLU(f.squeeze.Forward(x))
+	e1 := nn.ReLU(f.e1.Forward(s))
+	e3 := nn.ReLU(f.e3.Forward(s))
+	if mode == nn.PadNone {
+		e1 = crop1(e1)
+	}
+	return nn.Concat(e1, e3)
+}
+
+// Classify applies ImageNet mean/std to x, runs the whole network and returns
+// the 1000 logits: conv25 + ReLU + global average pool (torchvision's head;
+// the ReLU is in the ONNX graph too, and every shipped logit is ≥ 0).
+func (m *squeezenet) Classify(x *tensor.Dense) (*tensor.Dense, error) {
+	return m.logits(x, true)
+}
+
+func (m *squeezenet) logits(x *tensor.Dense, normalize bool) (*tensor.Dense, error) {
+	taps, err := m.forward(x, normalize)
+	if err != nil {
+		return nil, err
+	}
+	y := nn.GlobalAvgPool(nn.ReLU(m.classifier.Forward(taps[len(taps)-1])))
+	n, c, _, _ := nn.Dims4(y)
+	return nn.FromData(nn.Data(y), n, c), nil
+}
