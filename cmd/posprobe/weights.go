@@ -19,13 +19,15 @@ import (
 	"github.com/posprobe/posprobe/core/weights"
 )
 
-var weightsFlags struct {
+type weightsOptions struct {
 	explicit string // --weights
 	all      bool   // fetch --all
 	encoder  string // convert --encoder
 	out      string // convert --out
 	download bool   // convert --download
 }
+
+var weightsFlags weightsOptions
 
 var weightsCmd = &cobra.Command{
 	Use:   "weights",
