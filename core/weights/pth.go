@@ -266,6 +266,9 @@ func parsePthZip(data []byte, source string) (*Set, error) {
 	if prefix == "" {
 		return nil, errors.New("zip checkpoint without <folder>/data.pkl")
 	}
+	// torch stores entries uncompressed; a compressed copy may expand, but
+	// not beyond a budget tied to the file size (no zip bombs).
+	budget := 8 * int64(len(data))
 	read := func(name string) ([]byte, error) {
 		f := files[name]
 		if f == nil {
@@ -276,13 +279,12 @@ func parsePthZip(data []byte, source string) (*Set, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		defer rc.Close()
-		// No entry can be bigger than the file: torch stores them uncompressed.
-		b, err := io.ReadAll(io.LimitReader(rc, int64(len(data))+1))
+		b, err := io.ReadAll(io.LimitReader(rc, budget+1))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		if len(b) > len(data) {
-			return nil, fmt.Errorf("%s is larger than the checkpoint", name)
+		if budget -= int64(len(b)); budget < 0 {
+			return nil, fmt.Errorf("%s expands beyond 8 times the checkpoint size", name)
 		}
 		return b, nil
 	}
@@ -446,6 +448,9 @@ func parsePthLegacy(data []byte, source string) (*Set, error) {
 func pthSet(obj any, source string, fileSize int) (*Set, error) {
 	s := NewSet(source)
 	seen := map[*pyDict]bool{}
+	// Views may repeat storage elements (tied weights, expand), but all
+	// tensors together may not hold more elements than twice the file's bytes.
+	budget := 2 * fileSize
 	var walk func(v any, name string, depth int) error
 	walk = func(v any, name string, depth int) error {
 		switch v := v.(type) {
@@ -453,10 +458,11 @@ func pthSet(obj any, source string, fileSize int) (*Set, error) {
 			if s.Has(name) {
 				return fmt.Errorf("tensor %q appears twice", name)
 			}
-			t, err := v.materialize(name, fileSize)
+			t, err := v.materialize(name, budget)
 			if err != nil {
 				return fmt.Errorf("tensor %q: %w", name, err)
 			}
+			budget -= len(t.Data)
 			s.Add(t)
 		case *pyDict:
 			if seen[v] || depth > 16 {
@@ -489,8 +495,8 @@ func pthSet(obj any, source string, fileSize int) (*Set, error) {
 
 // materialize gathers the tensor's elements in row-major order, honouring
 // storage offset and strides, after checking they stay inside the storage.
-func (t *pthTensor) materialize(name string, fileSize int) (*Tensor, error) {
-	n, err := numel(t.size, fileSize)
+func (t *pthTensor) materialize(name string, limit int) (*Tensor, error) {
+	n, err := numel(t.size, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -503,16 +509,19 @@ func (t *pthTensor) materialize(name string, fileSize int) (*Tensor, error) {
 	if n == 0 {
 		return &Tensor{Name: name, Shape: shape, Data: []float32{}}, nil
 	}
+	// The last element (all strides are non-negative) must lie inside the
+	// storage; checked term by term so nothing overflows.
 	last := t.offset
 	for i, d := range t.size {
-		if t.stride[i] > math.MaxInt32 {
-			return nil, fmt.Errorf("stride %v out of range", t.stride)
+		if last >= st.numel || t.stride[i] != 0 && d-1 > (st.numel-last)/t.stride[i] {
+			last = -1
+			break
 		}
 		last += (d - 1) * t.stride[i]
 	}
-	if last >= st.numel || last < 0 {
-		return nil, fmt.Errorf("size %v stride %v offset %d reach element %d of a %d-element storage",
-			t.size, t.stride, t.offset, last, st.numel)
+	if last < 0 || last >= st.numel {
+		return nil, fmt.Errorf("size %v stride %v offset %d reach beyond the %d-element storage",
+			t.size, t.stride, t.offset, st.numel)
 	}
 	es := st.typ.size
 	out := make([]float32, n)

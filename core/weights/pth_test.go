@@ -217,3 +217,35 @@ func TestParsePthNotACheckpoint(t *testing.T) {
 		}
 	}
 }
+
+func TestMaterializeStrides(t *testing.T) {
+	st := &pthStorage{key: "0", typ: storageTypes["FloatStorage"], numel: 6, data: f32bytes(0, 1, 2, 3, 4, 5)}
+	for _, c := range []struct {
+		off          int
+		size, stride []int
+		want         []float32
+		err          string
+	}{
+		{0, []int{2, 3}, []int{3, 1}, []float32{0, 1, 2, 3, 4, 5}, ""},
+		{0, []int{3, 2}, []int{1, 3}, []float32{0, 3, 1, 4, 2, 5}, ""}, // transpose
+		{1, []int{2}, []int{2}, []float32{1, 3}, ""},
+		{5, []int{}, []int{}, []float32{5}, ""},
+		{0, []int{2, 3}, []int{0, 1}, []float32{0, 1, 2, 0, 1, 2}, ""}, // expand
+		{0, []int{0, 9}, []int{99, 99}, []float32{}, ""},
+		{6, []int{}, []int{}, nil, "beyond"},
+		{0, []int{2, 3}, []int{3, 2}, nil, "beyond"},
+		{0, []int{2, 2}, []int{1 << 62, 1 << 62}, nil, "beyond"},
+		{0, []int{40}, []int{0}, nil, "larger than"}, // over the element budget
+	} {
+		x, err := (&pthTensor{storage: st, offset: c.off, size: c.size, stride: c.stride}).materialize("x", 24)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%+v: got %v", c, err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(x.Data, c.want) || !slices.Equal(x.Shape, c.size) {
+			t.Errorf("%+v: got %v %v", c, x, err)
+		}
+	}
+}
