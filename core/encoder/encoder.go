@@ -288,6 +288,19 @@ func padOf(c *nn.Conv2D) int {
 	return c.Pad
 }
 
+// SizeError reports an input too small for every tap of an encoder to be
+// non-empty (typically a network without padding).
+type SizeError struct {
+	Encoder string
+	H, W    int // the input
+	Min     int // the smallest square input that works
+}
+
+func (e *SizeError) Error() string {
+	return fmt.Sprintf("%s: input %dx%d is too small: with this padding every tap needs at least %dx%d pixels in",
+		e.Encoder, e.H, e.W, e.Min, e.Min)
+}
+
 // checkSize validates x and that every tap of the network is non-empty for
 // its size; sizes propagates an h×w input to the tap sizes.
 func checkSize(name string, x *tensor.Dense, sizes func(h, w int) ([][2]int, bool)) error {
@@ -305,5 +318,5 @@ func checkSize(name string, x *tensor.Dense, sizes func(h, w int) ([][2]int, boo
 		}
 		min++
 	}
-	return fmt.Errorf("%s: input %dx%d is too small: with this padding every tap needs at least %dx%d pixels in", name, s[2], s[3], min, min)
+	return &SizeError{Encoder: name, H: s[2], W: s[3], Min: min}
 }

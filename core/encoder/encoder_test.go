@@ -1,6 +1,7 @@
 package encoder
 
 import (
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -134,7 +135,8 @@ func TestFullWidthShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := enc.Forward(fixedInput(1, 224, 224)); err == nil || !strings.Contains(err.Error(), "too small") {
+	var se *SizeError
+	if _, err := enc.Forward(fixedInput(1, 224, 224)); !errors.As(err, &se) || se.Min <= 224 {
 		t.Errorf("resnet50 without padding at 224: error %v", err)
 	}
 }

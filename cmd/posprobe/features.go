@@ -1,0 +1,141 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/imageio"
+	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/weights"
+)
+
+var featuresFlags struct {
+	encoder, init, weights, padding, image, out string
+	seed                                        uint64
+	normalize                                   bool
+	size                                        int
+}
+
+var featuresCmd = &cobra.Command{
+	Use:   "features --encoder NAME --image FILE --out DIR",
+	Short: "Run a frozen encoder on one image and save every tap as .npy",
+	Long: `features resizes an image to --size x --size (Pillow-exact bilinear, values in
+[0,1]), runs the encoder and writes each tap to DIR/<tap>.npy as float32
+[1,C,H,W] (numpy.load reads it), then prints the taps with their channels,
+size and stride.
+
+Encoders: ` + strings.Join(encoder.Names(), ", ") + `.
+--init imagenet (default) loads pretrained weights (see 'posprobe weights');
+--init random draws torchvision's own initialisation from --seed, the same
+numbers on every platform. --padding replaces every zero padding of the
+encoder's convolutions: none removes it (the paper's "w/o padding" variant;
+taps shrink, and ResNets then need inputs larger than 224), reflect,
+replicate and circular follow PyTorch's padding_mode. --normalize applies the
+ImageNet mean/std to the input first, as torchvision's pretrained models
+expect.`,
+	Example: `  posprobe features --encoder vgg16 --init random --image photo.jpg --out feats/
+  posprobe features --encoder vgg16 --weights vgg16-397923af.pth --normalize --padding none \
+      --image photo.jpg --out feats-nopad/
+  posprobe features --encoder squeezenet1.1 --data ../shared/data --image photo.jpg --out sq/
+  python3 -c "import numpy; print(numpy.load('feats/relu5_3.npy').shape)"   # (1, 512, 14, 14)`,
+	Args: cobra.NoArgs,
+	RunE: runFeatures,
+}
+
+func init() {
+	f := featuresCmd.Flags()
+	f.StringVar(&featuresFlags.encoder, "encoder", "", "encoder name ("+strings.Join(encoder.Names(), ", ")+")")
+	f.StringVar(&featuresFlags.init, "init", encoder.InitImageNet, "weights: imagenet (pretrained) or random")
+	f.Uint64Var(&featuresFlags.seed, "seed", 0, "seed of --init random")
+	f.StringVar(&featuresFlags.weights, "weights", "", "weight file or folder (default: found as 'posprobe weights list' shows)")
+	f.StringVar(&featuresFlags.padding, "padding", "zero", "conv padding: zero, none, reflect, replicate or circular")
+	f.BoolVar(&featuresFlags.normalize, "normalize", false, "apply ImageNet mean/std to the input")
+	f.StringVar(&featuresFlags.image, "image", "", "input image (JPEG, PNG or GIF)")
+	f.StringVar(&featuresFlags.out, "out", "", "output folder for <tap>.npy (created if missing)")
+	f.IntVar(&featuresFlags.size, "size", 224, "input height and width after resizing")
+	for _, n := range []string{"encoder", "image", "out"} {
+		featuresCmd.MarkFlagRequired(n)
+	}
+	rootCmd.AddCommand(featuresCmd)
+}
+
+func runFeatures(cmd *cobra.Command, _ []string) error {
+	ff := featuresFlags
+	pad, err := nn.ParsePadMode(ff.padding)
+	if err != nil {
+		return err
+	}
+	if ff.size < 1 {
+		return fmt.Errorf("--size %d: must be positive", ff.size)
+	}
+	enc, err := encoder.New(ff.encoder, encoder.Options{
+		Init: ff.init, Seed: ff.seed, Padding: pad, Weights: ff.weights,
+		DataDir: dataDir(), Normalize: ff.normalize,
+	})
+	if err != nil {
+		return err
+	}
+	x, err := imageio.LoadTensor(ff.image, ff.size)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ff.image, err)
+	}
+	taps, err := enc.Forward(x)
+	var se *encoder.SizeError
+	if errors.As(err, &se) {
+		return fmt.Errorf("%w; rerun with --size %d or more", err, se.Min)
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(ff.out, 0o755); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "tap\tchannels\tH x W\tstride\t\n")
+	for i, tp := range enc.Taps() {
+		t := taps[i]
+		_, c, h, w := nn.Dims4(t)
+		p := filepath.Join(ff.out, tp.Name+".npy")
+		if err := writeNpyFile(p, &weights.Tensor{Name: tp.Name, Shape: []int(t.Shape()), Data: nn.Data(t)}); err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d x %d\t%d\t\n", tp.Name, c, h, w, tp.Stride)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%d taps of %s written to %s\n", len(taps), enc.Name(), ff.out)
+	return nil
+}
+
+// writeNpyFile writes t to a temporary file next to p and renames it into
+// place, so p is never left half-written.
+func writeNpyFile(p string, t *weights.Tensor) error {
+	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	err = f.Chmod(0o644) // CreateTemp makes it private
+	if err == nil {
+		err = weights.WriteNpy(f, t)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	return nil
+}
