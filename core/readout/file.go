@@ -1,0 +1,242 @@
+package readout
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Meta says what a readout was trained on; it travels in the file header.
+type Meta struct {
+	Encoder  string             `json:"encoder"`
+	Init     string             `json:"init"`    // encoder weights: imagenet or random
+	Seed     uint64             `json:"seed"`    // encoder seed (random init)
+	Padding  string             `json:"padding"` // encoder padding mode
+	Target   string             `json:"target"`  // H, V, G, HS or VS
+	Stripes  string             `json:"stripes"` // HS/VS value range: 01 or pm1
+	Training TrainSummary       `json:"training"`
+	Metrics  map[string]float64 `json:"metrics,omitempty"` // scores at save time
+}
+
+// TrainSummary records the training data and recipe.
+type TrainSummary struct {
+	Images       string  `json:"images,omitempty"` // training folder
+	NImages      int     `json:"n_images"`
+	Epochs       int     `json:"epochs"`
+	EpochsDone   int     `json:"epochs_done"`
+	LR           float64 `json:"lr"`
+	LRDecayEpoch int     `json:"lr_decay_epoch"`
+	LRDecay      float64 `json:"lr_decay"`
+	Batch        int     `json:"batch"`
+	Momentum     float64 `json:"momentum"`
+	WeightDecay  float64 `json:"weight_decay"`
+	Seed         uint64  `json:"seed"`
+	FinalLoss    float64 `json:"final_loss"` // mean MSE of the last epoch
+}
+
+// File layout: Magic, uint32 LE version, uint32 LE header length, the JSON
+// header, then every parameter as float32 LE in the header's order.
+const (
+	Magic         = "POSPROBE"
+	Version       = 1
+	Ext           = ".readout"
+	maxHeaderSize = 1 << 20
+	maxParams     = 1 << 26 // 256 MB of float32
+)
+
+// paramCount is the number of stored values (running stats included).
+func paramCount(cfg Config, c int) int {
+	n := 0
+	for i := 0; i < cfg.Depth; i++ {
+		out := c
+		if i == cfg.Depth-1 {
+			out = 1
+		}
+		n += out*c*cfg.Kernel*cfg.Kernel + 5*out
+		if n > maxParams {
+			return n
+		}
+	}
+	return n
+}
+
+type header struct {
+	Format   string      `json:"format"`
+	Version  int         `json:"version"`
+	Channels int         `json:"channels"`
+	Config   Config      `json:"config"`
+	Meta     Meta        `json:"meta"`
+	Params   []paramInfo `json:"params"`
+}
+
+type paramInfo struct {
+	Name  string `json:"name"`
+	Shape []int  `json:"shape"`
+}
+
+// Save writes the readout.
+func (r *Readout) Save(w io.Writer) error {
+	h := header{Format: "posprobe readout", Version: Version, Channels: r.Channels, Config: r.Config, Meta: r.Meta}
+	ps := r.params()
+	for _, p := range ps {
+		h.Params = append(h.Params, paramInfo{p.Name, p.Shape})
+	}
+	js, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.WriteString(Magic)
+	binary.Write(&buf, binary.LittleEndian, uint32(Version))
+	binary.Write(&buf, binary.LittleEndian, uint32(len(js)))
+	buf.Write(js)
+	for _, p := range ps {
+		b := make([]byte, 4*len(p.Data))
+		for i, v := range p.Data {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+		}
+		buf.Write(b)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// Load reads a readout written by Save; source names the data in errors.
+func Load(rd io.Reader, source string) (*Readout, error) {
+	fail := func(format string, a ...any) (*Readout, error) {
+		return nil, fmt.Errorf("%s: %s", source, fmt.Sprintf(format, a...))
+	}
+	var pre [16]byte
+	if _, err := io.ReadFull(rd, pre[:]); err != nil {
+		return fail("not a posprobe readout (too short)")
+	}
+	if string(pre[:8]) != Magic {
+		return fail("not a posprobe readout (bad magic)")
+	}
+	if v := binary.LittleEndian.Uint32(pre[8:]); v != Version {
+		return fail("readout file version %d, this posprobe reads version %d", v, Version)
+	}
+	n := binary.LittleEndian.Uint32(pre[12:])
+	if n > maxHeaderSize {
+		return fail("header of %d bytes is implausibly large", n)
+	}
+	js := make([]byte, n)
+	if _, err := io.ReadFull(rd, js); err != nil {
+		return fail("truncated header")
+	}
+	var h header
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&h); err != nil {
+		return fail("bad header: %v", err)
+	}
+	if h.Version != Version {
+		return fail("header says version %d", h.Version)
+	}
+	if err := h.Config.Validate(); err != nil {
+		return fail("%v", err)
+	}
+	if h.Channels < 1 || h.Channels > MaxChannels {
+		return fail("%d input channels (want 1..%d)", h.Channels, MaxChannels)
+	}
+	total := paramCount(h.Config, h.Channels)
+	if total > maxParams {
+		return fail("%d parameters is implausibly many", total)
+	}
+	// Read what is there (bounded by the expected size) before allocating
+	// the model.
+	data, err := io.ReadAll(io.LimitReader(rd, int64(4*total)+1))
+	if err != nil {
+		return fail("reading parameters: %v", err)
+	}
+	if len(data) != 4*total {
+		if len(data) > 4*total {
+			return fail("trailing data after %d parameters", total)
+		}
+		return fail("truncated: %d parameter bytes, want %d", len(data), 4*total)
+	}
+	r, err := New(h.Config, h.Channels, 0)
+	if err != nil {
+		return fail("%v", err)
+	}
+	r.Meta = h.Meta
+	ps := r.params()
+	if len(h.Params) != len(ps) {
+		return fail("header lists %d parameters, the config needs %d", len(h.Params), len(ps))
+	}
+	for i, p := range ps {
+		if h.Params[i].Name != p.Name || !slices.Equal(h.Params[i].Shape, p.Shape) {
+			return fail("parameter %d is %s %v, the config needs %s %v", i, h.Params[i].Name, h.Params[i].Shape, p.Name, p.Shape)
+		}
+	}
+	off := 0
+	for _, p := range ps {
+		for i := range p.Data {
+			v := math.Float32frombits(binary.LittleEndian.Uint32(data[off:]))
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fail("parameter %s has a non-finite value", p.Name)
+			}
+			p.Data[i] = v
+			off += 4
+		}
+		if p.state && strings.HasSuffix(p.Name, "running_var") {
+			for _, v := range p.Data {
+				if v < 0 {
+					return fail("negative running variance in %s", p.Name)
+				}
+			}
+		}
+	}
+	return r, nil
+}
+
+// CheckEncoder refuses features from an encoder other than the one the
+// readout was trained on.
+func (r *Readout) CheckEncoder(name, init, padding string, taps []string) error {
+	m := r.Meta
+	var diffs []string
+	if name != m.Encoder {
+		diffs = append(diffs, fmt.Sprintf("encoder %q (readout: %q)", name, m.Encoder))
+	}
+	if NormInit(init) != NormInit(m.Init) {
+		diffs = append(diffs, fmt.Sprintf("init %q (readout: %q)", NormInit(init), NormInit(m.Init)))
+	}
+	if NormPadding(padding) != NormPadding(m.Padding) {
+		diffs = append(diffs, fmt.Sprintf("padding %q (readout: %q)", NormPadding(padding), NormPadding(m.Padding)))
+	}
+	if !slices.Equal(taps, r.Config.Taps) {
+		diffs = append(diffs, fmt.Sprintf("taps %v (readout: %v)", taps, r.Config.Taps))
+	}
+	if len(diffs) > 0 {
+		return errors.New("readout does not fit these features: " + strings.Join(diffs, ", "))
+	}
+	return nil
+}
+
+// NormInit maps "" to "imagenet".
+func NormInit(s string) string {
+	if s == "" {
+		return "imagenet"
+	}
+	return s
+}
+
+// NormPadding maps "" to "zero".
+func NormPadding(s string) string {
+	if s == "" {
+		return "zero"
+	}
+	return s
+}
+
+// FileName is the shipped readout's name in weights/readouts/, e.g.
+// "squeezenet1.1_imagenet_zero_H.readout".
+func FileName(encoder, init, padding, target string) string {
+	return fmt.Sprintf("%s_%s_%s_%s%s", encoder, NormInit(init), NormPadding(padding), target, Ext)
+}
