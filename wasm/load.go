@@ -1,14 +1,149 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
+	"strings"
 
+	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/core/weights"
 	"github.com/posprobe/posprobe/wasm/demo"
+	"gorgonia.org/tensor"
 )
 
-// loadModel builds the predictor of model m: its encoder (weights from the
-// site, or generated from the seed for random init) and one readout per
-// target. progress gets a fraction in [0,1] and a message.
+// predictor is an encoder and its readouts, one per target.
+type predictor struct {
+	enc      encoder.Encoder
+	targets  []string
+	readouts map[string]*readout.Readout
+	taps     map[string][]int // per target: indices of the encoder taps its readout reads
+}
+
+func (p *predictor) Targets() []string { return p.targets }
+
+func (p *predictor) Predict(x []float32) (map[string][]float32, error) {
+	in := nn.FromData(x, 1, 3, demo.MapSize, demo.MapSize)
+	taps, err := p.enc.Forward(in)
+	if err != nil {
+		return nil, err
+	}
+	// Readouts reading the same taps at the same size share their features.
+	feats := map[string][]float32{}
+	out := make(map[string][]float32, len(p.targets))
+	for _, t := range p.targets {
+		r := p.readouts[t]
+		key := fmt.Sprint(p.taps[t], r.Config.Size)
+		f, ok := feats[key]
+		if !ok {
+			sel := make([]*tensor.Dense, len(p.taps[t]))
+			for i, j := range p.taps[t] {
+				sel[i] = taps[j]
+			}
+			if f, err = readout.PrepareOne(sel, r.Config.Size); err != nil {
+				return nil, err
+			}
+			feats[key] = f
+		}
+		if out[t], err = r.Predict(f); err != nil {
+			return nil, fmt.Errorf("readout %s: %w", t, err)
+		}
+	}
+	return out, nil
+}
+
+// loadModel builds the predictor of model m: its encoder (ImageNet weights
+// from the site, or drawn from the seed for random init) and the readouts of
+// every target it has. progress gets a fraction in [0,1] and a message.
 func loadModel(m demo.Model, src source, man manifest, progress func(float64, string)) (demo.Predictor, error) {
-	return nil, fmt.Errorf("%s: the encoder and readout packages are not built into this app yet", m.Label)
+	pad, err := nn.ParsePadMode(m.Padding)
+	if err != nil {
+		return nil, err
+	}
+	opts := encoder.Options{Init: m.Init, Seed: m.Seed, Padding: pad, DataDir: dataDir()}
+	var set *weights.Set
+	if m.Encoder != "none" && m.Init != encoder.InitRandom && opts.DataDir == "" {
+		if set, err = encoderWeights(m, src, man, progress); err != nil {
+			return nil, err
+		}
+	}
+	progress(0.75, "Building "+m.Label)
+	enc, err := newEncoder(m.Encoder, opts, set)
+	if err != nil {
+		return nil, err
+	}
+	p := &predictor{enc: enc, readouts: map[string]*readout.Readout{}, taps: map[string][]int{}}
+	tapNames := make([]string, len(enc.Taps()))
+	for i, t := range enc.Taps() {
+		tapNames[i] = t.Name
+	}
+	var missing []string
+	for i, t := range demo.Targets {
+		name := readout.FileName(m.Encoder, m.Init, m.Padding, t)
+		path := "readouts/" + name
+		if man.Readouts != nil && !slices.Contains(man.Readouts, path) {
+			missing = append(missing, name)
+			continue
+		}
+		progress(0.8+0.2*float64(i)/float64(len(demo.Targets)), "Loading readout "+name)
+		b, err := src.Read(path, nil)
+		if err != nil {
+			missing = append(missing, name)
+			continue
+		}
+		r, err := readout.Load(bytes.NewReader(b), name)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.CheckEncoder(m.Encoder, m.Init, m.Padding, r.Config.Taps); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if m.Init == encoder.InitRandom && r.Meta.Seed != m.Seed {
+			return nil, fmt.Errorf("%s: trained on encoder seed %d, the demo uses %d", name, r.Meta.Seed, m.Seed)
+		}
+		idx, err := readout.SelectTaps(tapNames, r.Config.Taps)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		p.readouts[t], p.taps[t] = r, idx
+		p.targets = append(p.targets, t)
+	}
+	if len(p.targets) == 0 {
+		return nil, fmt.Errorf("no trained readouts for %s: missing %s (train them with posprobe train, into weights/readouts, then make site)",
+			m.Label, strings.Join(missing, ", "))
+	}
+	if len(missing) > 0 {
+		logf("MODEL %s: no readout %s", m.Key, strings.Join(missing, ", "))
+	}
+	return p, nil
+}
+
+// encoderWeights fetches the ImageNet weights of m's encoder: the site's
+// safetensors file, or (desktop) the data folder.
+func encoderWeights(m demo.Model, src source, man manifest, progress func(float64, string)) (*weights.Set, error) {
+	path, ok := man.Encoders[m.Encoder]
+	if !ok {
+		path = "weights/" + m.Encoder + ".safetensors"
+	}
+	b, err := src.Read(path, func(done, total int64) {
+		if total > 0 {
+			progress(0.7*float64(done)/float64(total), fmt.Sprintf("Downloading %s weights %.1f / %.1f MB", m.Encoder, float64(done)/1e6, float64(total)/1e6))
+		}
+	})
+	if err == nil {
+		return weights.ParseSafetensors(b, path)
+	}
+	return nil, fmt.Errorf("the %s ImageNet weights are missing (%s: %v); the site was built without POSPROBE_DATA", m.Encoder, path, err)
+}
+
+// newEncoder builds an encoder, from fetched weights when set is not nil.
+func newEncoder(name string, opts encoder.Options, set *weights.Set) (encoder.Encoder, error) {
+	if set != nil {
+		// Needs a way to hand encoder.New weights already in memory (the
+		// browser has no files): proposed as encoder.Options.Set.
+		return nil, fmt.Errorf("%s: building an encoder from fetched weights (%s) is not supported by core/encoder yet", name, set.Source)
+	}
+	return encoder.New(name, opts)
 }

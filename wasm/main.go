@@ -66,15 +66,16 @@ type Game struct {
 		model   int
 		photoID int
 	}
-	last      *demo.Result
-	lastModel int
-	lastPhoto int
-	meter     demo.Meter
-	maps      map[string]*ebiten.Image // predicted, by target
-	truth     map[string]*ebiten.Image
-	truthErr  error
-	ui        *ui
-	dragging  bool
+	last        *demo.Result
+	lastModel   int
+	lastPhoto   int
+	meter       demo.Meter
+	maps        map[string]*ebiten.Image // predicted, by target
+	truth       map[string]*ebiten.Image
+	truthErr    error
+	ui          *ui
+	dragging    bool
+	predictions int
 }
 
 type photoFile struct {
@@ -270,6 +271,7 @@ func (g *Game) takeResult() {
 	}
 	now := time.Now()
 	g.meter.Add(now)
+	g.predictions++
 	g.last = &r
 	g.lastModel, g.lastPhoto = g.model, g.photoID
 	for t, m := range r.Maps {
@@ -409,12 +411,15 @@ func (g *Game) publish() {
 	s := demo.State{
 		Encoder: m.Encoder, Padding: m.Padding, Init: m.Init, Target: g.target,
 		Crop: g.drag.Crop, SPC: math.NaN(), MAE: math.NaN(), LatencyMs: math.NaN(),
-		Rate: g.meter.Rate(time.Now()),
+		Rate: g.meter.Rate(time.Now()), Predictions: g.predictions,
+		View: g.view, ScreenW: screenW, ScreenH: screenH,
 	}
 	_, lerr, _ := g.predictor()
 	if g.current() && g.last.Err == nil {
 		s.Ready = true
 		s.Salient = g.last.Salient
+		rc := g.last.Crop
+		s.ResultCrop = &rc
 		s.LatencyMs = float64(g.last.Latency.Microseconds()) / 1000
 		if sc, ok := g.last.Scores[g.target]; ok {
 			s.SPC, s.MAE = sc.SPC, sc.MAE

@@ -61,3 +61,6 @@ func readAll(r io.Reader, total int64, progress func(done, total int64)) ([]byte
 		}
 	}
 }
+
+// dataDir: the browser has no data folder; weights come from the site.
+func dataDir() string { return "" }

@@ -55,11 +55,18 @@ type State struct {
 	LatencyMs float64
 	Rate      float64 // predictions per second
 	Message   string  // loading progress or what is missing
+
+	Predictions int   // results shown so far
+	ResultCrop  *Crop // the crop the shown prediction (salient, SPC, MAE) was made on
+	View        View  // photo -> logical screen mapping
+	ScreenW     int   // logical screen size
+	ScreenH     int
 }
 
 // Hook returns the state as plain values for JavaScript:
 // {ready, encoder, padding, init, target, crop:{x,y,w,h}, salient:{x,y}|null,
-// spc, mae, latencyMs, rate, message}; unknown numbers are null.
+// spc, mae, latencyMs, rate, message, predictions, resultCrop:{x,y,w,h}|null,
+// view:{offX,offY,scale,screenW,screenH}}; unknown numbers are null.
 func (s State) Hook() map[string]any {
 	num := func(x float64) any {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -67,9 +74,13 @@ func (s State) Hook() map[string]any {
 		}
 		return x
 	}
-	var sal any
+	var sal, rc any
 	if s.Salient != nil {
 		sal = map[string]any{"x": s.Salient.X, "y": s.Salient.Y}
+	}
+	crop := func(c Crop) map[string]any { return map[string]any{"x": c.X, "y": c.Y, "w": c.Size, "h": c.Size} }
+	if s.ResultCrop != nil {
+		rc = crop(*s.ResultCrop)
 	}
 	return map[string]any{
 		"ready":     s.Ready,
@@ -77,12 +88,17 @@ func (s State) Hook() map[string]any {
 		"padding":   s.Padding,
 		"init":      s.Init,
 		"target":    s.Target,
-		"crop":      map[string]any{"x": s.Crop.X, "y": s.Crop.Y, "w": s.Crop.Size, "h": s.Crop.Size},
+		"crop":      crop(s.Crop),
 		"salient":   sal,
 		"spc":       num(s.SPC),
 		"mae":       num(s.MAE),
 		"latencyMs": num(s.LatencyMs),
 		"rate":      num(s.Rate),
 		"message":   s.Message,
+
+		"predictions": s.Predictions,
+		"resultCrop":  rc,
+		"view": map[string]any{"offX": s.View.OffX, "offY": s.View.OffY, "scale": s.View.Scale,
+			"screenW": s.ScreenW, "screenH": s.ScreenH},
 	}
 }

@@ -1,0 +1,91 @@
+// Shared helpers for the posprobe end-to-end scripts: a server for the built
+// site, headless Debian Chromium through playwright-core (never a downloaded
+// browser), and the app's coordinate mapping from window.posprobe.state().
+"use strict";
+const { chromium } = require("playwright-core");
+const { spawn } = require("child_process");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+
+const root = path.resolve(__dirname, "..");
+const siteDir = process.env.POSPROBE_SITE || path.join(root, "site", "dist");
+const artifacts = path.join(__dirname, "artifacts");
+
+const chromiumArgs = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--enable-unsafe-swiftshader"];
+
+// serve starts `posprobe serve` on a free port (or uses POSPROBE_URL) and
+// resolves to {url, stop}.
+function serve() {
+  if (process.env.POSPROBE_URL) return Promise.resolve({ url: process.env.POSPROBE_URL, stop() {} });
+  const bin = process.env.POSPROBE_BIN || path.join(root, "bin", "posprobe");
+  const proc = spawn(bin, ["serve", "--dir", siteDir, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("posprobe serve printed no URL: " + out)), 15000);
+    proc.on("error", e => reject(new Error(bin + ": " + e.message + " (build it: make build)")));
+    proc.stdout.on("data", d => {
+      out += d;
+      const m = out.match(/http:\/\/\S+\//);
+      if (m) { clearTimeout(timer); resolve({ url: m[0], stop: () => proc.kill() }); }
+    });
+  });
+}
+
+async function launch(width = 1400, height = 1300) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "posprobe-e2e-"));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true,
+    viewport: { width, height }, args: chromiumArgs,
+  });
+  const page = ctx.pages()[0] || await ctx.newPage();
+  const logs = [];
+  page.on("console", m => logs.push(m.text()));
+  page.on("pageerror", e => logs.push("PAGE ERROR " + e.message));
+  return { ctx, page, logs, close: async () => { await ctx.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+}
+
+const state = page => page.evaluate(() => window.posprobe.state());
+
+// waitFor polls state until pred(state) holds.
+async function waitFor(page, pred, what, timeoutMs = 120000) {
+  const t0 = Date.now();
+  let s;
+  for (;;) {
+    s = await state(page).catch(() => null);
+    if (s && pred(s)) return s;
+    if (Date.now() - t0 > timeoutMs) throw new Error("timed out waiting for " + what + "; last state " + JSON.stringify(s));
+    await page.waitForTimeout(50);
+  }
+}
+
+// toPage maps a photo pixel to page coordinates: photo -> logical screen
+// (the app's view) -> the frame's canvas, which ebiten letterboxes.
+async function toPage(page, s, x, y) {
+  const box = await page.locator("#app").boundingBox();
+  const v = s.view;
+  const k = Math.min(box.width / v.screenW, box.height / v.screenH);
+  const mx = (box.width - k * v.screenW) / 2, my = (box.height - k * v.screenH) / 2;
+  return { x: box.x + mx + k * (v.offX + x * v.scale), y: box.y + my + k * (v.offY + y * v.scale), k };
+}
+
+// dragCrop drags the crop from its centre by (dx, dy) photo pixels with real
+// mouse events, in steps spanning several frames.
+async function dragCrop(page, s, dx, dy, steps = 20) {
+  const c = s.crop;
+  const a = await toPage(page, s, c.x + c.w / 2, c.y + c.h / 2);
+  const b = await toPage(page, s, c.x + c.w / 2 + dx, c.y + c.h / 2 + dy);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(b.x, b.y, { steps });
+  await page.waitForTimeout(100);
+  await page.mouse.up();
+}
+
+// siteManifest reads the built site's site.json.
+function siteManifest() {
+  return JSON.parse(fs.readFileSync(path.join(siteDir, "site.json"), "utf8"));
+}
+
+module.exports = { serve, launch, state, waitFor, toPage, dragCrop, siteManifest, siteDir, artifacts };
