@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -37,6 +39,7 @@ func init() {
 		threads, reps int
 		size          int
 		asJSON        bool
+		profile       string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -56,6 +59,17 @@ FLOPs of the convolutions done by core/gemm (all but depthwise ones).`,
 			}
 			if err := gemm.SetPath(path); err != nil {
 				return err
+			}
+			if profile != "" {
+				f, err := os.Create(profile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("%s: %w", profile, err)
+				}
+				defer pprof.StopCPUProfile()
 			}
 			names := []string{name}
 			if name == "all" {
@@ -101,6 +115,7 @@ FLOPs of the convolutions done by core/gemm (all but depthwise ones).`,
 	cmd.Flags().IntVar(&reps, "reps", 10, "timed passes per encoder")
 	cmd.Flags().IntVar(&size, "size", 224, "input height and width")
 	cmd.Flags().StringVar(&path, "kernel", "auto", "GEMM kernel path (auto, "+strings.Join(gemm.Paths(), ", ")+")")
+	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	rootCmd.AddCommand(cmd)
 }
