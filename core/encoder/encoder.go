@@ -49,6 +49,9 @@ type Options struct {
 	DataDir   string     // POSPROBE_DATA
 	Normalize bool       // ImageNet mean/std on the input of Forward
 	Width     int        // base width for reduced test models (0 = the standard network)
+	// Set, when not nil, is the ImageNet weights already in memory (the
+	// browser has no files); Weights and DataDir are then not consulted.
+	Set *weights.Set
 }
 
 // Init values of Options.Init.
@@ -139,19 +142,28 @@ func prepare(x *tensor.Dense, normalize bool) (*tensor.Dense, error) {
 	return x, nil
 }
 
-// loadWeights resolves and reads the ImageNet weights of a torchvision
-// encoder. Without --weights and without a local copy the error says where
-// the file comes from.
-func loadWeights(name, url string, opts Options) (*weights.Set, error) {
+// locateSet returns the ImageNet weight set of an encoder: Options.Set, or
+// the file or folder weights.Locate finds, read by weights.Load (any format
+// it knows: .pth, safetensors, .npy folder, TF.js).
+func locateSet(name string, opts Options) (*weights.Set, error) {
+	if opts.Set != nil {
+		return opts.Set, nil
+	}
 	p, err := weights.Locate(name, opts.Weights, opts.DataDir)
 	if err != nil {
-		if opts.Weights != "" {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		return nil, fmt.Errorf("%s: %v; the torchvision file is %s; or use --init random", name, err, url)
+		return nil, err
 	}
-	set, err := weights.LoadPth(p)
+	return weights.Load(p)
+}
+
+// loadWeights is locateSet for the torchvision families: without --weights
+// and without a local copy the error says where the file comes from.
+func loadWeights(name, url string, opts Options) (*weights.Set, error) {
+	set, err := locateSet(name, opts)
 	if err != nil {
+		if opts.Weights == "" && opts.Set == nil {
+			return nil, fmt.Errorf("%s: %v; the torchvision file is %s; or use --init random", name, err, url)
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return set, nil

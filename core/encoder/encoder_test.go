@@ -1,7 +1,9 @@
 package encoder
 
 import (
+	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -233,5 +235,50 @@ func BenchmarkForward(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestWeightsInMemoryAndSafetensors: the same torchvision weights given as
+// .pth, as a safetensors file (format sniffed) and as an in-memory Set give
+// identical taps.
+func TestWeightsInMemoryAndSafetensors(t *testing.T) {
+	set, err := weights.LoadPth(filepath.Join(fixtureDir, "resnet18.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := weights.WriteSafetensors(&buf, set); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(t.TempDir(), "r18.safetensors")
+	if err := os.WriteFile(st, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mem, err := weights.ParseSafetensors(buf.Bytes(), "fetched")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := fixedInput(1, 40, 40)
+	var ref []float32
+	for i, o := range []Options{
+		{Weights: filepath.Join(fixtureDir, "resnet18.pth")},
+		{Weights: st},
+		{Set: mem, DataDir: "/nonexistent"},
+	} {
+		o.Width = 4
+		enc, err := New("resnet18", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		taps, err := enc.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := nn.Data(taps[4])
+		if i == 0 {
+			ref = got
+		} else if !slices.Equal(got, ref) {
+			t.Errorf("options %d: taps differ from the .pth", i)
+		}
 	}
 }
