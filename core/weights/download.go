@@ -26,7 +26,16 @@ type Progress func(file string, done, size int64)
 type Downloader struct {
 	Client   *http.Client // nil: http.DefaultClient
 	Progress Progress     // nil: silent
+	// StallTimeout gives up on a mirror that sends nothing for this long
+	// (0: DefaultStallTimeout); a slow but moving transfer goes on.
+	StallTimeout time.Duration
 }
+
+// DefaultStallTimeout is how long a download may receive nothing.
+const DefaultStallTimeout = time.Minute
+
+// errStalled is the cause a stalled transfer is cancelled with.
+var errStalled = errors.New("stalled")
 
 // partSuffix marks temporary downloads; stale ones are swept by Fetch.
 const partSuffix = ".part"
@@ -112,10 +121,27 @@ func (d *Downloader) fetchFile(ctx context.Context, e *Entry, f File, dir string
 }
 
 // get downloads url into tmp (emptied first) and checks it against f.
-func (d *Downloader) get(ctx context.Context, url string, f File, tmp *os.File) error {
+func (d *Downloader) get(parent context.Context, url string, f File, tmp *os.File) error {
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
+	stall := d.StallTimeout
+	if stall <= 0 {
+		stall = DefaultStallTimeout
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	watchdog := time.AfterFunc(stall, func() { cancel(errStalled) })
+	defer watchdog.Stop()
+	err := d.copy(ctx, url, f, tmp, func() { watchdog.Reset(stall) })
+	if err != nil && parent.Err() == nil && errors.Is(context.Cause(ctx), errStalled) {
+		return fmt.Errorf("no data for %v, gave up", stall)
+	}
+	return err
+}
+
+// copy does the request of get; alive is called whenever bytes arrive.
+func (d *Downloader) copy(ctx context.Context, url string, f File, tmp *os.File, alive func()) error {
 	if err := tmp.Truncate(0); err != nil {
 		return err
 	}
@@ -146,7 +172,7 @@ func (d *Downloader) get(ctx context.Context, url string, f File, tmp *os.File) 
 	if f.Size > 0 {
 		body = io.LimitReader(body, f.Size+1) // a longer body fails the size check
 	}
-	pw := &progressWriter{file: f.Path, size: size, report: d.Progress}
+	pw := &progressWriter{file: f.Path, size: size, report: d.Progress, alive: alive}
 	pw.tell()
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(tmp, h, pw), body)
@@ -173,9 +199,11 @@ type progressWriter struct {
 	file       string
 	done, size int64
 	report     Progress
+	alive      func()
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {
+	p.alive()
 	p.done += int64(len(b))
 	p.tell()
 	return len(b), nil

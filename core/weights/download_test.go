@@ -284,6 +284,29 @@ func TestFetchDeadline(t *testing.T) {
 	}
 }
 
+func TestFetchGivesUpOnAStalledMirror(t *testing.T) {
+	s := newServer(t, nil)
+	e, files := toy(s, "stall", "ok")
+	dir := filepath.Join(t.TempDir(), "toy")
+	// The first mirror sends 10 bytes and then nothing: the next one is used.
+	// (The timeout is generous so that a busy machine does not stall the good one.)
+	if err := (&Downloader{StallTimeout: 300 * time.Millisecond}).Fetch(context.Background(), e, dir); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "weights/a.npy")); !bytes.Equal(got, files["weights/a.npy"]) {
+		t.Fatal("wrong bytes")
+	}
+	e.URLs = e.URLs[:1]
+	dir2 := filepath.Join(t.TempDir(), "toy")
+	err := (&Downloader{StallTimeout: 300 * time.Millisecond}).Fetch(context.Background(), e, dir2)
+	if err == nil || !strings.Contains(err.Error(), "no data for 300ms") || !strings.Contains(err.Error(), e.URLs[0]) {
+		t.Fatalf("error %v", err)
+	}
+	if got := leftovers(t, dir2); len(got) != 0 {
+		t.Errorf("left in the cache: %v", got)
+	}
+}
+
 func TestFetchConcurrentSameFiles(t *testing.T) {
 	s := newServer(t, nil)
 	e, files := toy(s, "ok")
