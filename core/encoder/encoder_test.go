@@ -282,3 +282,29 @@ func TestWeightsInMemoryAndSafetensors(t *testing.T) {
 		}
 	}
 }
+
+// TestBatch: each image of a batch gets the features it gets alone.
+func TestBatch(t *testing.T) {
+	x := fixedInput(2, 40, 40)
+	second := nn.FromData(append([]float32(nil), nn.Data(x)[3*40*40:]...), 1, 3, 40, 40)
+	for _, name := range []string{"vgg16", "resnet50"} {
+		enc, err := New(name, Options{Init: InitRandom, Width: 8, Padding: nn.PadReflect, Normalize: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		both, err := enc.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone, err := enc.Forward(second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range both {
+			b, a := nn.Data(both[i]), nn.Data(alone[i])
+			if e := relErr(b[len(b)/2:], a); len(a) != len(b)/2 || e > 1e-6 {
+				t.Errorf("%s tap %d: batch vs single relative error %g", name, i, e)
+			}
+		}
+	}
+}
