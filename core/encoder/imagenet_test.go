@@ -2,10 +2,13 @@ package encoder
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/posprobe/posprobe/core/nn"
@@ -137,4 +140,182 @@ func compareTap(t *testing.T, tap Tap, got *tensor.Dense, ref tapRef) {
 			tap.Name, worst, mean, ref.Mean, std, ref.Std, tol)
 	}
 	t.Logf("%s %v: max |diff| %.2e (%.1e of max |x|)", tap.Name, got.Shape()[1:], worst, worst/ref.AbsMax)
+}
+
+func sharedDataDirOrEmpty() string { return os.Getenv("POSPROBE_DATA") }
+
+var sharedNames = []string{"squeezenet1.1", "mobilenetv2", "resnet50v2", "darknet-tiny"}
+
+// TestSharedRandomInit builds each shared-weight family without weights:
+// taps as Taps() says (channels, size = input/stride with zero padding), the
+// same seed gives the same taps, another seed other ones, and the first conv
+// has the spread of its torchvision-style initialiser.
+func TestSharedRandomInit(t *testing.T) {
+	const size = 64
+	firstStd := map[string]float64{
+		"squeezenet1.1": math.Sqrt(2.0 / 27),   // kaiming_uniform_(fan_in 3·3·3)
+		"mobilenetv2":   math.Sqrt(2.0 / 288),  // kaiming_normal_(fan_out 32·3·3)
+		"resnet50v2":    math.Sqrt(2.0 / 3136), // kaiming_normal_(fan_out 64·7·7)
+		"darknet-tiny":  math.Sqrt(2.0 / 144),  // kaiming_normal_(fan_out 16·3·3)
+	}
+	x := sharedSynthetic(size)
+	for _, name := range sharedNames {
+		t.Run(name, func(t *testing.T) {
+			enc, err := New(name, Options{Init: InitRandom, Seed: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, _ := Lookup(name)
+			if !slices.Equal(info.Taps, enc.Taps()) {
+				t.Errorf("Info.Taps %v, encoder %v", info.Taps, enc.Taps())
+			}
+			a, err := enc.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, tap := range enc.Taps() {
+				want := []int{1, tap.Channels, ceilDiv(size, tap.Stride), ceilDiv(size, tap.Stride)}
+				if name == "squeezenet1.1" {
+					// conv0 is unpadded (3×3/2): 64 → 31 → pools (ceil) 15 → 7
+					want[2] = []int{31, 15, 7, 3, 3}[i]
+					want[3] = want[2]
+				}
+				if !slices.Equal([]int(a[i].Shape()), want) {
+					t.Errorf("tap %s: shape %v, want %v", tap.Name, a[i].Shape(), want)
+				}
+			}
+			again, _ := New(name, Options{Init: InitRandom, Seed: 3})
+			b, _ := again.Forward(x)
+			other, _ := New(name, Options{Init: InitRandom, Seed: 4})
+			c, _ := other.Forward(x)
+			last := len(a) - 1
+			if !slices.Equal(nn.Data(a[last]), nn.Data(b[last])) {
+				t.Error("same seed, different taps")
+			}
+			if slices.Equal(nn.Data(a[last]), nn.Data(c[last])) {
+				t.Error("seeds 3 and 4 give the same taps")
+			}
+			w := firstConvW(enc)
+			var s2 float64
+			for _, v := range w {
+				s2 += float64(v) * float64(v)
+			}
+			std := math.Sqrt(s2 / float64(len(w)))
+			if r := std / firstStd[name]; r < 0.85 || r > 1.15 {
+				t.Errorf("first conv weight std %.4g, want %.4g (±15%%)", std, firstStd[name])
+			}
+		})
+	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func firstConvW(e Encoder) []float32 {
+	switch m := e.(type) {
+	case *squeezenet:
+		return m.conv0.W
+	case *mobilenetv2:
+		return m.stem.W
+	case *resnet50v2:
+		return m.conv0.W
+	case *darknet:
+		return m.layers[0].conv.W
+	}
+	return nil
+}
+
+// TestSharedErrors: unusable inputs and missing weights give errors that say
+// what is wrong, never a panic.
+func TestSharedErrors(t *testing.T) {
+	for _, name := range sharedNames {
+		enc, err := New(name, Options{Init: InitRandom, Width: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, x := range []*tensor.Dense{nil, nn.New(1, 1, 64, 64), nn.New(3, 64, 64),
+			tensor.New(tensor.WithShape(1, 3, 64, 64), tensor.Of(tensor.Float64))} {
+			if _, err := enc.Forward(x); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s: bad input %d: err = %v", name, i, err)
+			}
+		}
+		_, err = New(name, Options{DataDir: t.TempDir()})
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s without weights: err = %v", name, err)
+		}
+		_, err = New(name, Options{Weights: filepath.Join(t.TempDir(), "missing")})
+		if err == nil {
+			t.Errorf("%s: missing explicit weights accepted", name)
+		}
+	}
+	// SqueezeNet's unpadded 3×3/2 stem needs 3 px.
+	sq, _ := New("squeezenet1.1", Options{Init: InitRandom, Width: 8})
+	if _, err := sq.Forward(nn.New(1, 3, 2, 2)); err == nil {
+		t.Error("squeezenet1.1: 2x2 input accepted")
+	}
+	// MobileNetV2 without padding shrinks by 2 px per block: no 224 input.
+	enc, err := New("mobilenetv2", Options{Init: InitRandom, Width: 8, Padding: nn.PadNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var se *SizeError
+	if _, err := enc.Forward(nn.New(1, 3, 224, 224)); !errors.As(err, &se) || se.Min <= 224 {
+		t.Errorf("mobilenetv2 padding none at 224: err = %v, want a SizeError with the minimum size", err)
+	} else {
+		t.Log(err)
+	}
+}
+
+// TestSharedWrongWeights: another net's weight folder is refused with the
+// name of the missing tensor.
+func TestSharedWrongWeights(t *testing.T) {
+	data := sharedDataDir(t)
+	_, err := New("squeezenet1.1", Options{Weights: filepath.Join(data, "weights", "mobilenetv2", "weights")})
+	if err == nil || !strings.Contains(err.Error(), "squeezenet0_conv0_weight") {
+		t.Errorf("mobilenetv2 weights as squeezenet: err = %v", err)
+	}
+	_, err = New("darknet-tiny", Options{Weights: filepath.Join(data, "weights", "resnet50v2", "weights")})
+	if err == nil {
+		t.Error("resnet50v2 weights accepted as darknet-tiny")
+	}
+}
+
+func TestImageNetClasses(t *testing.T) {
+	if _, err := ImageNetClasses(""); err == nil {
+		t.Error("no data folder accepted")
+	}
+	dir := t.TempDir()
+	sample := filepath.Join(dir, filepath.FromSlash(ImageNetSampleDir))
+	if err := os.MkdirAll(sample, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ImageNetClasses(dir); err == nil || !strings.Contains(err.Error(), "want 1000") {
+		t.Errorf("empty sample folder: err = %v", err)
+	}
+	for i := 999; i >= 0; i-- {
+		name := filepath.Join(sample, fmt.Sprintf("n%08d_class_%d.JPEG", 1000+i, i))
+		if err := os.WriteFile(name, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(sample, "README.md"), nil, 0o644)
+	cls, err := ImageNetClasses(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cls[0] != (Class{"n00001000", "class 0"}) || cls[999].WNID != "n00001999" {
+		t.Errorf("classes %v ... %v", cls[0], cls[999])
+	}
+	os.WriteFile(filepath.Join(sample, "n00001000_again.JPEG"), nil, 0o644)
+	if _, err := ImageNetClasses(dir); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("repeated class: err = %v", err)
+	}
+	if data := sharedDataDirOrEmpty(); data != "" {
+		cls, err := ImageNetClasses(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cls[0] != (Class{"n01440764", "tench"}) || cls[999].WNID != "n15075141" {
+			t.Errorf("sample classes start %v, end %v", cls[0], cls[999])
+		}
+	}
 }

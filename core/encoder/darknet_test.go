@@ -1,0 +1,194 @@
+package encoder
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/posprobe/posprobe/core/imageio"
+	"github.com/posprobe/posprobe/core/nn"
+	"gorgonia.org/tensor"
+)
+
+// samplePhotos returns every step-th photo of the ImageNet sample (sorted),
+// with its true class WNID.
+func samplePhotos(t *testing.T, data string, step int) (paths, wnids []string) {
+	t.Helper()
+	all, err := imageio.ListImages(filepath.Join(data, filepath.FromSlash(ImageNetSampleDir)), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(all); i += step {
+		wnid, _, _ := strings.Cut(filepath.Base(all[i]), "_")
+		paths = append(paths, all[i])
+		wnids = append(wnids, wnid)
+	}
+	return paths, wnids
+}
+
+// topK returns the indices of the k largest values.
+func topK(v []float32, k int) []int {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case v[a] > v[b]:
+			return -1
+		case v[a] < v[b]:
+			return 1
+		}
+		return 0
+	})
+	return idx[:k]
+}
+
+// classifyPhotos runs c on photos (PIL-like resize to 224, [0,1]) and counts
+// top-1 and top-5 hits against the true classes, labelled with ClassLabels.
+func classifyPhotos(t *testing.T, c Classifier, data string, step int) (top1, top5, n int) {
+	t.Helper()
+	labels, err := ClassLabels(c, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, wnids := samplePhotos(t, data, step)
+	for i, p := range paths {
+		x, err := imageio.LoadTensor(p, 224)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits, err := c.Classify(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := logits.Shape(); len(s) != 2 || s[0] != 1 || s[1] != len(labels) {
+			t.Fatalf("logits shape %v, want [1 %d]", s, len(labels))
+		}
+		top := topK(nn.Data(logits), 5)
+		var names []string
+		for j, k := range top {
+			names = append(names, labels[k].Name)
+			if labels[k].WNID == wnids[i] {
+				top5++
+				if j == 0 {
+					top1++
+				}
+			}
+		}
+		t.Logf("%s: %s", filepath.Base(p), strings.Join(names, ", "))
+	}
+	return top1, top5, len(paths)
+}
+
+// TestDarknetClassifiesPhotos: Tiny Darknet (59% top-1 / 83% top-5 on all
+// 1000 sample photos in the PyTorch reference with this class order) must
+// name the true class of most of 21 photos. A wrong class order gives ~0.
+func TestDarknetClassifiesPhotos(t *testing.T) {
+	data := sharedDataDir(t)
+	enc, err := New("darknet-tiny", Options{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	top1, top5, n := classifyPhotos(t, enc.(Classifier), data, 48)
+	t.Logf("darknet-tiny: top-1 %d/%d, top-5 %d/%d", top1, n, top5, n)
+	if top1 < n/3 || top5 < n*2/3 {
+		t.Errorf("darknet-tiny: top-1 %d/%d, top-5 %d/%d: expected about 59%% and 83%%", top1, n, top5, n)
+	}
+}
+
+// TestSqueezeNetClassifiesPhotos is the same check for SqueezeNet 1.1 (sorted
+// synset order, ImageNet mean/std inside Classify; ~58% top-1, ~80% top-5).
+func TestSqueezeNetClassifiesPhotos(t *testing.T) {
+	data := sharedDataDir(t)
+	enc, err := New("squeezenet1.1", Options{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	top1, top5, n := classifyPhotos(t, enc.(Classifier), data, 48)
+	t.Logf("squeezenet1.1: top-1 %d/%d, top-5 %d/%d", top1, n, top5, n)
+	if top1 < n/3 || top5 < n*2/3 {
+		t.Errorf("squeezenet1.1: top-1 %d/%d, top-5 %d/%d: expected about 58%% and 80%%", top1, n, top5, n)
+	}
+}
+
+// TestDarknetTopologyMatchesTable: the chain parsed from the shipped
+// model.json is the built-in table the random-init model uses.
+func TestDarknetTopologyMatchesTable(t *testing.T) {
+	data := sharedDataDir(t)
+	enc, err := New("darknet-tiny", Options{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []dkSpec
+	for _, l := range enc.(*darknet).layers {
+		got = append(got, l.spec)
+	}
+	want := darknetTinySpecs(0)
+	if !slices.Equal(got, want[:len(want)-1]) {
+		t.Errorf("parsed chain differs from the table:\n got %+v\nwant %+v", got, want)
+	}
+	if h := enc.(*darknet).head; h == nil || h.OutC != 1000 || h.B == nil {
+		t.Errorf("classifier conv %+v, want 1000 outputs with bias", h)
+	}
+}
+
+func TestDarknetClassOrder(t *testing.T) {
+	order := (&darknet{}).classOrder()
+	if len(order) != 1000 || order[0] != "n02119789" {
+		t.Fatalf("%d classes, first %q; want 1000 starting with kit fox n02119789", len(order), order[0])
+	}
+	seen := map[string]bool{}
+	for _, id := range order {
+		if !isWNID(id) || seen[id] {
+			t.Fatalf("bad or repeated WNID %q", id)
+		}
+		seen[id] = true
+	}
+	if data := sharedDataDirOrEmpty(); data != "" {
+		sorted, err := ImageNetClasses(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range sorted {
+			if !seen[c.WNID] {
+				t.Errorf("sample class %s (%s) missing from Darknet's order", c.WNID, c.Name)
+			}
+		}
+	}
+}
+
+func TestParseKerasChainRejects(t *testing.T) {
+	wrap := func(layers string) json.RawMessage {
+		return json.RawMessage(`{"model_config":{"class_name":"Sequential","config":{"layers":[` + layers + `]}}}`)
+	}
+	conv := `{"class_name":"Conv2D","config":{"name":"c1","filters":4,"kernel_size":[3,3],"strides":[1,1],"padding":"same","use_bias":false,"activation":"linear"}}`
+	leaky := `{"class_name":"LeakyReLU","config":{"name":"l1","alpha":0.1}}`
+	head := `{"class_name":"Conv2D","config":{"name":"c2","filters":10,"kernel_size":[1,1],"strides":[1,1],"padding":"same","use_bias":true,"activation":"linear"}}`
+	gap := `{"class_name":"GlobalAveragePooling2D","config":{"name":"g"}}`
+	if specs, err := parseKerasChain(wrap(conv+","+leaky+","+head+","+gap), "m.json"); err != nil || len(specs) != 2 || !specs[1].classHead || specs[0].alpha != 0.1 {
+		t.Fatalf("valid chain: %+v, %v", specs, err)
+	}
+	for name, layers := range map[string]string{
+		"stride 2":     strings.Replace(conv, `"strides":[1,1]`, `"strides":[2,2]`, 1) + "," + leaky + "," + head + "," + gap,
+		"relu fused":   strings.Replace(conv, `"linear"`, `"relu"`, 1) + "," + head + "," + gap,
+		"no head":      conv + "," + leaky,
+		"unknown":      conv + "," + `{"class_name":"Dense","config":{"name":"d"}}`,
+		"3x3 pool":     conv + "," + leaky + "," + `{"class_name":"MaxPooling2D","config":{"name":"p","pool_size":[3,3],"strides":[2,2],"padding":"same"}}` + "," + head + "," + gap,
+		"linear inner": conv + "," + head + "," + gap,
+	} {
+		if _, err := parseKerasChain(wrap(layers), "m.json"); err == nil || !strings.Contains(err.Error(), "m.json") {
+			t.Errorf("%s: err = %v, want an error naming m.json", name, err)
+		}
+	}
+	if _, err := parseKerasChain(json.RawMessage(`{"model_config":{}}`), "m.json"); err == nil {
+		t.Error("empty topology accepted")
+	}
+}
+
+// ensure the classifier interface is what the CLI relies on.
+var _ interface {
+	Classify(*tensor.Dense) (*tensor.Dense, error)
+} = (*darknet)(nil)
