@@ -348,21 +348,27 @@ func shortLicence(l string) string {
 
 // fetchBar shows one bar per encoder over all of its files.
 type fetchBar struct {
-	bar  *progressbar.ProgressBar
-	done map[string]int64 // bytes so far per file
-	seen map[string]bool  // files whose size was added to an unknown total
+	bar     *progressbar.ProgressBar
+	done    map[string]int64 // bytes so far per file
+	learned map[string]int64 // sizes the manifest lacks, from the server
+	unknown bool             // the manifest lacks some size
 }
 
+// newFetchBar draws on w when it is a terminal (a bar is noise in logs).
 func newFetchBar(e *weights.Entry, w io.Writer) *fetchBar {
-	total, known := e.TotalSize()
-	if !known {
-		total = -1
-	}
 	visible := false
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			visible = true
 		}
+	}
+	return newFetchBarVisible(e, w, visible)
+}
+
+func newFetchBarVisible(e *weights.Entry, w io.Writer, visible bool) *fetchBar {
+	total, known := e.TotalSize()
+	if !known {
+		total = -1
 	}
 	return &fetchBar{
 		bar: progressbar.NewOptions64(total,
@@ -374,16 +380,21 @@ func newFetchBar(e *weights.Entry, w io.Writer) *fetchBar {
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionClearOnFinish()),
-		done: map[string]int64{},
-		seen: map[string]bool{},
+		done:    map[string]int64{},
+		learned: map[string]int64{},
+		unknown: !known,
 	}
 }
 
 func (b *fetchBar) progress(file string, done, size int64) {
-	if b.bar.GetMax64() < 0 && size > 0 && !b.seen[file] {
+	if _, ok := b.learned[file]; b.unknown && size > 0 && !ok {
 		// Sizes the manifest lacks come from the server (torchvision checkpoints).
-		b.seen[file] = true
-		b.bar.ChangeMax64(size)
+		b.learned[file] = size
+		var total int64
+		for _, n := range b.learned {
+			total += n
+		}
+		b.bar.ChangeMax64(total)
 	}
 	b.done[file] = done
 	var sum int64

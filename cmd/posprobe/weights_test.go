@@ -186,3 +186,24 @@ func TestWeightsDefaultManifestList(t *testing.T) {
 		}
 	}
 }
+
+func TestFetchBarLearnsUnknownSizes(t *testing.T) {
+	// torchvision entries have no size in the manifest: the server's
+	// Content-Length becomes the bar's total; a mirror retry restarts at 0.
+	e := &weights.Entry{Name: "tv", Files: []weights.File{{Path: "tv-12345678.pth", SHA256Prefix: "12345678"}}}
+	var sink bytes.Buffer
+	b := newFetchBarVisible(e, &sink, true)
+	if got := b.bar.State().Max; got != -1 {
+		t.Fatalf("max %d before any size is known", got)
+	}
+	b.progress("tv-12345678.pth", 0, 1000)
+	b.progress("tv-12345678.pth", 600, 1000)
+	b.progress("tv-12345678.pth", 0, 1000) // next mirror
+	b.progress("tv-12345678.pth", 1000, 1000)
+	if got := b.bar.State(); got.Max != 1000 || got.CurrentNum != 1000 {
+		t.Fatalf("bar state %+v", got)
+	}
+	if !strings.Contains(sink.String(), "tv ") {
+		t.Fatalf("bar drew %q", sink.String())
+	}
+}
