@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/posprobe/posprobe/core/posmap"
+	"github.com/posprobe/posprobe/core/readout"
+)
+
+var trainFlags struct {
+	enc                      probeEncoderFlags
+	target, images, testImgs string
+	out, taps, stripes       string
+	epochs, batch            int
+	kernel, pad, depth       int
+	lr                       float64
+	readoutSeed              uint64
+	recursive                bool
+}
+
+var trainCmd = &cobra.Command{
+	Use:   "train --encoder NAME --images DIR --out PATH|DIR",
+	Short: "Train position readouts on a frozen encoder's features",
+	Long: `train runs the encoder once over --images (every .jpg/.jpeg/.png, resized to
+224x224), keeps the readout's 28x28 features in memory, and trains one
+independent readout per target with the official recipe: SGD lr 0.1
+(x0.1 from epoch 10), momentum 0.9, weight decay 1e-4, batch 32, 15 epochs,
+mean MSE against the 224x224 ground-truth map.
+
+--target all (default) trains H, V, G, HS and VS; --out is then a folder and
+each readout is written as <encoder>_<init>_<padding>_<target>.readout (the
+names 'posprobe eval' and the demo look for). For one target --out may be a
+file. After every epoch the readout is saved through a temporary file and a
+rename, so Ctrl-C keeps the last finished epoch. With --test-images the
+readouts are scored (SPC, MAE) and the scores stored in their headers.
+
+The readout seed (init and shuffling) is --readout-seed*8 + target index
+(H=0 .. VS=4); --seed is the encoder's seed for --init random.`,
+	Example: `  posprobe train --encoder squeezenet1.1 --images $POSPROBE_DATA/images/imagenet-sample \
+      --test-images $POSPROBE_DATA/images/bsds500 --out weights/readouts/
+  posprobe train --encoder none --target H --kernel 7 --epochs 5 --images photos/ --out h7.readout`,
+	Args: cobra.NoArgs,
+	RunE: runTrain,
+}
+
+func init() {
+	f := trainCmd.Flags()
+	tf := &trainFlags
+	tf.enc.add(f)
+	d, r := readout.DefaultTrainOptions(), readout.DefaultConfig()
+	f.StringVar(&tf.target, "target", "all", "H, V, G, HS, VS, a comma list, or all")
+	f.StringVar(&tf.images, "images", "", "training images folder")
+	f.StringVar(&tf.testImgs, "test-images", "", "test images folder (or black, white, noise) scored after training")
+	f.BoolVar(&tf.recursive, "recursive", true, "also take images from subfolders")
+	f.StringVar(&tf.out, "out", "", "output readout file (one target) or folder")
+	f.IntVar(&tf.epochs, "epochs", d.Epochs, "training epochs")
+	f.Float64Var(&tf.lr, "lr", d.LR, "initial learning rate (x0.1 from epoch 10)")
+	f.IntVar(&tf.batch, "batch", d.Batch, "batch size")
+	f.IntVar(&tf.kernel, "kernel", r.Kernel, "readout conv kernel: 1, 3, 5 or 7")
+	f.IntVar(&tf.pad, "pad", r.Pad, "readout conv zero padding")
+	f.IntVar(&tf.depth, "depth", r.Depth, "readout conv layers (hidden ones keep all channels, with BN+ReLU)")
+	f.StringVar(&tf.taps, "taps", "", "comma-separated encoder taps to use (default all)")
+	f.StringVar(&tf.stripes, "stripes", "01", "HS/VS target range: 01 or pm1")
+	f.Uint64Var(&tf.readoutSeed, "readout-seed", 0, "seed of the readout init and shuffling")
+	for _, n := range []string{"encoder", "images", "out"} {
+		trainCmd.MarkFlagRequired(n)
+	}
+	rootCmd.AddCommand(trainCmd)
+}
+
+func runTrain(cmd *cobra.Command, _ []string) error {
+	tf := trainFlags
+	errw := cmd.ErrOrStderr()
+	targets, err := parseTargets(tf.target)
+	if err != nil {
+		return err
+	}
+	stripes, err := posmap.ParseStripeRange(tf.stripes)
+	if err != nil {
+		return err
+	}
+	cfg := readout.DefaultConfig()
+	cfg.Kernel, cfg.Pad, cfg.Depth = tf.kernel, tf.pad, tf.depth
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if tf.epochs < 1 || tf.batch < 1 || !(tf.lr > 0) {
+		return fmt.Errorf("--epochs, --batch and --lr must be positive")
+	}
+	// Output paths.
+	outPath := func(t posmap.Target) string {
+		return filepath.Join(tf.out, readout.FileName(tf.enc.name, tf.enc.init, tf.enc.padding, t.String()))
+	}
+	if st, err := os.Stat(tf.out); len(targets) == 1 && !strings.HasSuffix(tf.out, "/") && (err != nil || !st.IsDir()) {
+		outPath = func(posmap.Target) string { return tf.out }
+	}
+	pe, err := tf.enc.build()
+	if err != nil {
+		return err
+	}
+	var wanted []string
+	if tf.taps != "" {
+		wanted = strings.Split(tf.taps, ",")
+	}
+	sel, err := readout.SelectTaps(pe.taps, wanted)
+	if err != nil {
+		return err
+	}
+	for _, k := range sel {
+		cfg.Taps = append(cfg.Taps, pe.taps[k])
+	}
+	set, err := openImageSet(tf.images, tf.recursive)
+	if err != nil {
+		return err
+	}
+	if set.synth != nil {
+		return fmt.Errorf("--images %s: train on a folder of photos", tf.images)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	// Features once, shared by every target.
+	start := time.Now()
+	bar := newBar(errw, set.len(), "features "+pe.enc.Name(), "img")
+	var feats *readout.Features
+	_, err = featureStream(ctx, pe, sel, cfg.Size, set, bar, func(i int, f []float32) error {
+		if feats == nil {
+			c := len(f) / (cfg.Size * cfg.Size)
+			feats = readout.NewFeatures(set.len(), c, cfg.Size)
+		}
+		copy(feats.Image(i), f)
+		return nil
+	})
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(errw, "features: %d images, %d channels at %dx%d, %.1f s (%.1f img/s), %.0f MB\n", feats.N, feats.C, cfg.Size, cfg.Size,
+		time.Since(start).Seconds(), float64(feats.N)/time.Since(start).Seconds(), float64(4*len(feats.Data))/1e6)
+
+	trained := map[posmap.Target]*readout.Readout{}
+	for _, t := range targets {
+		gt := posmap.Map(t, cfg.OutSize, posmap.Options{Stripes: stripes})
+		meta := readout.Meta{Encoder: pe.enc.Name(), Init: pe.init, Seed: tf.enc.seed, Padding: pe.pad,
+			Target: t.String(), Stripes: stripes.String(), Training: readout.TrainSummary{Images: tf.images}}
+		path := outPath(t)
+		opts := readout.TrainOptions{Epochs: tf.epochs, LR: tf.lr, Batch: tf.batch, Seed: tf.readoutSeed*8 + uint64(t),
+			Checkpoint: func(r *readout.Readout, done int) error {
+				tr := r.Meta.Training
+				r.Meta = meta
+				r.Meta.Training.EpochsDone, r.Meta.Training.FinalLoss = tr.EpochsDone, tr.FinalLoss
+				r.Meta.Training.Epochs, r.Meta.Training.NImages = tf.epochs, feats.N
+				return saveReadout(path, r)
+			}}
+		steps := (feats.N + tf.batch - 1) / tf.batch
+		tbar := newBar(errw, tf.epochs*steps, fmt.Sprintf("train %-2s", t), "batch")
+		tstart := time.Now()
+		r, err := readout.Train(ctx, cfg, feats, gt, opts, func(p readout.Progress) {
+			tbar.Describe(fmt.Sprintf("train %-2s epoch %d/%d loss %.5f", t, p.Epoch+1, p.Epochs, p.Loss))
+			tbar.Add(1)
+		})
+		tbar.Finish()
+		if errors.Is(err, context.Canceled) {
+			if r != nil {
+				return fmt.Errorf("interrupted: %s keeps target %s after %d of %d epochs", path, t, r.Meta.Training.EpochsDone, tf.epochs)
+			}
+			return fmt.Errorf("interrupted before the first epoch of target %s finished", t)
+		}
+		if err != nil {
+			return err
+		}
+		r.Meta = mergeMeta(meta, r.Meta.Training)
+		if err := saveReadout(path, r); err != nil {
+			return err
+		}
+		fmt.Fprintf(errw, "%s: final train MSE %.5f, %.1f s/epoch -> %s\n", t, r.Meta.Training.FinalLoss,
+			time.Since(tstart).Seconds()/float64(tf.epochs), path)
+		trained[t] = r
+	}
+	if tf.testImgs == "" {
+		return nil
+	}
+	feats = nil // let the training cache go before testing
+	tset, err := openImageSet(tf.testImgs, tf.recursive)
+	if err != nil {
+		return err
+	}
+	res, err := scoreSet(ctx, pe, trained, targets, tset, errw)
+	if err != nil {
+		return err
+	}
+	key := filepath.Base(filepath.Clean(tf.testImgs))
+	for _, t := range targets {
+		r := trained[t]
+		if r.Meta.Metrics == nil {
+			r.Meta.Metrics = map[string]float64{}
+		}
+		s := res[t]
+		r.Meta.Metrics[key+"_spc"] = s.SPC.Mean()
+		r.Meta.Metrics[key+"_mae"] = s.MAE.Mean()
+		r.Meta.Metrics[key+"_n"] = float64(s.SPC.N)
+		if err := saveReadout(outPath(t), r); err != nil {
+			return err
+		}
+	}
+	return printScores(cmd.OutOrStdout(), pe, targets, tset, res, false)
+}
+
+// mergeMeta puts Train's recipe summary into the run's metadata.
+func mergeMeta(m readout.Meta, tr readout.TrainSummary) readout.Meta {
+	tr.Images = m.Training.Images
+	m.Training = tr
+	return m
+}
