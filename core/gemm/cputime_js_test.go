@@ -1,5 +1,15 @@
-//go:build js || wasip1
+//go:build js
 
 package gemm
 
-func cpuSeconds() float64 { return 0 }
+import "syscall/js"
+
+// cpuSeconds is node's process CPU time (0 in a browser).
+func cpuSeconds() float64 {
+	p := js.Global().Get("process")
+	if p.IsUndefined() || p.Get("cpuUsage").IsUndefined() {
+		return 0
+	}
+	u := p.Call("cpuUsage")
+	return (u.Get("user").Float() + u.Get("system").Float()) / 1e6
+}
