@@ -5,7 +5,7 @@
 # bench/compare.md. Needs node + npm (the anchors' npm ci) and Debian's python3.
 #
 # Env: ANCHORS (default /work/shared/anchors), PASSES (anchor passes, default 1),
-#      REPS (our timed passes, default 10), WASM=0 skips the wasm run,
+#      REPS (our timed passes, default 10), WASM_REPS (default 3), WASM=0 skips the wasm run,
 #      ANCHOR_OUT=dir reuses an earlier anchor out/ folder instead of running run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,11 +30,11 @@ for e in $ENCODERS; do
   case " $known " in *" $e "*) have="$have $e" ;; *) log "encoder $e not registered yet: skipped" ;; esac
 done
 
-ours() { # ours LABEL CMD... : one JSON line per encoder into ours.jsonl
-  local label=$1; shift
+ours() { # ours LABEL REPS CMD... : one JSON line per encoder into ours.jsonl
+  local label=$1 reps=$2; shift 2
   for e in $have; do
     log "ours $label $e"
-    "$@" bench --encoder "$e" --reps "$REPS" --json |
+    "$@" bench --encoder "$e" --reps "$reps" --json |
       /usr/bin/python3 -c 'import json,sys; [print(json.dumps(dict(r, label=sys.argv[1]))) for r in json.load(sys.stdin)]' "$label" \
       >>"$TMP/ours.jsonl" || log "ours $label $e failed"
   done
@@ -43,8 +43,8 @@ ours() { # ours LABEL CMD... : one JSON line per encoder into ours.jsonl
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$(date +%s)
 : >"$TMP/ours.jsonl"
-ours native-t1 "$TMP/posprobe" --threads 1
-ours native-t2 "$TMP/posprobe" --threads 2
+ours native-t1 "$REPS" "$TMP/posprobe" --threads 1
+ours native-t2 "$REPS" "$TMP/posprobe" --threads 2
 if [ -n "${ANCHOR_OUT:-}" ]; then
   cp -r "$ANCHOR_OUT" "$TMP/out"
 else
@@ -55,10 +55,10 @@ else
   cp -r "$TMP/anchors/out" "$TMP/out"
 fi
 if [ "$WASM" = 1 ]; then
-  ours wasm-node "$(go env GOROOT)/lib/wasm/go_js_wasm_exec" "$TMP/posprobe.wasm"
+  ours wasm-node "${WASM_REPS:-3}" "$(go env GOROOT)/lib/wasm/go_js_wasm_exec" "$TMP/posprobe.wasm"
 fi
 # second native round after the anchors: the spread shows the machine's noise
-ours native-t2-again "$TMP/posprobe" --threads 2
+ours native-t2-again "$REPS" "$TMP/posprobe" --threads 2
 T1=$(date +%s)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
