@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posprobe/posprobe/core/gemm"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
 	"gorgonia.org/tensor"
@@ -229,11 +230,14 @@ func BenchmarkForward(b *testing.B) {
 			if err != nil {
 				b.Skip(err)
 			}
+			f0 := gemm.Flops()
 			for b.Loop() {
 				if _, err := enc.Forward(x); err != nil {
 					b.Fatal(err)
 				}
 			}
+			// GEMM work only (convs; depthwise convs are not counted).
+			b.ReportMetric(float64(gemm.Flops()-f0)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }
