@@ -3,10 +3,8 @@ package weights
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,6 +93,3 @@ func Present(root string, e *Entry) (have int, bytes int64) {
 	}
 	return have, bytes
 }
-
-// isMissing reports whether err says a file does not exist.
-func isMissing(err error) bool { return errors.Is(err, fs.ErrNotExist) }
