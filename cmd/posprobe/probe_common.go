@@ -268,8 +268,8 @@ func loadReadoutFile(path string) (*readout.Readout, error) {
 	return readout.Load(f, path)
 }
 
-// viridis maps v in [0,1] to matplotlib's viridis (polynomial fit, max
-// error about 1/255 per channel).
+// viridis maps v in [0,1] to matplotlib's viridis (polynomial fit, within
+// about 4/255 per channel).
 func viridis(v float64) color.NRGBA {
 	t := min(max(v, 0), 1)
 	c0 := [3]float64{0.2777273272234177, 0.005407344544966578, 0.3340998053353061}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/posprobe/posprobe/core/readout"
+)
+
+// runProbe runs a probe subcommand with every flag back at its default.
+func runProbe(t *testing.T, cmd *cobra.Command, args ...string) (string, error) {
+	t.Helper()
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		f.Value.Set(f.DefValue)
+		f.Changed = false
+	})
+	return runCLI(t, append([]string{cmd.Name()}, args...)...)
+}
+
+// writeImages writes n small PNGs whose content is unrelated to position.
+func writeImages(t *testing.T, dir string, n int) {
+	t.Helper()
+	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+	for i := 0; i < n; i++ {
+		img := image.NewNRGBA(image.Rect(0, 0, 20, 16))
+		for p := 0; p < 20*16; p++ {
+			v := uint8((p*37 + i*91) % 251)
+			img.SetNRGBA(p%20, p/20, color.NRGBA{v, 255 - v, uint8(i * 40), 255})
+		}
+		name := filepath.Join(dir, "img"+string(rune('a'+i))+".png")
+		if i == n-1 {
+			name = filepath.Join(dir, "sub", "last.png") // found recursively
+		}
+		f, err := os.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		png.Encode(f, img)
+		f.Close()
+	}
+}
+
+func TestTrainEvalPredict(t *testing.T) {
+	dir := t.TempDir()
+	imgs, outDir := filepath.Join(dir, "imgs"), filepath.Join(dir, "ro")
+	writeImages(t, imgs, 5)
+	out, err := runProbe(t, trainCmd, "--encoder", "none", "--target", "H,HS", "--epochs", "2", "--batch", "2",
+		"--images", imgs, "--test-images", "white", "--out", outDir+"/")
+	if err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	for _, tg := range []string{"H", "HS"} {
+		p := filepath.Join(outDir, readout.FileName("none", "imagenet", "zero", tg))
+		r, err := loadReadoutFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := r.Meta
+		if m.Target != tg || m.Encoder != "none" || m.Training.NImages != 5 || m.Training.EpochsDone != 2 ||
+			m.Training.Batch != 2 || m.Metrics["white_n"] != 1 || len(r.Config.Taps) != 1 {
+			t.Errorf("%s header: %+v config %+v", p, m, r.Config)
+		}
+	}
+	// The raw-RGB readout on a white image predicts a constant map: SPC 0.
+	out, err = runProbe(t, evalCmd, "--encoder", "none", "--target", "H,HS", "--readouts", outDir, "--images", "white,"+imgs, "--json")
+	if err != nil {
+		t.Fatalf("eval: %v\n%s", err, out)
+	}
+	var rows []scoreRow
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if !strings.HasPrefix(sc.Text(), "{") {
+			continue
+		}
+		var r scoreRow
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("%v: %q", err, sc.Text())
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) != 4 || rows[0].Images != "white" || rows[0].SPC != 0 || rows[0].Constant != 1 ||
+		rows[2].NImages != 5 || rows[2].Target != "H" || !(rows[0].MAE > 0.2 && rows[0].MAE < 0.3) {
+		t.Fatalf("eval rows %+v", rows)
+	}
+	// A readout for another encoder setting is refused, naming the mismatch.
+	one := filepath.Join(outDir, readout.FileName("none", "imagenet", "zero", "H"))
+	_, err = runProbe(t, evalCmd, "--encoder", "none", "--init", "random", "--target", "H", "--readout", one, "--images", "black")
+	if err == nil || !strings.Contains(err.Error(), "init") {
+		t.Errorf("mismatched readout: %v", err)
+	}
+	pred := filepath.Join(dir, "pred")
+	out, err = runProbe(t, predictCmd, "--encoder", "none", "--target", "HS", "--readouts", outDir,
+		"--image", filepath.Join(imgs, "imga.png"), "--out", pred)
+	if err != nil {
+		t.Fatalf("predict: %v\n%s", err, out)
+	}
+	for _, n := range []string{"HS_pred.png", "HS_gt.png"} {
+		f, err := os.Open(filepath.Join(pred, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil || img.Bounds().Dx() != 224 {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+	// Bad input: missing folder, unknown target.
+	if _, err := runProbe(t, trainCmd, "--encoder", "none", "--images", filepath.Join(dir, "nope"), "--out", outDir); err == nil {
+		t.Error("missing images folder: no error")
+	}
+	if _, err := runProbe(t, evalCmd, "--encoder", "none", "--target", "Q", "--images", "black"); err == nil {
+		t.Error("unknown target: no error")
+	}
+}
+
+func TestViridisEnds(t *testing.T) {
+	// matplotlib viridis(0) = #440154, viridis(1) = #fde725
+	lo, hi := viridis(0), viridis(1)
+	near := func(a, b uint8) bool { return int(a) >= int(b)-5 && int(a) <= int(b)+5 } // polynomial fit
+	if !near(lo.R, 0x44) || !near(lo.G, 0x01) || !near(lo.B, 0x54) || !near(hi.R, 0xfd) || !near(hi.G, 0xe7) || !near(hi.B, 0x25) {
+		t.Errorf("viridis ends %v %v", lo, hi)
+	}
+}
