@@ -33,8 +33,9 @@ size and stride.
 
 Encoders: ` + strings.Join(encoder.Names(), ", ") + `.
 --init imagenet (default) loads pretrained weights (see 'posprobe weights');
---init random draws torchvision's own initialisation from --seed, the same
-numbers on every platform. --padding replaces every zero padding of the
+--init random draws weights with torchvision's initialisation scheme (its
+distributions, not PyTorch's random numbers) from --seed, the same numbers
+on every platform. --padding replaces every zero padding of the
 encoder's convolutions: none removes it (the paper's "w/o padding" variant;
 taps shrink, and ResNets then need inputs larger than 224), reflect,
 replicate and circular follow PyTorch's padding_mode. --normalize applies the
