@@ -88,63 +88,103 @@ func (kn *kernel) gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, 
 func (kn *kernel) run(m, n, k int, a []float32, lda int, b bSource, c []float32, ldc int, accumulate bool) {
 	t := Threads()
 	panels := (n + kn.nr - 1) / kn.nr
-	// Column chunks of whole panels give independent tasks that share nothing;
-	// with few panels the rows are split instead (each task packs its own B).
+	// Column chunks of whole panels give independent tasks that share nothing.
+	// With few panels (late layers: n = 14·14) the rows are split instead,
+	// over one copy of B packed up front by all workers together.
 	colPanels := min(ncBlock/kn.nr, (panels+t-1)/t)
 	rowChunk := m
-	if panels < 4*t && t > 1 {
+	var pre []float32
+	if panels < 4*t && t > 1 && m > kn.mr {
 		colPanels = panels
 		rows := (m + t - 1) / t
 		rowChunk = (rows + kn.mr - 1) / kn.mr * kn.mr
+		buf := getPacked(k * panels * kn.nr)
+		defer packedPool.Put(buf)
+		pre = *buf
+		ks := kStep(k)
+		parallel(t, (k+ks-1)/ks, func(_ *scratch, blk int) {
+			pc := blk * ks
+			kc := min(ks, k-pc)
+			b.pack(kn, pre[pc*panels*kn.nr:(pc+kc)*panels*kn.nr], pc, kc, 0, n)
+		}, nil)
 	}
 	colChunk := colPanels * kn.nr
 	nCol := (n + colChunk - 1) / colChunk
 	nRow := (m + rowChunk - 1) / rowChunk
-	tasks := nCol * nRow
-	do := func(s *scratch, task int) {
+	parallel(t, nCol*nRow, func(s *scratch, task int) {
 		r0, c0 := (task/nCol)*rowChunk, (task%nCol)*colChunk
-		kn.block(s, r0, min(m, r0+rowChunk), c0, min(n, c0+colChunk), k, a, lda, b, c, ldc, accumulate)
-	}
+		kn.block(s, pre, r0, min(m, r0+rowChunk), c0, min(n, c0+colChunk), k, a, lda, b, c, ldc, accumulate)
+	}, func() *scratch { return getScratch(kn, colChunk) })
+}
+
+// parallel runs do(task) for tasks [0, tasks) on up to t goroutines, each with
+// its own scratch from get (nil if get is nil).
+func parallel(t, tasks int, do func(s *scratch, task int), get func() *scratch) {
 	workers := min(t, tasks)
-	if workers <= 1 {
-		s := getScratch(kn, colChunk)
-		for task := 0; task < tasks; task++ {
+	work := func(next *atomic.Int32) {
+		var s *scratch
+		if get != nil {
+			s = get()
+			defer scratchPool.Put(s)
+		}
+		for {
+			task := int(next.Add(1)) - 1
+			if task >= tasks {
+				return
+			}
 			do(s, task)
 		}
-		scratchPool.Put(s)
-		return
 	}
 	var next atomic.Int32
+	if workers <= 1 {
+		work(&next)
+		return
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := getScratch(kn, colChunk)
-			for {
-				task := int(next.Add(1)) - 1
-				if task >= tasks {
-					break
-				}
-				do(s, task)
-			}
-			scratchPool.Put(s)
+			work(&next)
 		}()
 	}
 	wg.Wait()
 }
 
+// kStep splits k into equal blocks of at most kcBlock: a short last block
+// would pay the C load/store for little work.
+func kStep(k int) int {
+	nb := (k + kcBlock - 1) / kcBlock
+	return (k + nb - 1) / nb
+}
+
+var packedPool sync.Pool
+
+func getPacked(n int) *[]float32 {
+	if v, ok := packedPool.Get().(*[]float32); ok && cap(*v) >= n {
+		*v = (*v)[:n]
+		return v
+	}
+	v := make([]float32, n)
+	return &v
+}
+
 // block computes rows [r0,r1) × columns [c0,c1) of C.
-func (kn *kernel) block(s *scratch, r0, r1, c0, c1, k int, a []float32, lda int, b bSource, c []float32, ldc int, accumulate bool) {
+// pre, if not nil, holds all of B packed (columns [c0,c1) = all of them).
+func (kn *kernel) block(s *scratch, pre []float32, r0, r1, c0, c1, k int, a []float32, lda int, b bSource, c []float32, ldc int, accumulate bool) {
 	mr, nr := kn.mr, kn.nr
 	nc := c1 - c0
 	panels := (nc + nr - 1) / nr
-	// Equal k blocks: a short last block would pay the C load/store for little work.
-	kstep := (k + (k+kcBlock-1)/kcBlock - 1) / ((k + kcBlock - 1) / kcBlock)
+	kstep := kStep(k)
 	for pc := 0; pc < k; pc += kstep {
 		kc := min(kstep, k-pc)
-		bp := s.bp[:panels*kc*nr]
-		b.pack(kn, bp, pc, kc, c0, nc)
+		var bp []float32
+		if pre != nil {
+			bp = pre[pc*panels*nr : (pc+kc)*panels*nr]
+		} else {
+			bp = s.bp[:panels*kc*nr]
+			b.pack(kn, bp, pc, kc, c0, nc)
+		}
 		load := accumulate || pc > 0
 		for i := r0; i < r1; i += mr {
 			rows := min(mr, r1-i)
