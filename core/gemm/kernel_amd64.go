@@ -1,5 +1,7 @@
 package gemm
 
+//go:generate sh -c "python3 gen_kernels.py > kernel_amd64.s"
+
 // The assembly kernels read the mr rows of A in place (row r at a+r*lda) and
 // a packed B panel b[p*nr+j]; they write the whole mr×nr tile of C (row
 // stride ldc), adding to it when load is true.
