@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -81,10 +82,10 @@ func loadTapRefs(t *testing.T) []runRef {
 func TestSharedEncodersMatchPyTorch(t *testing.T) {
 	data := sharedDataDir(t)
 	runs := loadTapRefs(t)
-	if testing.Short() {
-		runs = runs[:1]
-	}
 	for _, r := range runs {
+		if (testing.Short() || runtime.GOOS == "js") && r.Padding != "zero" {
+			continue // the other modes take minutes in node; native runs cover them
+		}
 		t.Run(r.Encoder+"/"+r.Padding, func(t *testing.T) {
 			mode, err := nn.ParsePadMode(r.Padding)
 			if err != nil {
