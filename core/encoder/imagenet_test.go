@@ -320,3 +320,31 @@ func TestImageNetClasses(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedNormalize: Options.Normalize is the same as feeding
+// NormalizeImageNet(x), and Forward leaves x untouched.
+func TestSharedNormalize(t *testing.T) {
+	x := sharedSynthetic(48)
+	orig := slices.Clone(nn.Data(x))
+	xn, err := NormalizeImageNet(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range sharedNames {
+		plain, _ := New(name, Options{Init: InitRandom, Width: 8})
+		norm, _ := New(name, Options{Init: InitRandom, Width: 8, Normalize: true})
+		a, err := norm.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := plain.Forward(xn)
+		for i := range a {
+			if !slices.Equal(nn.Data(a[i]), nn.Data(b[i])) {
+				t.Errorf("%s tap %d: Normalize differs from a normalised input", name, i)
+			}
+		}
+		if !slices.Equal(nn.Data(x), orig) {
+			t.Fatalf("%s modified its input", name)
+		}
+	}
+}
