@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 
 	"github.com/posprobe/posprobe/wasm/demo"
+	"github.com/posprobe/posprobe/wasm/probe"
 )
 
 // Logical screen; ebiten scales it to the window or the page's frame.
@@ -29,15 +31,10 @@ const (
 	handleScreen     = 10 // resize handle radius, screen pixels
 )
 
-// source reads the site's files (weights, readouts, photo) by path.
-type source interface {
-	Read(path string, progress func(done, total int64)) ([]byte, error)
-}
-
 // Game is the ebiten app.
 type Game struct {
-	src  source
-	man  manifest
+	src  probe.Source
+	man  probe.Manifest
 	pipe demo.Pipeline
 
 	// Shared with loader goroutines and the page hook.
@@ -65,6 +62,7 @@ type Game struct {
 		crop    demo.Crop
 		model   int
 		photoID int
+		full    bool // every target ranked
 	}
 	last        *demo.Result
 	lastModel   int
@@ -101,7 +99,7 @@ func newGame() *Game {
 	if t := queryParam("target"); demo.TargetNames[t] != "" {
 		g.target = t
 	}
-	g.pipe = corePipeline()
+	g.pipe = probe.Pipeline()
 	g.sched = demo.NewScheduler(g.pipe.Run)
 	g.drag.MinSize = 32
 	return g
@@ -116,7 +114,9 @@ func (g *Game) start() {
 	}
 	g.src = src
 	setProgress(0.52, "Reading the site manifest")
-	g.man = readManifest(src)
+	if g.man, err = probe.ReadManifest(src); err != nil {
+		logf("STATUS %v", err)
+	}
 	name := queryParam("photo")
 	if name == "" {
 		name = g.man.Photo
@@ -159,7 +159,7 @@ func (g *Game) ensureModel(i int) {
 	go func() {
 		m := demo.Models[i]
 		start := time.Now()
-		p, err := loadModel(m, g.src, g.man, func(frac float64, msg string) {
+		p, err := probe.LoadModel(m, g.src, g.man, dataDir(), func(frac float64, msg string) {
 			setProgress(0.56+0.44*frac, msg)
 			g.mu.Lock()
 			g.message = msg
@@ -167,6 +167,9 @@ func (g *Game) ensureModel(i int) {
 		})
 		g.mu.Lock()
 		g.loading[i] = false
+		if err == nil && len(p.Missing) > 0 {
+			logf("MODEL %s: no readout %s", m.Key, strings.Join(p.Missing, ", "))
+		}
 		if err != nil {
 			g.loadErr[i] = err
 		} else {
@@ -385,19 +388,28 @@ func released() (x, y int, ok bool) {
 	return 0, 0, false
 }
 
-// submit asks for a prediction when the crop, model or photo changed.
+// submit asks for a prediction when the crop, model or photo changed,
+// ranking only the selected target (the rest get SPC once the crop rests).
 func (g *Game) submit() {
 	p, _, _ := g.predictor()
 	if p == nil || g.photo == nil {
 		return
 	}
 	s := &g.submitted
+	full := false
 	if s.crop == g.drag.Crop && s.model == g.model && s.photoID == g.photoID && g.seq > 0 {
-		return
+		if s.full || g.dragging || g.sched.Busy() || !g.current() || g.last.Crop != g.drag.Crop {
+			return
+		}
+		full = true
 	}
 	g.seq++
-	s.crop, s.model, s.photoID = g.drag.Crop, g.model, g.photoID
-	g.sched.Submit(demo.Request{Seq: g.seq, Photo: g.photo, Crop: g.drag.Crop, Model: p})
+	s.crop, s.model, s.photoID, s.full = g.drag.Crop, g.model, g.photoID, full
+	req := demo.Request{Seq: g.seq, Photo: g.photo, Crop: g.drag.Crop, Model: p, Rank: []string{g.target}}
+	if full {
+		req.Rank = nil
+	}
+	g.sched.Submit(req)
 }
 
 // current reports whether the last result belongs to the shown model and photo.

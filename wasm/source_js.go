@@ -3,6 +3,8 @@
 package main
 
 import (
+	"github.com/posprobe/posprobe/wasm/probe"
+
 	"fmt"
 	"io"
 	"net/http"
@@ -13,7 +15,7 @@ import (
 // httpSource reads site files over HTTP, relative to the page.
 type httpSource struct{ base *url.URL }
 
-func newSource() (source, error) {
+func newSource() (probe.Source, error) {
 	u, err := url.Parse(js.Global().Get("location").Get("href").String())
 	if err != nil {
 		return nil, err

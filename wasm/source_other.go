@@ -3,6 +3,8 @@
 package main
 
 import (
+	"github.com/posprobe/posprobe/wasm/probe"
+
 	"errors"
 	"flag"
 	"fmt"
@@ -25,7 +27,7 @@ var (
 // app runs without `make site`.
 type dirSource struct{ dirs []string }
 
-func newSource() (source, error) {
+func newSource() (probe.Source, error) {
 	return dirSource{dirs: []string{*siteFlag, "site", "weights"}}, nil
 }
 

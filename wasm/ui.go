@@ -262,13 +262,17 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 	sy := ly + 54
 	if cur && g.last.Err == nil {
 		if sc, ok := g.last.Scores[g.target]; ok {
-			text.Draw(screen, fmt.Sprintf("SPC %.3f", sc.SPC), ui.title, bigX[0], sy, colAccent)
+			spc := "SPC …"
+			if !math.IsNaN(sc.SPC) {
+				spc = fmt.Sprintf("SPC %.3f", sc.SPC)
+			}
+			text.Draw(screen, spc, ui.title, bigX[0], sy, colAccent)
 			text.Draw(screen, fmt.Sprintf("MAE %.3f", sc.MAE), ui.title, bigX[0]+150, sy, colAccent)
 		}
-		text.Draw(screen, fmt.Sprintf("%s · %d ms per prediction · %.1f predictions/s",
-			demo.Models[g.model].Label, g.last.Latency.Milliseconds(), g.meter.Rate(time.Now())), ui.normal, bigX[0]+300, sy, colText)
+		text.Draw(screen, fmt.Sprintf("%d ms per prediction · %.1f predictions/s",
+			g.last.Latency.Milliseconds(), g.meter.Rate(time.Now())), ui.normal, bigX[0]+300, sy, colText)
 	}
-	text.Draw(screen, "SPC: Spearman correlation of predicted and true map (1 = same ordering). MAE: mean absolute error.", ui.small, bigX[0], sy+20, colDim)
+	text.Draw(screen, "SPC: Spearman correlation of predicted and true map (1 = same ordering). MAE: mean absolute error.", ui.small, bigX[0], sy+22, colDim)
 
 	// All five targets, predicted over ground truth.
 	text.Draw(screen, "All five targets: predicted (top) and ground truth (bottom)", ui.bold, smallX0, smallY-10, colText)
@@ -286,7 +290,7 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 		drawMap(g.truth[t], x, smallY+smallSize+6, smallSize)
 		label := t
 		if cur {
-			if sc, ok := g.last.Scores[t]; ok {
+			if sc, ok := g.last.Scores[t]; ok && !math.IsNaN(sc.SPC) {
 				label = fmt.Sprintf("%s  SPC %.2f", t, sc.SPC)
 			}
 		}

@@ -231,12 +231,16 @@ func fakePipeline() Pipeline {
 			}
 			return gauss(size, (float64(size)-1)/2, (float64(size)-1)/2, 40), nil
 		},
-		Score: func(_ string, pred, gt []float32) Score {
+		Score: func(_ string, pred, gt []float32, rank bool) Score {
 			var s float64
 			for i := range pred {
 				s += math.Abs(float64(pred[i] - gt[i]))
 			}
-			return Score{SPC: 1, MAE: s / float64(len(pred))}
+			spc := math.NaN()
+			if rank {
+				spc = 1
+			}
+			return Score{SPC: spc, MAE: s / float64(len(pred))}
 		},
 	}
 }
@@ -261,6 +265,13 @@ func TestPipelineSalientFollowsCrop(t *testing.T) {
 	}
 	if _, ok := a.Scores["G"]; !ok {
 		t.Error("G not scored")
+	}
+	if math.IsNaN(a.Scores["H"].SPC) || math.IsNaN(a.Scores["G"].SPC) {
+		t.Error("Rank nil did not rank every target")
+	}
+	d := p.Run(Request{Seq: 4, Photo: photo, Crop: Crop{100, 50, 200}, Model: m, Rank: []string{"G"}})
+	if !math.IsNaN(d.Scores["H"].SPC) || math.IsNaN(d.Scores["G"].SPC) || d.Scores["H"].MAE > 1e-6 {
+		t.Errorf("Rank [G]: %+v", d.Scores)
 	}
 	// A model off-centre moves the salient point within the crop.
 	m2 := &fakeModel{u: 0, v: 223}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"image"
+	"slices"
 	"sync"
 	"time"
 )
@@ -21,9 +22,14 @@ type Request struct {
 	Photo image.Image
 	Crop  Crop
 	Model Predictor
+	// Rank lists the targets whose SPC is computed (ranking 224² values is
+	// the slowest step after the encoder); nil ranks all. MAE is always
+	// computed.
+	Rank []string
 }
 
-// Score is one predicted map compared with its ground truth.
+// Score is one predicted map compared with its ground truth. SPC is NaN
+// when it was not computed.
 type Score struct{ SPC, MAE float64 }
 
 // Result is what a Request produced.
@@ -49,8 +55,9 @@ type Pipeline struct {
 	Resample func(img image.Image, r image.Rectangle, size int) ([]float32, error)
 	// Truth returns the size×size ground truth of a target.
 	Truth func(target string, size int) ([]float32, error)
-	// Score compares a prediction of target with its ground truth.
-	Score func(target string, pred, gt []float32) Score
+	// Score compares a prediction of target with its ground truth; without
+	// rank it computes only the MAE (SPC NaN).
+	Score func(target string, pred, gt []float32, rank bool) Score
 	Now   func() time.Time // time.Now when nil
 }
 
@@ -78,7 +85,7 @@ func (p Pipeline) Run(req Request) Result {
 			res.Err = err
 			break
 		}
-		res.Scores[t] = p.Score(t, m, gt)
+		res.Scores[t] = p.Score(t, m, gt, req.Rank == nil || slices.Contains(req.Rank, t))
 	}
 	if g, ok := res.Maps["G"]; ok {
 		if u, v, ok := Salient(g, MapSize); ok {

@@ -1,4 +1,8 @@
-package main
+// Package probe wires the demo to the core packages: loading an encoder and
+// its readouts from the site (or the data folder), and the prediction
+// pipeline (Pillow-exact crop resampling, ground truth, SPC and MAE). It has
+// no window, so its tests and benchmarks run natively and in node.
+package probe
 
 import (
 	"bytes"
@@ -14,17 +18,46 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// predictor is an encoder and its readouts, one per target.
-type predictor struct {
+// Predictor is an encoder and its readouts, one per target.
+type Predictor struct {
 	enc      encoder.Encoder
 	targets  []string
 	readouts map[string]*readout.Readout
 	taps     map[string][]int // per target: indices of the encoder taps its readout reads
+	Missing  []string         // readout files not found (their targets are not predicted)
 }
 
-func (p *predictor) Targets() []string { return p.targets }
+// NewPredictor combines an encoder with readouts (by target) it was trained
+// for; the tap names of each readout's config select the encoder taps.
+func NewPredictor(enc encoder.Encoder, readouts map[string]*readout.Readout) (*Predictor, error) {
+	p := &Predictor{enc: enc, readouts: map[string]*readout.Readout{}, taps: map[string][]int{}}
+	for _, t := range demo.Targets {
+		if r := readouts[t]; r != nil {
+			if err := p.add(t, r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return p, nil
+}
 
-func (p *predictor) Predict(x []float32) (map[string][]float32, error) {
+func (p *Predictor) add(target string, r *readout.Readout) error {
+	names := make([]string, len(p.enc.Taps()))
+	for i, t := range p.enc.Taps() {
+		names[i] = t.Name
+	}
+	idx, err := readout.SelectTaps(names, r.Config.Taps)
+	if err != nil {
+		return err
+	}
+	p.readouts[target], p.taps[target] = r, idx
+	p.targets = append(p.targets, target)
+	return nil
+}
+
+func (p *Predictor) Targets() []string { return p.targets }
+
+func (p *Predictor) Predict(x []float32) (map[string][]float32, error) {
 	in := nn.FromData(x, 1, 3, demo.MapSize, demo.MapSize)
 	taps, err := p.enc.Forward(in)
 	if err != nil {
@@ -54,15 +87,18 @@ func (p *predictor) Predict(x []float32) (map[string][]float32, error) {
 	return out, nil
 }
 
-// loadModel builds the predictor of model m: its encoder (ImageNet weights
+// LoadModel builds the predictor of model m: its encoder (ImageNet weights
 // from the site, or drawn from the seed for random init) and the readouts of
 // every target it has. progress gets a fraction in [0,1] and a message.
-func loadModel(m demo.Model, src source, man manifest, progress func(float64, string)) (demo.Predictor, error) {
+//
+// dataDir, when set (desktop), is where the encoder finds its ImageNet
+// weights; otherwise they are fetched from src as the manifest says.
+func LoadModel(m demo.Model, src Source, man Manifest, dataDir string, progress func(float64, string)) (*Predictor, error) {
 	pad, err := nn.ParsePadMode(m.Padding)
 	if err != nil {
 		return nil, err
 	}
-	opts := encoder.Options{Init: m.Init, Seed: m.Seed, Padding: pad, DataDir: dataDir()}
+	opts := encoder.Options{Init: m.Init, Seed: m.Seed, Padding: pad, DataDir: dataDir}
 	var set *weights.Set
 	if m.Encoder != "none" && m.Init != encoder.InitRandom && opts.DataDir == "" {
 		if set, err = encoderWeights(m, src, man, progress); err != nil {
@@ -74,11 +110,7 @@ func loadModel(m demo.Model, src source, man manifest, progress func(float64, st
 	if err != nil {
 		return nil, err
 	}
-	p := &predictor{enc: enc, readouts: map[string]*readout.Readout{}, taps: map[string][]int{}}
-	tapNames := make([]string, len(enc.Taps()))
-	for i, t := range enc.Taps() {
-		tapNames[i] = t.Name
-	}
+	p := &Predictor{enc: enc, readouts: map[string]*readout.Readout{}, taps: map[string][]int{}}
 	var missing []string
 	for i, t := range demo.Targets {
 		name := readout.FileName(m.Encoder, m.Init, m.Padding, t)
@@ -103,26 +135,21 @@ func loadModel(m demo.Model, src source, man manifest, progress func(float64, st
 		if m.Init == encoder.InitRandom && r.Meta.Seed != m.Seed {
 			return nil, fmt.Errorf("%s: trained on encoder seed %d, the demo uses %d", name, r.Meta.Seed, m.Seed)
 		}
-		idx, err := readout.SelectTaps(tapNames, r.Config.Taps)
-		if err != nil {
+		if err := p.add(t, r); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		p.readouts[t], p.taps[t] = r, idx
-		p.targets = append(p.targets, t)
 	}
 	if len(p.targets) == 0 {
 		return nil, fmt.Errorf("no trained readouts for %s: missing %s (train them with posprobe train, into weights/readouts, then make site)",
 			m.Label, strings.Join(missing, ", "))
 	}
-	if len(missing) > 0 {
-		logf("MODEL %s: no readout %s", m.Key, strings.Join(missing, ", "))
-	}
+	p.Missing = missing
 	return p, nil
 }
 
 // encoderWeights fetches the ImageNet weights of m's encoder: the site's
 // safetensors file, or (desktop) the data folder.
-func encoderWeights(m demo.Model, src source, man manifest, progress func(float64, string)) (*weights.Set, error) {
+func encoderWeights(m demo.Model, src Source, man Manifest, progress func(float64, string)) (*weights.Set, error) {
 	path, ok := man.Encoders[m.Encoder]
 	if !ok {
 		path = "weights/" + m.Encoder + ".safetensors"
@@ -141,9 +168,7 @@ func encoderWeights(m demo.Model, src source, man manifest, progress func(float6
 // newEncoder builds an encoder, from fetched weights when set is not nil.
 func newEncoder(name string, opts encoder.Options, set *weights.Set) (encoder.Encoder, error) {
 	if set != nil {
-		// Needs a way to hand encoder.New weights already in memory (the
-		// browser has no files): proposed as encoder.Options.Set.
-		return nil, fmt.Errorf("%s: building an encoder from fetched weights (%s) is not supported by core/encoder yet", name, set.Source)
+		opts.Set = set
 	}
 	return encoder.New(name, opts)
 }

@@ -1,9 +1,10 @@
-package main
+package probe
 
 import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"math"
 
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/metric"
@@ -12,33 +13,42 @@ import (
 	"github.com/posprobe/posprobe/wasm/demo"
 )
 
-// manifest is site.json, written by `posprobe site`: what the built site holds.
-type manifest struct {
+// Manifest is site.json, written by `posprobe site`: what the built site holds.
+type Manifest struct {
 	Photo    string            `json:"photo"`    // default photo path
 	Encoders map[string]string `json:"encoders"` // encoder name -> safetensors path
 	Readouts []string          `json:"readouts"` // readout paths
 	Note     string            `json:"note"`     // what the site lacks, in words
 }
 
-// readManifest reads site.json; without one (desktop run from the sources)
-// the defaults below point into the repository.
-func readManifest(src source) manifest {
-	m := manifest{Photo: "photo/coffee.png"}
-	b, err := src.Read("site.json", nil)
-	if err == nil {
-		if err := json.Unmarshal(b, &m); err != nil {
-			logf("STATUS site.json: %v", err)
-		}
-	}
-	if m.Photo == "" {
-		m.Photo = "photo/coffee.png"
-	}
-	return m
+// Source reads the site's files (weights, readouts, photo) by path.
+type Source interface {
+	Read(path string, progress func(done, total int64)) ([]byte, error)
 }
 
-// corePipeline wires the demo's pipeline to the core packages: Pillow-exact
+// DefaultPhoto is the photo the demo opens with.
+const DefaultPhoto = "photo/coffee.png"
+
+// ReadManifest reads site.json. Without one (the desktop app run from the
+// sources) the manifest is empty: Readouts nil means "try every file".
+func ReadManifest(src Source) (Manifest, error) {
+	m := Manifest{Photo: DefaultPhoto}
+	b, err := src.Read("site.json", nil)
+	if err != nil {
+		return m, nil
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return Manifest{Photo: DefaultPhoto}, fmt.Errorf("site.json: %w", err)
+	}
+	if m.Photo == "" {
+		m.Photo = DefaultPhoto
+	}
+	return m, nil
+}
+
+// Pipeline wires the demo's pipeline to the core packages: Pillow-exact
 // resampling of the crop, the reference ground-truth maps, Spearman and MAE.
-func corePipeline() demo.Pipeline {
+func Pipeline() demo.Pipeline {
 	truth := map[string]*metric.Ranked{}
 	truthMaps := map[string][]float32{}
 	get := func(target string, size int) ([]float32, error) {
@@ -77,8 +87,11 @@ func corePipeline() demo.Pipeline {
 			return nn.Data(imageio.ToTensor(sub.SubImage(r), size)), nil
 		},
 		Truth: get,
-		Score: func(target string, pred, gt []float32) demo.Score {
-			s := demo.Score{MAE: metric.MAE(pred, gt)}
+		Score: func(target string, pred, gt []float32, rank bool) demo.Score {
+			s := demo.Score{MAE: metric.MAE(pred, gt), SPC: math.NaN()}
+			if !rank {
+				return s
+			}
 			if r := truth[target]; r != nil && len(gt) == demo.MapSize*demo.MapSize {
 				s.SPC = r.Spearman(pred)
 			} else {
