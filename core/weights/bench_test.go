@@ -1,0 +1,58 @@
+package weights
+
+import (
+	"bytes"
+	"testing"
+)
+
+// A 4 Mi-float set (16 MiB) in each writable format.
+func benchSet() *Set {
+	s := NewSet("bench")
+	for i, shape := range [][]int{{512, 512, 3, 3}, {512}, {1000, 512}, {256, 256, 3, 3}} {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		x := &Tensor{Name: string(rune('a' + i)), Shape: shape, Data: make([]float32, n)}
+		for j := range x.Data {
+			x.Data[j] = float32(j%977) * 0.001
+		}
+		s.Add(x)
+	}
+	return s
+}
+
+func BenchmarkParseSafetensors(b *testing.B) {
+	var buf bytes.Buffer
+	WriteSafetensors(&buf, benchSet())
+	b.SetBytes(int64(buf.Len()))
+	for b.Loop() {
+		if _, err := ParseSafetensors(buf.Bytes(), "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkReadNpy(b *testing.B) {
+	var buf bytes.Buffer
+	WriteNpy(&buf, benchSet().Tensors["a"])
+	b.SetBytes(int64(buf.Len()))
+	for b.Loop() {
+		if _, err := ReadNpy(bytes.NewReader(buf.Bytes()), "bench.npy"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The transposed view of the torch fixture, scaled up: strided gathering.
+func BenchmarkMaterializeTransposed(b *testing.B) {
+	const r, c = 1024, 1024
+	st := &pthStorage{key: "0", typ: storageTypes["FloatStorage"], numel: r * c, data: make([]byte, 4*r*c)}
+	x := &pthTensor{storage: st, size: []int{c, r}, stride: []int{1, c}}
+	b.SetBytes(4 * r * c)
+	for b.Loop() {
+		if _, err := x.materialize("t", 4*r*c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
