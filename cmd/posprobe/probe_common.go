@@ -15,6 +15,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 	"gorgonia.org/tensor"
 
 	"github.com/posprobe/posprobe/core/encoder"
@@ -199,7 +200,18 @@ func growF(b []float32, n int) []float32 {
 	return b[:n]
 }
 
+// isTerminal reports whether w is a terminal (progress bars) rather than a
+// log file (plain lines).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// newBar draws a progress bar with ETA on a terminal and nothing elsewhere.
 func newBar(w io.Writer, total int, desc, unit string) *progressbar.ProgressBar {
+	if !isTerminal(w) {
+		return progressbar.NewOptions(total, progressbar.OptionSetVisibility(false), progressbar.OptionSetWriter(io.Discard))
+	}
 	return progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(desc),

@@ -125,6 +125,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	if set.synth != nil {
 		return fmt.Errorf("--images %s: train on a folder of photos", tf.images)
 	}
+	tty := isTerminal(errw)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
@@ -167,6 +168,9 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 		r, err := readout.Train(ctx, cfg, feats, gt, opts, func(p readout.Progress) {
 			tbar.Describe(fmt.Sprintf("train %-2s epoch %d/%d loss %.5f", t, p.Epoch+1, p.Epochs, p.Loss))
 			tbar.Add(1)
+			if !tty && p.Step == p.Steps {
+				fmt.Fprintf(errw, "train %s epoch %d/%d: loss %.5f (lr %g)\n", t, p.Epoch+1, p.Epochs, p.Loss, p.LR)
+			}
 		})
 		tbar.Finish()
 		if errors.Is(err, context.Canceled) {
