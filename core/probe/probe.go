@@ -1,0 +1,333 @@
+// Package probe is the shared position-probe pipeline: an image set run
+// through a frozen encoder into cached readout features, and a trained
+// readout scored against a ground-truth map.
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"runtime"
+	"sync"
+
+	"gorgonia.org/tensor"
+
+	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/imageio"
+	"github.com/posprobe/posprobe/core/metric"
+	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
+	"github.com/posprobe/posprobe/core/readout"
+)
+
+// InputSize is the side of the encoder input.
+const InputSize = 224
+
+// Images is a set of photos on disk or one synthetic image.
+type Images struct {
+	Name  string      // folder, or black / white / noise
+	Paths []string    // photos; nil for a synthetic set
+	Image image.Image // the synthetic image
+	Src   string      // where the synthetic image came from
+}
+
+// Folder lists the photos of dir (subfolders too when recursive); at most
+// limit of them when limit > 0, the first in sorted order.
+func Folder(dir string, recursive bool, limit int) (*Images, error) {
+	paths, err := imageio.ListImages(dir, recursive)
+	if err != nil {
+		return nil, err
+	}
+	if limit > 0 && len(paths) > limit {
+		paths = paths[:limit]
+	}
+	return &Images{Name: dir, Paths: paths}, nil
+}
+
+// Synthetic returns the black, white or noise input; dataDir may hold the
+// reference noise PNG (see posmap.Synthetic).
+func Synthetic(name, dataDir string) (*Images, error) {
+	img, src, err := posmap.Synthetic(name, InputSize, posmap.DataFS(dataDir))
+	if err != nil {
+		return nil, err
+	}
+	return &Images{Name: name, Image: img, Src: src}, nil
+}
+
+// Len is the number of images.
+func (s *Images) Len() int {
+	if s.Paths == nil {
+		return 1
+	}
+	return len(s.Paths)
+}
+
+// Load returns image i as [1,3,224,224] in [0,1].
+func (s *Images) Load(i int) (*tensor.Dense, error) {
+	if s.Paths == nil {
+		return imageio.ToTensor(s.Image, InputSize), nil
+	}
+	return imageio.LoadTensor(s.Paths[i], InputSize)
+}
+
+// SkipError is an image that could not be read; Extract leaves it out.
+type SkipError struct {
+	Index int
+	Path  string
+	Err   error
+}
+
+func (e *SkipError) Error() string { return fmt.Sprintf("%s: skipped: %v", e.Path, e.Err) }
+func (e *SkipError) Unwrap() error { return e.Err }
+
+// Kept returns the indices of the images Extract kept, given its skipped list.
+func Kept(n int, skipped []error) []int {
+	bad := map[int]bool{}
+	for _, e := range skipped {
+		var se *SkipError
+		if errors.As(e, &se) {
+			bad[se.Index] = true
+		}
+	}
+	var kept []int
+	for i := 0; i < n; i++ {
+		if !bad[i] {
+			kept = append(kept, i)
+		}
+	}
+	return kept
+}
+
+// Batch is the number of images per encoder pass.
+const Batch = 8
+
+// Extract runs enc over every image of set and returns the readout features
+// [N, C, size, size] of the taps in sel (indices into enc.Taps(); nil means
+// all). Decoding runs ahead on other goroutines while the encoder works.
+// Files that cannot be decoded are left out and returned, each a
+// *SkipError naming the file; it is an error when none is left. progress,
+// if set, is called with the images done so far.
+func Extract(ctx context.Context, enc encoder.Encoder, set *Images, sel []int, size int, progress func(done, total int)) (*readout.Features, []error, error) {
+	taps := enc.Taps()
+	if sel == nil {
+		for i := range taps {
+			sel = append(sel, i)
+		}
+	}
+	c := 0
+	for _, k := range sel {
+		if k < 0 || k >= len(taps) {
+			return nil, nil, fmt.Errorf("%s: tap index %d out of range (it has %d taps)", enc.Name(), k, len(taps))
+		}
+		c += taps[k].Channels
+	}
+	n := set.Len()
+	type loaded struct {
+		x   *tensor.Dense
+		err error
+	}
+	// Decoders fill slots in parallel; the encoder consumes them in order,
+	// at most 2*Batch images ahead.
+	slots := make([]chan loaded, n)
+	for i := range slots {
+		slots[i] = make(chan loaded, 1)
+	}
+	ahead := make(chan struct{}, 2*Batch)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { close(stop); wg.Wait() }()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		workers := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+		var inner sync.WaitGroup
+		defer inner.Wait()
+		for i := 0; i < n; i++ {
+			select {
+			case ahead <- struct{}{}:
+			case <-stop:
+				return
+			}
+			workers <- struct{}{}
+			inner.Add(1)
+			go func(i int) {
+				defer inner.Done()
+				x, err := set.Load(i)
+				slots[i] <- loaded{x, err}
+				<-workers
+			}(i)
+		}
+	}()
+
+	feats := readout.NewFeatures(n, c, size)
+	var skipped []error
+	kept := 0
+	per := c * size * size
+	for start := 0; start < n; start += Batch {
+		end := min(start+Batch, n)
+		var good []*tensor.Dense
+		for i := start; i < end; i++ {
+			var l loaded
+			select {
+			case l = <-slots[i]:
+			case <-ctx.Done():
+				return nil, skipped, ctx.Err()
+			}
+			<-ahead
+			if l.err != nil {
+				skipped = append(skipped, &SkipError{Index: i, Path: set.Name, Err: l.err})
+				if set.Paths != nil {
+					skipped[len(skipped)-1].(*SkipError).Path = set.Paths[i]
+				}
+				continue
+			}
+			good = append(good, l.x)
+		}
+		if len(good) > 0 {
+			xb := nn.New(len(good), 3, InputSize, InputSize)
+			for j, x := range good {
+				copy(nn.Data(xb)[j*3*InputSize*InputSize:], nn.Data(x))
+			}
+			out, err := enc.Forward(xb)
+			if err != nil {
+				return nil, skipped, fmt.Errorf("%s on %s: %w", enc.Name(), set.Name, err)
+			}
+			chosen := make([]*tensor.Dense, len(sel))
+			for j, k := range sel {
+				chosen[j] = out[k]
+			}
+			if _, err := readout.Prepare(feats.Data[kept*per:(kept+len(good))*per], chosen, size); err != nil {
+				return nil, skipped, fmt.Errorf("%s: %w", enc.Name(), err)
+			}
+			kept += len(good)
+		}
+		if progress != nil {
+			progress(end, n)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, skipped, err
+		}
+	}
+	if kept == 0 {
+		return nil, skipped, fmt.Errorf("%s: no readable image (%d skipped)", set.Name, len(skipped))
+	}
+	feats.N = kept
+	feats.Data = feats.Data[: kept*per : kept*per]
+	return feats, skipped, nil
+}
+
+// SelectChannels returns the features of the taps in sel (indices into
+// taps, all of them in f, in order) as a new Features; nil sel returns f.
+func SelectChannels(f *readout.Features, taps []encoder.Tap, sel []int) (*readout.Features, error) {
+	if sel == nil {
+		return f, nil
+	}
+	off := make([]int, len(taps)+1)
+	for i, t := range taps {
+		off[i+1] = off[i] + t.Channels
+	}
+	if off[len(taps)] != f.C {
+		return nil, fmt.Errorf("features have %d channels, the taps %d", f.C, off[len(taps)])
+	}
+	c := 0
+	for _, k := range sel {
+		if k < 0 || k >= len(taps) {
+			return nil, fmt.Errorf("tap index %d out of range (%d taps)", k, len(taps))
+		}
+		c += taps[k].Channels
+	}
+	ss := f.Size * f.Size
+	out := readout.NewFeatures(f.N, c, f.Size)
+	for i := 0; i < f.N; i++ {
+		src, dst := f.Image(i), out.Image(i)
+		o := 0
+		for _, k := range sel {
+			n := taps[k].Channels * ss
+			copy(dst[o:o+n], src[off[k]*ss:off[k]*ss+n])
+			o += n
+		}
+	}
+	return out, nil
+}
+
+// Subset returns the first n images of f (a view); f itself when n <= 0 or
+// n >= f.N.
+func Subset(f *readout.Features, n int) *readout.Features {
+	if n <= 0 || n >= f.N {
+		return f
+	}
+	l := f.C * f.Size * f.Size
+	return &readout.Features{N: n, C: f.C, Size: f.Size, Data: f.Data[:n*l]}
+}
+
+// Score is a readout's result on one image set.
+type Score struct {
+	SPC, SPCStd, MAE float64
+	N                int
+	Constant         int // predictions that were constant (SPC scored 0)
+}
+
+// Evaluate predicts every image of feats with r and scores the maps against
+// gt (r's output size squared). Images are spread over the CPUs.
+func Evaluate(r *readout.Readout, feats *readout.Features, gt []float32) (Score, error) {
+	return EvaluateEach(r, feats, gt, nil)
+}
+
+// EvaluateEach is Evaluate that also hands each prediction to keep (from
+// several goroutines; the slice is the caller's).
+func EvaluateEach(r *readout.Readout, feats *readout.Features, gt []float32, keep func(i int, pred []float32)) (Score, error) {
+	if feats == nil || feats.N == 0 {
+		return Score{}, fmt.Errorf("probe: no features to evaluate")
+	}
+	if feats.C != r.Channels || feats.Size != r.Config.Size {
+		return Score{}, fmt.Errorf("probe: features are %d channels at %d, the readout wants %d at %d", feats.C, feats.Size, r.Channels, r.Config.Size)
+	}
+	if len(gt) != r.Config.OutSize*r.Config.OutSize {
+		return Score{}, fmt.Errorf("probe: ground truth has %d values, want %d", len(gt), r.Config.OutSize*r.Config.OutSize)
+	}
+	ranked := metric.NewRanked(gt)
+	spc := make([]float64, feats.N)
+	mae := make([]float64, feats.N)
+	cons := make([]bool, feats.N)
+	errs := make([]error, feats.N)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < max(1, runtime.GOMAXPROCS(0)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				p, err := r.Predict(feats.Image(i))
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				var s metric.Scores
+				s.Add(ranked, p)
+				spc[i], mae[i], cons[i] = s.SPC.Mean(), s.MAE.Mean(), s.Constant > 0
+				if keep != nil {
+					keep(i, p)
+				}
+			}
+		}()
+	}
+	for i := 0; i < feats.N; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var s metric.Scores
+	var m metric.Mean
+	for i := 0; i < feats.N; i++ {
+		if errs[i] != nil {
+			return Score{}, errs[i]
+		}
+		s.SPC.Add(spc[i])
+		m.Add(mae[i])
+		if cons[i] {
+			s.Constant++
+		}
+	}
+	return Score{SPC: s.SPC.Mean(), SPCStd: s.SPC.Std(), MAE: m.Mean(), N: feats.N, Constant: s.Constant}, nil
+}

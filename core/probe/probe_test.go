@@ -1,0 +1,215 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/metric"
+	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
+	"github.com/posprobe/posprobe/core/readout"
+	"gorgonia.org/tensor"
+)
+
+// writePhotos writes n small gradient PNGs (different per image) and one
+// file that is not an image, and returns the folder.
+func writePhotos(t *testing.T, n int) string {
+	dir := t.TempDir()
+	for i := 0; i < n; i++ {
+		img := image.NewNRGBA(image.Rect(0, 0, 40+i, 30))
+		for y := 0; y < 30; y++ {
+			for x := 0; x < 40+i; x++ {
+				img.SetNRGBA(x, y, color.NRGBA{uint8(x * 6), uint8(y * 8), uint8(40 * i), 255})
+			}
+		}
+		f, err := os.Create(filepath.Join(dir, "p"+string(rune('a'+i))+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pbroken.jpg"), []byte("not a jpeg"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestExtractSkipsAndMatchesPrepare(t *testing.T) {
+	dir := writePhotos(t, 11)
+	set, err := Folder(dir, false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Len() != 12 {
+		t.Fatalf("%d images listed, want 12", set.Len())
+	}
+	enc, err := encoder.New("none", encoder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	feats, skipped, err := Extract(context.Background(), enc, set, nil, 28, func(done, total int) {
+		calls++
+		if total != 12 || done > total {
+			t.Errorf("progress %d/%d", done, total)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2 {
+		t.Errorf("%d progress calls, want 2 (batches of %d)", calls, Batch)
+	}
+	if len(skipped) != 1 || !strings.Contains(skipped[0].Error(), "pbroken.jpg") {
+		t.Fatalf("skipped = %v, want the broken file named", skipped)
+	}
+	var se *SkipError
+	if !errors.As(skipped[0], &se) || se.Index != 2 {
+		t.Fatalf("skip error %#v, want index 2 (sorted after pb.png)", skipped[0])
+	}
+	if feats.N != 11 || feats.C != 3 || feats.Size != 28 {
+		t.Fatalf("features %dx%dx%d, want 11x3x28", feats.N, feats.C, feats.Size)
+	}
+	kept := Kept(set.Len(), skipped)
+	if len(kept) != 11 || kept[1] != 1 || kept[2] != 3 {
+		t.Fatalf("kept %v", kept)
+	}
+	// Each image's features equal the readout's own preparation of it.
+	for j, i := range kept {
+		x, err := set.Load(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := readout.PrepareOne([]*tensor.Dense{x}, 28)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := feats.Image(j)
+		for k := range want {
+			if got[k] != want[k] {
+				t.Fatalf("image %d value %d: %v, want %v", i, k, got[k], want[k])
+			}
+		}
+	}
+}
+
+func TestExtractErrors(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.png"), []byte("nope"), 0o644)
+	set, err := Folder(dir, false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := encoder.New("none", encoder.Options{})
+	if _, skipped, err := Extract(context.Background(), enc, set, nil, 28, nil); err == nil || len(skipped) != 1 {
+		t.Fatalf("all unreadable: err %v, skipped %v", err, skipped)
+	}
+	if _, _, err := Extract(context.Background(), enc, set, []int{3}, 28, nil); err == nil {
+		t.Fatal("bad tap index: no error")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	good, _ := Folder(writePhotos(t, 3), false, 0)
+	if _, _, err := Extract(ctx, enc, good, nil, 28, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	if _, err := Folder(filepath.Join(dir, "missing"), false, 0); err == nil {
+		t.Fatal("missing folder: no error")
+	}
+}
+
+func TestSelectChannelsAndSubset(t *testing.T) {
+	taps := []encoder.Tap{{Name: "a", Channels: 2}, {Name: "b", Channels: 1}, {Name: "c", Channels: 3}}
+	f := readout.NewFeatures(2, 6, 2)
+	for i := range f.Data {
+		f.Data[i] = float32(i)
+	}
+	g, err := SelectChannels(f, taps, []int{2, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.C != 5 {
+		t.Fatalf("C=%d", g.C)
+	}
+	// image 1, first selected channel = channel 3 of f.
+	if got, want := g.Image(1)[0], f.Image(1)[3*4]; got != want {
+		t.Fatalf("got %v want %v", got, want)
+	}
+	if got, want := g.Image(1)[3*4], f.Image(1)[0]; got != want {
+		t.Fatalf("tap a: got %v want %v", got, want)
+	}
+	if _, err := SelectChannels(f, taps, []int{5}); err == nil {
+		t.Fatal("bad index: no error")
+	}
+	if s := Subset(f, 1); s.N != 1 || len(s.Data) != 24 {
+		t.Fatalf("subset %d %d", s.N, len(s.Data))
+	}
+}
+
+// Evaluate agrees with scoring each prediction one by one with metric.
+func TestEvaluate(t *testing.T) {
+	cfg := readout.DefaultConfig()
+	cfg.OutSize = 32
+	r, err := readout.New(cfg, 3, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := readout.NewFeatures(5, 3, cfg.Size)
+	for i := range f.Data {
+		f.Data[i] = float32(math.Sin(float64(i) * 0.37))
+	}
+	// Image 4 is constant: its prediction is constant and scores SPC 0.
+	for i := range f.Image(4) {
+		f.Image(4)[i] = 0.5
+	}
+	gt := posmap.Map(posmap.G, cfg.OutSize, posmap.Options{})
+	got, err := Evaluate(r, f, gt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spc, mae metric.Mean
+	for i := 0; i < f.N; i++ {
+		p, _ := r.Predict(f.Image(i))
+		spc.Add(metric.Spearman(p, gt))
+		mae.Add(metric.MAE(p, gt))
+	}
+	if got.N != 5 || got.Constant != 1 || math.Abs(got.SPC-spc.Mean()) > 1e-12 || math.Abs(got.MAE-mae.Mean()) > 1e-12 ||
+		math.Abs(got.SPCStd-spc.Std()) > 1e-12 {
+		t.Fatalf("Evaluate %+v, one by one SPC %v±%v MAE %v", got, spc.Mean(), spc.Std(), mae.Mean())
+	}
+	if _, err := Evaluate(r, readout.NewFeatures(1, 4, cfg.Size), gt); err == nil {
+		t.Fatal("channel mismatch: no error")
+	}
+	if _, err := Evaluate(r, f, gt[:10]); err == nil {
+		t.Fatal("short ground truth: no error")
+	}
+}
+
+func TestSynthetic(t *testing.T) {
+	s, err := Synthetic("white", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := s.Load(0)
+	if err != nil || s.Len() != 1 {
+		t.Fatal(err)
+	}
+	if d := nn.Data(x); d[0] != 1 || d[len(d)-1] != 1 {
+		t.Fatal("white is not 1")
+	}
+	if _, err := Synthetic("grey", ""); err == nil {
+		t.Fatal("unknown synthetic: no error")
+	}
+}
