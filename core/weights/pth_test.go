@@ -249,3 +249,27 @@ func TestMaterializeStrides(t *testing.T) {
 		}
 	}
 }
+
+// A checkpoint in torch 0.3's layout (_rebuild_tensor, a storage view, a
+// CUDA location), checked against what torch 1.13 loads from it.
+func TestLoadPthOldLegacy(t *testing.T) {
+	s, err := LoadPth(filepath.Join(pthDir, "old_legacy.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := filepath.Join(pthDir, "expected", "old_legacy")
+	m, _ := filepath.Glob(filepath.Join(exp, "*.npy"))
+	if len(m) != 3 || len(s.Names()) != 3 {
+		t.Fatalf("expected %v, loaded %v", m, s.Names())
+	}
+	for _, p := range m {
+		want := readNpyFile(t, p)
+		got, err := s.Get(want.Name, want.Shape...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want.Data) {
+			t.Errorf("%s: %v, torch has %v", want.Name, got, want.Data)
+		}
+	}
+}

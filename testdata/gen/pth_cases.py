@@ -84,6 +84,8 @@ def pth_cases():
     with open(os.path.join(exp, "shapes.json"), "w") as f:
         json.dump({k: list(v.shape) for k, v in sd.items()}, f, indent=0, sort_keys=True)
 
+    old_legacy_case(d, exp)
+
     mal = os.path.join(d, "malicious")
     os.makedirs(mal, exist_ok=True)
     with open(os.path.join(mal, "os_system.pkl"), "wb") as f:
@@ -93,6 +95,59 @@ def pth_cases():
     evil_sd = collections.OrderedDict(w=torch.ones(2), evil=Evil(os.system, "echo pwned"))
     torch.save(evil_sd, os.path.join(mal, "os_system_zip.pth"))
     torch.save(evil_sd, os.path.join(mal, "os_system_legacy.pth"), _use_new_zipfile_serialization=False)
+
+
+class _Storage:
+    def __init__(self, pid):
+        self.pid = pid
+
+
+class _OldTensor:
+    """Pickles like a torch 0.3 tensor: _rebuild_tensor(storage, offset, size, stride)."""
+
+    def __init__(self, storage, offset, size, stride):
+        self.args = (storage, offset, size, stride)
+
+    def __reduce__(self):
+        return (torch._utils._rebuild_tensor, self.args)
+
+
+def old_legacy_case(d, exp):
+    """A checkpoint laid out like torch 0.3 wrote them (torchvision's 2017
+    ImageNet files): _rebuild_tensor without _v2 and a storage view in the
+    persistent id. torch 1.13 must read it back, and gives the expected values."""
+    root = np.arange(12, dtype=np.float32) * 0.5 - 2
+    other = np.array([7, -7], dtype=np.float64)
+    s_root = _Storage(("storage", torch.FloatStorage, "140001", "cuda:0", 12, None))
+    s_view = _Storage(("storage", torch.FloatStorage, "140001", "cuda:0", 12, ("140002", 4, 6)))
+    s_other = _Storage(("storage", torch.DoubleStorage, "140003", "cpu", 2, None))
+    sd = collections.OrderedDict([
+        ("features.0.weight", _OldTensor(s_root, 0, (3, 4), (4, 1))),
+        ("features.0.view", _OldTensor(s_view, 1, (2, 2), (1, 2))),
+        ("classifier.bias", _OldTensor(s_other, 0, (2,), (1,))),
+    ])
+
+    class P(pickle.Pickler):
+        def persistent_id(self, obj):
+            return obj.pid if isinstance(obj, _Storage) else None
+
+    buf = io.BytesIO()
+    pickle.dump(0x1950a86a20f9469cfc6c, buf, protocol=2)
+    pickle.dump(1001, buf, protocol=2)
+    pickle.dump(dict(protocol_version=1001, little_endian=True,
+                     type_sizes=dict(short=2, int=4, long=4)), buf, protocol=2)
+    P(buf, protocol=2).dump(sd)
+    pickle.dump(["140001", "140003"], buf, protocol=2)
+    for arr in (root, other):
+        buf.write(struct.pack("<q", arr.size) + arr.tobytes())
+    path = os.path.join(d, "old_legacy.pth")
+    with open(path, "wb") as f:
+        f.write(buf.getvalue())
+    got = torch.load(path, map_location="cpu")
+    edir = os.path.join(exp, "old_legacy")
+    os.makedirs(edir, exist_ok=True)
+    for k, v in got.items():
+        np.save(os.path.join(edir, k + ".npy"), np.ascontiguousarray(v.to(torch.float32).numpy()))
 
 
 def safetensors_cases():
