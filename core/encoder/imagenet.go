@@ -112,6 +112,9 @@ func sharedParams(name string, opts Options) (*params, error) {
 	if random {
 		return &params{rng: NewRand(opts.Seed, name)}, nil
 	}
+	if opts.Set != nil { // fetched by the browser app
+		return &params{set: opts.Set}, nil
+	}
 	p, err := weights.Locate(name, opts.Weights, opts.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: ImageNet weights not found: %w (or use --init random)", name, err)
