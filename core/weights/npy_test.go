@@ -180,29 +180,36 @@ func TestLoadNpyDirAndSet(t *testing.T) {
 	}
 }
 
-// The real weight folders: every file's size must equal its header plus the
-// data its shape implies, read independently of ReadNpy.
+// The real weight folders (found by Load through their weights/ subfolder):
+// every file's size must equal its header plus the data its shape implies,
+// read independently of ReadNpy.
 func TestLoadNpyDirSharedData(t *testing.T) {
 	data := os.Getenv("POSPROBE_DATA")
 	if data == "" {
 		t.Skip("POSPROBE_DATA not set")
 	}
-	dir := filepath.Join(data, "weights", "squeezenet1.1", "weights")
-	s, err := LoadNpyDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range s.Names() {
-		b, err := os.ReadFile(filepath.Join(dir, n+".npy"))
+	for _, enc := range []string{"squeezenet1.1", "mobilenetv2", "resnet50v2"} {
+		s, err := Load(filepath.Join(data, "weights", enc))
 		if err != nil {
 			t.Fatal(err)
 		}
-		hl := int(b[8]) | int(b[9])<<8
-		if got := len(b) - 10 - hl; got != 4*len(s.Tensors[n].Data) {
-			t.Errorf("%s: %d data bytes, loaded %d floats", n, got, len(s.Tensors[n].Data))
+		dir := filepath.Join(data, "weights", enc, "weights")
+		if s.Source != dir {
+			t.Errorf("source %s, want %s", s.Source, dir)
 		}
-	}
-	if len(s.Names()) < 50 {
-		t.Errorf("only %d tensors", len(s.Names()))
+		for _, n := range s.Names() {
+			b, err := os.ReadFile(filepath.Join(dir, n+".npy"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			hl := int(b[8]) | int(b[9])<<8
+			if got := len(b) - 10 - hl; got != 4*len(s.Tensors[n].Data) {
+				t.Errorf("%s: %d data bytes, loaded %d floats", n, got, len(s.Tensors[n].Data))
+			}
+		}
+		m, _ := filepath.Glob(filepath.Join(dir, "*.npy"))
+		if len(s.Names()) != len(m) {
+			t.Errorf("%s: %d tensors from %d files", enc, len(s.Names()), len(m))
+		}
 	}
 }
