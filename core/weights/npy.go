@@ -88,8 +88,7 @@ func readNpy(r io.Reader) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Read what is there rather than allocating what the header claims.
-	raw, err := io.ReadAll(io.LimitReader(r, int64(n)*int64(size)))
+	raw, err := readAtMost(r, int64(n)*int64(size))
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +96,31 @@ func readNpy(r io.Reader) (*Tensor, error) {
 		return nil, fmt.Errorf("truncated .npy data: shape %v needs %d bytes, file has %d", shape, n*size, len(raw))
 	}
 	return &Tensor{Shape: shape, Data: decodeFloats(raw, size, n)}, nil
+}
+
+// readAtMost reads up to n bytes, allocating no more than the reader holds:
+// exactly n when its size is known to cover them, else as data arrives.
+func readAtMost(r io.Reader, n int64) ([]byte, error) {
+	var left int64 = -1
+	switch r := r.(type) {
+	case interface{ Len() int }: // bytes.Reader, bytes.Buffer
+		left = int64(r.Len())
+	case io.Seeker: // os.File and other seekable files
+		if cur, err := r.Seek(0, io.SeekCurrent); err == nil {
+			if end, err := r.Seek(0, io.SeekEnd); err == nil {
+				if _, err := r.Seek(cur, io.SeekStart); err != nil {
+					return nil, err
+				}
+				left = end - cur
+			}
+		}
+	}
+	if left >= n {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, eofErr(err)
+	}
+	return io.ReadAll(io.LimitReader(r, n))
 }
 
 // decodeFloats converts n little-endian floats of the given byte size

@@ -84,6 +84,15 @@ func TestReadNpyTruncatedAndCorrupt(t *testing.T) {
 			t.Fatalf("cut at %d: got %v", n, err)
 		}
 	}
+	// Through a file (the seekable path), cut inside the data.
+	p := filepath.Join(t.TempDir(), "cut.npy")
+	os.WriteFile(p, good[:len(good)-3], 0o644)
+	f, _ := os.Open(p)
+	_, err = ReadNpy(f, p)
+	f.Close()
+	if err == nil || !strings.Contains(err.Error(), "truncated .npy data") || !strings.Contains(err.Error(), p) {
+		t.Errorf("truncated file: %v", err)
+	}
 	corrupt := func(f func(b []byte) []byte) []byte { return f(slices.Clone(good)) }
 	cases := map[string][]byte{
 		"magic":   corrupt(func(b []byte) []byte { b[1] = 'X'; return b }),
