@@ -16,7 +16,8 @@ import (
 // implementation: on ImageNet photos the per-channel mean of what enters
 // each unit's pre-activation BatchNorm must follow that BN's running mean
 // (the training population's). A misplaced shortcut, projection or conv
-// order decorrelates the units after it. Measured: Pearson r 0.97-0.998.
+// order decorrelates the units after it (projecting the raw input gives
+// r ≈ -0.1). Measured on 10 photos: smallest r 0.964 over the 13 units.
 func TestResNet50V2BNStatistics(t *testing.T) {
 	data := sharedDataDir(t)
 	if runtime.GOOS == "js" {
