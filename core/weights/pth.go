@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"os"
@@ -273,6 +274,16 @@ func parsePthZip(data []byte, source string) (*Set, error) {
 		f := files[name]
 		if f == nil {
 			return nil, fmt.Errorf("zip checkpoint lacks %s", name)
+		}
+		// Stored entries (what torch writes) are used in place, without a copy.
+		if off, err := f.DataOffset(); err == nil && f.Method == zip.Store &&
+			f.CompressedSize64 == f.UncompressedSize64 && off >= 0 && off <= int64(len(data)) &&
+			f.UncompressedSize64 <= uint64(int64(len(data))-off) {
+			b := data[off : off+int64(f.UncompressedSize64) : off+int64(f.UncompressedSize64)]
+			if crc32.ChecksumIEEE(b) != f.CRC32 {
+				return nil, fmt.Errorf("%s: %w", name, zip.ErrChecksum)
+			}
+			return b, nil
 		}
 		rc, err := f.Open()
 		if err != nil {

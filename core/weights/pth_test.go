@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -272,4 +273,58 @@ func TestLoadPthOldLegacy(t *testing.T) {
 			t.Errorf("%s: %v, torch has %v", want.Name, got, want.Data)
 		}
 	}
+}
+
+// Stored entries are used in place; their CRC still guards the data.
+func TestLoadPthZipChecksum(t *testing.T) {
+	good, err := os.ReadFile(filepath.Join(pthDir, "small_zip.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if f.Name != "small_zip/data/0" {
+			continue
+		}
+		off, err := f.DataOffset()
+		if err != nil || f.Method != zip.Store {
+			t.Fatalf("data/0: offset %d, method %d, %v", off, f.Method, err)
+		}
+		b := slices.Clone(good)
+		b[off+5] ^= 1
+		_, err = ParsePth(b, "flipped.pth")
+		if err == nil || !strings.Contains(err.Error(), "checksum") || !strings.Contains(err.Error(), "flipped.pth") {
+			t.Errorf("flipped storage byte: %v", err)
+		}
+		return
+	}
+	t.Fatal("no data/0 entry")
+}
+
+// A re-zipped checkpoint with deflated entries reads the same.
+func TestLoadPthDeflated(t *testing.T) {
+	good, err := os.ReadFile(filepath.Join(pthDir, "small_zip.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, _ := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate})
+		if _, err := io.Copy(w, rc); err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+	}
+	zw.Close()
+	s, err := ParsePth(out.Bytes(), "deflated.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAgainstTorch(t, s)
 }
