@@ -87,6 +87,8 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 				fmt.Fprintf(b, "- %s: not run yet.\n", row.Label)
 			case res.Status != StatusOK:
 				fmt.Fprintf(b, "- %s: %s — %s.\n", row.Label, res.Status, res.Reason)
+			case res.Note != "":
+				fmt.Fprintf(b, "- %s: %s.\n", row.Label, res.Note)
 			}
 		}
 		fmt.Fprintf(b, "\nSettings: ")
@@ -102,6 +104,15 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			fmt.Fprintf(b, "%s = `%s` init %s, padding %s, %s, readout %dx%d pad %d depth %d", row.Label, s.Encoder, s.Init, s.Padding, taps, s.Kernel, s.Kernel, s.Pad, s.Depth)
 		}
 		fmt.Fprintf(b, ".\n\n")
+	}
+	if len(in.Figures) > 0 {
+		fmt.Fprintf(b, "## Figures\n\n")
+		if len(in.FigurePhotos) > 0 {
+			fmt.Fprintf(b, "Predicted maps (grey, 0 black to 1 white) of the test photos %s: first line the photo and the targets, then one line per row.\n\n", strings.Join(in.FigurePhotos, ", "))
+		}
+		for _, f := range in.Figures {
+			fmt.Fprintf(b, "![%s](%s)\n\n", f, f)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

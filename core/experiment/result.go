@@ -17,8 +17,9 @@ const (
 // Score is our measurement of one cell, with its spread over images.
 type Score struct {
 	Cell
-	SPCStd float64 `json:"spc_std"`
-	N      int     `json:"n_images"`
+	SPCStd   float64 `json:"spc_std"`
+	N        int     `json:"n_images"`
+	Constant int     `json:"constant,omitempty"` // images whose prediction was constant (SPC 0)
 }
 
 // RowResult is everything measured for one row; it is saved on its own so an
@@ -33,6 +34,12 @@ type RowResult struct {
 	FinalLoss map[string]float64          `json:"final_loss,omitempty"` // target -> last-epoch train MSE
 	Seconds   float64                     `json:"seconds"`              // wall time of the row (training + evaluation)
 	Channels  int                         `json:"channels,omitempty"`   // readout input channels
+	Note      string                      `json:"note,omitempty"`       // how the row deviates from the table's recipe
+	// ExtractSeconds is the feature extraction of the row's encoder pass,
+	// shared by every row of that pass.
+	ExtractSeconds float64 `json:"extract_seconds,omitempty"`
+	TrainImages    int     `json:"train_images,omitempty"`
+	Run            string  `json:"run,omitempty"` // data and recipe signature; a restart reuses rows of the same run only
 }
 
 // Score returns our score for a target and set.
@@ -60,6 +67,10 @@ type RunInfo struct {
 	Started     string   `json:"started"`
 	Seconds     float64  `json:"seconds"`
 	Notes       []string `json:"notes,omitempty"`
+	// FigurePhotos are the test photos of the qualitative figure.
+	FigurePhotos []string `json:"figure_photos,omitempty"`
+	// Figures are the figure files, relative to the results folder.
+	Figures []string `json:"figures,omitempty"`
 }
 
 // Report is a whole reproduction: the tables, our results per row, and the run.
