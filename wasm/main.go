@@ -245,6 +245,7 @@ func (g *Game) takePhoto() {
 	g.last = nil
 	g.setMessage("")
 	logf("PHOTO %s %dx%d", pf.name, b.Dx(), b.Dy())
+	logf("VIEW offx=%.2f offy=%.2f scale=%.4f screen=%dx%d", g.view.OffX, g.view.OffY, g.view.Scale, screenW, screenH)
 	g.logCrop("init")
 }
 

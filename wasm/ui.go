@@ -192,7 +192,7 @@ func (g *Game) drawControls(screen *ebiten.Image) {
 	help := []string{
 		"Drag the square with the mouse or a finger; resize it with the wheel or its corner handle.",
 		"Drop a photo on the window (or use “Open photo” on the page) to try your own.",
-		"The marker is the peak of the predicted G map: where the model thinks the crop's centre is.",
+		"The marker is the centre of the predicted G bump: where the model thinks the crop's centre is.",
 	}
 	for i, h := range help {
 		text.Draw(screen, h, ui.small, photoPanel.Min.X, 632+18*i, colDim)
