@@ -32,7 +32,7 @@ const (
 	quickTrain  = 24
 	quickTest   = 12
 	quickEpochs = 2
-	quickDeep   = 4
+	quickDeep   = 1
 )
 
 var reproduceCmd = &cobra.Command{
@@ -51,7 +51,7 @@ with the reason.
 Training photos default to $POSPROBE_DATA/images/imagenet-sample, test
 photos to $POSPROBE_DATA/images/bsds500 (searched recursively).
 
---quick uses 24 training and 12 test photos, 2 epochs and 4 photos for the
+--quick uses 24 training and 12 test photos, 2 epochs and 1 photo for the
 full-width deep readouts: every table end to end in a few minutes, numbers
 meaningless.`,
 	Example: `  posprobe reproduce --data ../shared/data --out results/ --readouts weights/readouts
