@@ -4,7 +4,7 @@
 # node) in one go, so the ratios come from the same machine state, and writes
 # bench/compare.md. Needs node + npm (the anchors' npm ci) and Debian's python3.
 #
-# Env: ANCHORS (default /work/shared/anchors), PASSES (anchor passes, default 1),
+# Env: ENCODERS (space-separated), ANCHORS (default /work/shared/anchors), PASSES (anchor passes, default 1),
 #      REPS (our timed passes, default 10), WASM_REPS (default 3), WASM=0 skips the wasm run,
 #      ANCHOR_OUT=dir reuses an earlier anchor out/ folder instead of running run.sh.
 set -euo pipefail
@@ -16,7 +16,7 @@ OUTMD=${OUTMD:-$ROOT/bench/compare.md}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 log() { printf '[bench_compare %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-ENCODERS="vgg16 resnet18 resnet50 squeezenet1.1 mobilenetv2"
+ENCODERS=${ENCODERS:-"vgg16 resnet18 resnet50 squeezenet1.1 mobilenetv2"}
 
 log "building posprobe (native and js/wasm)"
 go build -o "$TMP/posprobe" ./cmd/posprobe
@@ -24,7 +24,7 @@ WASM=${WASM:-1}
 if [ "$WASM" = 1 ]; then
   GOOS=js GOARCH=wasm go build -o "$TMP/posprobe.wasm" ./cmd/posprobe
 fi
-known=$("$TMP/posprobe" bench --help | sed -n 's/.*encoder name or all (\(.*\)).*/\1/p' | tr -d ',')
+known=$("$TMP/posprobe" bench --help | sed -n 's/.*encoder name or all (\([^)]*\)).*/\1/p' | tr -d ',')
 have=""
 for e in $ENCODERS; do
   case " $known " in *" $e "*) have="$have $e" ;; *) log "encoder $e not registered yet: skipped" ;; esac
