@@ -132,3 +132,36 @@ func TestViridisEnds(t *testing.T) {
 		t.Errorf("viridis ends %v %v", lo, hi)
 	}
 }
+
+// The shipped SqueezeNet readouts on the synthetic inputs reproduce the
+// PyTorch reference run (reference-results.md, "SqueezeNet 1.1 pretrained,
+// padding on"): within 0.05 SPC and 0.02 MAE.
+func TestShippedReadoutsMatchReference(t *testing.T) {
+	data := os.Getenv("POSPROBE_DATA")
+	if data == "" {
+		t.Skip("POSPROBE_DATA not set")
+	}
+	ref := map[string][2]float64{ // black: SPC, MAE
+		"H": {0.888, 0.136}, "V": {0.922, 0.146}, "G": {0.965, 0.102}, "HS": {0.664, 0.217}, "VS": {0.621, 0.220},
+	}
+	out, err := runProbe(t, evalCmd, "--data", data, "--encoder", "squeezenet1.1", "--readouts", "../../weights/readouts",
+		"--images", "black", "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	n := 0
+	for _, line := range strings.Split(out, "\n") {
+		var r scoreRow
+		if json.Unmarshal([]byte(line), &r) != nil {
+			continue
+		}
+		want := ref[r.Target]
+		if d, e := r.SPC-want[0], r.MAE-want[1]; d > 0.05 || d < -0.05 || e > 0.02 || e < -0.02 {
+			t.Errorf("%s on black: SPC %.3f MAE %.3f, reference %.3f / %.3f", r.Target, r.SPC, r.MAE, want[0], want[1])
+		}
+		n++
+	}
+	if n != 5 {
+		t.Fatalf("%d rows:\n%s", n, out)
+	}
+}
