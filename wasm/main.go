@@ -74,6 +74,8 @@ type Game struct {
 	ui          *ui
 	dragging    bool
 	predictions int
+	drawn       string // drawKey of the frame on screen
+	outside     [2]int // window size, part of drawKey
 }
 
 type photoFile struct {
@@ -201,6 +203,18 @@ func (g *Game) Update() error {
 	return nil
 }
 
+// drawKey sums up everything the screen shows; Draw skips frames whose key
+// did not change (software WebGL makes every redraw expensive, and an idle
+// page should cost nothing).
+func (g *Game) drawKey() string {
+	s := g.snapshot()
+	g.mu.Lock()
+	loading := fmt.Sprint(g.loading, len(g.loadErr), len(g.preds))
+	g.mu.Unlock()
+	return fmt.Sprint(g.outside, s.Crop, g.model, g.target, g.predictions, s.Message, loading, g.photoID, len(g.truth),
+		time.Now().Unix()) // the rate shown decays: refresh once a second
+}
+
 // takePhoto installs a photo handed over by the loader, the page or a drop.
 func (g *Game) takePhoto() {
 	if files := ebiten.DroppedFiles(); files != nil {
@@ -297,8 +311,9 @@ func (g *Game) takeResult() {
 		sal = fmt.Sprintf("%.1f,%.1f", r.Salient.X, r.Salient.Y)
 	}
 	s := r.Scores[g.target]
-	logf("PRED model=%s crop=%.0f,%.0f,%.0f salient=%s spc=%.3f mae=%.3f latency=%dms",
-		demo.Models[g.model].Key, r.Crop.X, r.Crop.Y, r.Crop.Size, sal, s.SPC, s.MAE, r.Latency.Milliseconds())
+	logf("PRED model=%s crop=%.0f,%.0f,%.0f salient=%s spc=%.3f mae=%.3f latency=%dms wait=%dms shown=%dms",
+		demo.Models[g.model].Key, r.Crop.X, r.Crop.Y, r.Crop.Size, sal, s.SPC, s.MAE, r.Latency.Milliseconds(),
+		r.Wait.Milliseconds(), now.Sub(r.Submitted).Milliseconds())
 }
 
 func (g *Game) handleInput() {
@@ -406,7 +421,7 @@ func (g *Game) submit() {
 	}
 	g.seq++
 	s.crop, s.model, s.photoID, s.full = g.drag.Crop, g.model, g.photoID, full
-	req := demo.Request{Seq: g.seq, Photo: g.photo, Crop: g.drag.Crop, Model: p, Rank: []string{g.target}}
+	req := demo.Request{Seq: g.seq, Photo: g.photo, Crop: g.drag.Crop, Model: p, Rank: []string{g.target}, Submitted: time.Now()}
 	if full {
 		req.Rank = nil
 	}
@@ -456,13 +471,17 @@ func (g *Game) snapshot() demo.State {
 	return g.snap
 }
 
-func (g *Game) Layout(int, int) (int, int) { return screenW, screenH }
+func (g *Game) Layout(w, h int) (int, int) {
+	g.outside = [2]int{w, h}
+	return screenW, screenH
+}
 
 func main() {
 	flag.Parse()
 	ebiten.SetWindowSize(screenW, screenH)
 	ebiten.SetWindowTitle("posprobe: where is this crop?")
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
+	ebiten.SetScreenClearedEveryFrame(false) // Draw keeps the last frame when nothing changed
 	g := newGame()
 	installHook(g)
 	go g.start()

@@ -90,6 +90,11 @@ func newUI() *ui {
 }
 
 func (g *Game) Draw(screen *ebiten.Image) {
+	if k := g.drawKey(); k == g.drawn {
+		return
+	} else {
+		g.drawn = k
+	}
 	u := g.ui
 	screen.Fill(colBG)
 	text.Draw(screen, "posprobe", u.title, 16, 30, colAccent)

@@ -26,6 +26,8 @@ type Request struct {
 	// the slowest step after the encoder); nil ranks all. MAE is always
 	// computed.
 	Rank []string
+	// Submitted is when the UI asked (for the queueing delay); optional.
+	Submitted time.Time
 }
 
 // Score is one predicted map compared with its ground truth. SPC is NaN
@@ -34,14 +36,16 @@ type Score struct{ SPC, MAE float64 }
 
 // Result is what a Request produced.
 type Result struct {
-	Seq     uint64
-	Crop    Crop
-	Model   Predictor
-	Maps    map[string][]float32 // predicted maps
-	Scores  map[string]Score
-	Salient *Point // in photo pixels; nil when there is no G readout
-	Latency time.Duration
-	Err     error
+	Seq       uint64
+	Submitted time.Time
+	Crop      Crop
+	Model     Predictor
+	Maps      map[string][]float32 // predicted maps
+	Scores    map[string]Score
+	Salient   *Point        // in photo pixels; nil when there is no G readout
+	Latency   time.Duration // of the pipeline
+	Wait      time.Duration // from Submitted to the start (0 without Submitted)
+	Err       error
 }
 
 // Point is a position in photo pixels.
@@ -68,7 +72,10 @@ func (p Pipeline) Run(req Request) Result {
 		now = time.Now
 	}
 	start := now()
-	res := Result{Seq: req.Seq, Crop: req.Crop, Model: req.Model}
+	res := Result{Seq: req.Seq, Crop: req.Crop, Model: req.Model, Submitted: req.Submitted}
+	if !req.Submitted.IsZero() {
+		res.Wait = start.Sub(req.Submitted)
+	}
 	x, err := p.Resample(req.Photo, req.Crop.Rect(), MapSize)
 	if err == nil {
 		res.Maps, err = req.Model.Predict(x)

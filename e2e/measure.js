@@ -1,0 +1,92 @@
+// Measures the demo in headless Chromium: page weight (gzip -9 of what the
+// page fetches), and per model the load time, the per-prediction latency and
+// the predictions per second while the crop is dragged continuously.
+// Output: a table on stdout and artifacts/measure.json.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const zlib = require("zlib");
+const { serve, launch, state, waitFor, toPage, siteManifest, siteDir, artifacts } = require("./lib");
+
+const DRAG_MS = +(process.env.POSPROBE_DRAG_MS || 6000);
+
+function pageWeight(man) {
+  const files = ["index.html", "app.html", "style.css", "wasm_exec.js", "app.wasm", "site.json", man.photo,
+    ...Object.values(man.encoders || {}), ...(man.readouts || [])];
+  const rows = files.map(f => {
+    const b = fs.readFileSync(path.join(siteDir, f));
+    return { file: f, bytes: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length };
+  });
+  const sum = sel => rows.filter(sel).reduce((a, r) => ({ bytes: a.bytes + r.bytes, gzip: a.gzip + r.gzip }), { bytes: 0, gzip: 0 });
+  return { rows, wasm: sum(r => r.file === "app.wasm"), weights: sum(r => r.file.startsWith("weights/") || r.file.startsWith("readouts/")), total: sum(() => true) };
+}
+
+async function measureModel(url, key) {
+  const browser = await launch();
+  const { page, logs } = browser;
+  try {
+    const t0 = Date.now();
+    await page.goto(url + "?model=" + key);
+    const s0 = await waitFor(page, s => (s.ready && s.resultCrop) || (s.message && /missing|not found|no trained/i.test(s.message)), "ready", 180000);
+    if (!s0.ready) return { model: key, missing: s0.message };
+    const readyMs = Date.now() - t0;
+    // Drag in a circle (radius 40 photo px) for DRAG_MS, as fast as the
+    // browser takes mouse events; latencies come from the app's PRED log.
+    const c = s0.crop, cx = c.x + c.w / 2, cy = c.y + c.h / 2;
+    const a = await toPage(page, s0, cx, cy), k = (await toPage(page, s0, cx + 1, cy)).x - a.x;
+    await page.mouse.move(a.x, a.y);
+    await page.mouse.down();
+    const logStart = logs.length;
+    const start = Date.now(), p0 = s0.predictions;
+    let moves = 0;
+    for (let i = 0; Date.now() - start < DRAG_MS; i++, moves++) {
+      const ang = i * 0.12;
+      await page.mouse.move(a.x + k * 40 * Math.sin(ang), a.y + k * 40 * (1 - Math.cos(ang)));
+    }
+    const s1 = await state(page);
+    const secs = (Date.now() - start) / 1000;
+    await page.mouse.up();
+    await page.screenshot({ path: path.join(artifacts, "measure-" + key + ".png") });
+    const lat = [], shown = [];
+    for (const l of logs.slice(logStart)) {
+      const m = l.match(/^PRED .*latency=(\d+)ms wait=(\d+)ms shown=(\d+)ms/);
+      if (m) { lat.push(+m[1]); shown.push(+m[3]); }
+    }
+    shown.sort((x, y) => x - y);
+    lat.sort((x, y) => x - y);
+    return {
+      model: key, encoder: s1.encoder, padding: s1.padding, init: s1.init, readyMs,
+      predictions: s1.predictions - p0, seconds: +secs.toFixed(2), perSecond: +((s1.predictions - p0) / secs).toFixed(2),
+      latencyMedianMs: lat.length ? +lat[lat.length >> 1].toFixed(1) : null,
+      latencyMinMs: lat.length ? +lat[0].toFixed(1) : null,
+      shownMedianMs: shown.length ? shown[shown.length >> 1] : null, mouseMoves: moves,
+      spc: s1.spc,
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main() {
+  fs.mkdirSync(artifacts, { recursive: true });
+  const man = siteManifest();
+  const w = pageWeight(man);
+  const mb = n => (n / 1e6).toFixed(2) + " MB";
+  console.log(`page weight: app.wasm ${mb(w.wasm.bytes)} (gzip ${mb(w.wasm.gzip)}); weights+readouts ${mb(w.weights.bytes)} (gzip ${mb(w.weights.gzip)}); all ${mb(w.total.bytes)} (gzip ${mb(w.total.gzip)})`);
+  const server = await serve();
+  const keys = (process.env.POSPROBE_MODELS || "sq-zero,sq-none,pixels,sq-random").split(",");
+  const results = [];
+  try {
+    for (const k of keys) {
+      const r = await measureModel(server.url, k);
+      results.push(r);
+      console.log(r.missing ? `${k}: not measured (${r.missing})` :
+        `${k}: ready ${r.readyMs} ms; latency median ${r.latencyMedianMs} ms (min ${r.latencyMinMs}); ${r.perSecond} predictions/s while dragging (${r.predictions} in ${r.seconds} s, ${r.mouseMoves} mouse moves); crop-to-screen median ${r.shownMedianMs} ms`);
+    }
+  } finally {
+    server.stop();
+  }
+  fs.writeFileSync(path.join(artifacts, "measure.json"), JSON.stringify({ weight: w, results }, null, 2) + "\n");
+}
+
+main().catch(e => { console.error(e); process.exit(1); });
