@@ -42,3 +42,6 @@ func setProgress(frac float64, msg string) {
 		f.Invoke(frac, msg)
 	}
 }
+
+// inBrowser: the page around the app already carries the title.
+const inBrowser = true

@@ -15,3 +15,5 @@ func logf(format string, args ...any) {
 }
 
 func setProgress(float64, string) {}
+
+const inBrowser = false

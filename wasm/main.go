@@ -107,18 +107,30 @@ func newGame() *Game {
 	return g
 }
 
-// start loads the manifest and the photo, then the first model, off the UI loop.
-func (g *Game) start() {
+// open finds the site and reads its manifest (a small file, read before the
+// game loop starts). A site built without pretrained weights opens on the
+// random-init encoder unless the URL asks for another.
+func (g *Game) open() error {
 	src, err := newSource()
 	if err != nil {
-		g.setMessage("Cannot read the site: " + err.Error())
-		return
+		return err
 	}
 	g.src = src
 	setProgress(0.52, "Reading the site manifest")
 	if g.man, err = probe.ReadManifest(src); err != nil {
 		logf("STATUS %v", err)
 	}
+	m := demo.Models[g.model]
+	if queryParam("model") == "" && g.man.Readouts != nil && m.Init != "random" && m.Encoder != "none" && g.man.Encoders[m.Encoder] == "" && dataDir() == "" {
+		g.model = demo.ModelIndex("sq-random")
+		logf("STATUS no pretrained weights in this site: starting with %s", demo.Models[g.model].Key)
+	}
+	return nil
+}
+
+// start loads the photo, then the first model, off the UI loop.
+func (g *Game) start() {
+	src := g.src
 	name := queryParam("photo")
 	if name == "" {
 		name = g.man.Photo
@@ -484,7 +496,11 @@ func main() {
 	ebiten.SetScreenClearedEveryFrame(false) // Draw keeps the last frame when nothing changed
 	g := newGame()
 	installHook(g)
-	go g.start()
+	if err := g.open(); err != nil {
+		g.setMessage("Cannot read the site: " + err.Error())
+	} else {
+		go g.start()
+	}
 	if err := ebiten.RunGame(g); err != nil {
 		log.Fatal(err)
 	}

@@ -97,8 +97,13 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	}
 	u := g.ui
 	screen.Fill(colBG)
-	text.Draw(screen, "posprobe", u.title, 16, 30, colAccent)
-	text.Draw(screen, "How much position information does a CNN encode? Drag the square: the maps are predicted from the crop's pixels alone.", u.normal, 116, 30, colDim)
+	const lead = "Drag the square: the maps on the right are predicted from the crop's pixels alone, by a frozen CNN and a small trained readout."
+	if inBrowser {
+		text.Draw(screen, lead, u.normal, 16, 30, colDim)
+	} else {
+		text.Draw(screen, "posprobe", u.title, 16, 30, colAccent)
+		text.Draw(screen, lead, u.normal, 116, 30, colDim)
+	}
 
 	vector.DrawFilledRect(screen, float32(photoPanel.Min.X), float32(photoPanel.Min.Y), float32(photoPanel.Dx()), float32(photoPanel.Dy()), colPanel, false)
 	if g.photoImg != nil {
