@@ -186,7 +186,9 @@ func (g *Game) drawControls(screen *ebiten.Image) {
 	for i := range demo.Models {
 		label := modelShort[i]
 		g.mu.Lock()
-		missing := g.loadErr[i] != nil
+		m := demo.Models[i]
+		missing := g.loadErr[i] != nil ||
+			(m.Init != "random" && m.Encoder != "none" && g.man.Readouts != nil && g.man.Encoders[m.Encoder] == "" && dataDir() == "")
 		if g.loading[i] {
 			label += " …"
 		}
