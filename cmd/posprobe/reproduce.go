@@ -25,6 +25,7 @@ var reproFlags struct {
 	epochs, deepImages, maxTrain, maxTest       int
 	width                                       int
 	seed                                        uint64
+	maxFeatureGB                                float64
 }
 
 // Quick mode: enough to run every table end to end in minutes.
@@ -76,6 +77,7 @@ func init() {
 	f.StringVar(&rf.stripes, "stripes", "01", "HS/VS target range: 01 or pm1")
 	f.StringVar(&rf.readouts, "readouts", "", "also write Table 1's readouts here for the demo (e.g. weights/readouts)")
 	f.BoolVar(&rf.noFigures, "no-figures", false, "skip the figures")
+	f.Float64Var(&rf.maxFeatureGB, "max-feature-gb", 8, "memory for one encoder pass's cached features; encoders with more channels train on fewer photos (0: no limit)")
 	f.IntVar(&rf.width, "width", 0, "encoder base width (0 = standard networks; reduced widths are for tests)")
 	f.MarkHidden("width")
 	rootCmd.AddCommand(reproduceCmd)
@@ -100,8 +102,8 @@ func runReproduce(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if rf.epochs < 0 || rf.maxTrain < 0 || rf.maxTest < 0 || rf.deepImages < 0 || rf.width < 0 {
-		return fmt.Errorf("--epochs, --deep-images, --max-train, --max-test and --width must not be negative")
+	if rf.epochs < 0 || rf.maxTrain < 0 || rf.maxTest < 0 || rf.deepImages < 0 || rf.width < 0 || rf.maxFeatureGB < 0 {
+		return fmt.Errorf("--epochs, --deep-images, --max-train, --max-test, --max-feature-gb and --width must not be negative")
 	}
 	var tables []string
 	if rf.tables != "" {
@@ -114,7 +116,7 @@ func runReproduce(cmd *cobra.Command, _ []string) error {
 	}
 	cfg := experiment.RunConfig{DataDir: data, TrainDir: rf.train, TestDir: rf.test, Out: rf.out, Tables: tables,
 		Epochs: rf.epochs, Seed: rf.seed, MaxTrain: rf.maxTrain, MaxTest: rf.maxTest, DeepImages: rf.deepImages,
-		Stripes: stripes, Width: rf.width, DemoDir: rf.readouts, FigureImages: 2, Quick: rf.quick,
+		Stripes: stripes, Width: rf.width, DemoDir: rf.readouts, FigureImages: 2, Quick: rf.quick, MaxFeatureBytes: int64(rf.maxFeatureGB * 1e9),
 		Command: "posprobe " + strings.Join(os.Args[1:], " ")}
 	if rf.quick {
 		cfg.MaxTrain, cfg.MaxTest = orDefault(rf.maxTrain, quickTrain), orDefault(rf.maxTest, quickTest)

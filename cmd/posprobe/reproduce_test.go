@@ -41,7 +41,8 @@ func runReproduceCLI(t *testing.T, args ...string) (string, error) {
 		epochs, deepImages, maxTrain, maxTest       int
 		width                                       int
 		seed                                        uint64
-	}{out: "results", stripes: "01"}
+		maxFeatureGB                                float64
+	}{out: "results", stripes: "01", maxFeatureGB: 8}
 	return runCLI(t, append([]string{"reproduce"}, args...)...)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -44,11 +45,15 @@ type RunConfig struct {
 	// FigureImages is how many test photos keep their predicted maps for
 	// the qualitative figure (Tables 1 and 4).
 	FigureImages int
-	Command      string
-	Quick        bool
-	Notes        []string       // run notes for the report (deviations of this run)
-	Progress     func(Progress) // optional
-	Log          func(string)   // optional: skipped files, reused rows
+	// MaxFeatureBytes bounds the cached features of one encoder pass (0: no
+	// bound): an encoder with more channels trains on fewer photos (noted in
+	// its rows) and the test photos go through in chunks.
+	MaxFeatureBytes int64
+	Command         string
+	Quick           bool
+	Notes           []string       // run notes for the report (deviations of this run)
+	Progress        func(Progress) // optional
+	Log             func(string)   // optional: skipped files, reused rows
 }
 
 // DeepBudget is the hidden-layer cost (multiply-adds per image, forward)
@@ -315,6 +320,18 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 		return out
 	}
 
+	// How many training photos fit the feature budget.
+	trainN, perImage := r.train.Len(), int64(totalC)*featureSize*featureSize*4
+	if r.cfg.MaxFeatureBytes > 0 {
+		trainN = int(min(int64(trainN), max(1, r.cfg.MaxFeatureBytes/perImage)))
+	}
+	capNote := ""
+	if trainN < r.train.Len() {
+		capNote = fmt.Sprintf("trained on the first %d training photos: the features of all %d would take %.1f GB (limit %.1f GB)",
+			trainN, r.train.Len(), float64(perImage)*float64(r.train.Len())/1e9, float64(r.cfg.MaxFeatureBytes)/1e9)
+	}
+	trainSet := &probe.Images{Name: r.train.Name, Paths: r.train.Paths[:trainN]}
+
 	// Which readouts exist already; which rows are too heavy.
 	var jobs []*job
 	notes := map[string]string{}
@@ -354,10 +371,12 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 				r.deepNoted = true
 				r.rep.Info.Notes = append(r.rep.Info.Notes, fmt.Sprintf("Deviation: readouts with full-width hidden layers on an encoder (Table 2a, depth 2-3) "+
 					"were trained on the first %d training photos only; a %d-channel hidden %dx%d layer costs about %.0fx the single-layer readout.",
-					min(r.cfg.DeepImages, r.train.Len()), c, st.Kernel, st.Kernel, mac/float64(st.Depth-1)/outMAC(st, c)))
+					min(r.cfg.DeepImages, trainN), c, st.Kernel, st.Kernel, mac/float64(st.Depth-1)/outMAC(st, c)))
 			}
 			notes[key] = fmt.Sprintf("trained on the first %d training photos only (full-width hidden layers, %.1f GMAC per image per layer)",
-				min(r.cfg.DeepImages, r.train.Len()), mac/float64(st.Depth-1)/1e9)
+				min(r.cfg.DeepImages, trainN), mac/float64(st.Depth-1)/1e9)
+		} else if capNote != "" {
+			notes[key] = capNote
 		}
 		live = append(live, p)
 		for _, tname := range p.table.Targets {
@@ -366,7 +385,7 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 				return err
 			}
 			j := &job{p: p, target: t}
-			j.ro = r.cachedReadout(st, t, c)
+			j.ro = r.cachedReadout(st, t, c, trainN)
 			jobs = append(jobs, j)
 		}
 	}
@@ -379,7 +398,7 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 	// Training: features of the training photos once, every missing readout.
 	if slices.ContainsFunc(jobs, func(j *job) bool { return j.ro == nil }) {
 		t0 := time.Now()
-		feats, skipped, err := probe.Extract(ctx, enc, r.train, nil, featureSize, func(d, n int) {
+		feats, skipped, err := probe.Extract(ctx, enc, trainSet, nil, featureSize, func(d, n int) {
 			r.progress(Progress{Stage: "features " + gkey + " train", Desc: "features " + gkey + " (train)", Done: d, Total: n, Unit: "img"})
 		})
 		for _, e := range skipped {
@@ -413,7 +432,7 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 			done := 0
 			for _, j := range rowJobs {
 				// Another row of this group may have trained the same readout just now.
-				if j.ro = r.cachedReadout(st, j.target, f.C); j.ro != nil {
+				if j.ro = r.cachedReadout(st, j.target, f.C, trainN); j.ro != nil {
 					done += steps * r.cfg.Epochs
 					continue
 				}
@@ -453,7 +472,8 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 			sets[s] = true
 		}
 	}
-	scores := map[string]map[string]map[string]Score{} // row key -> target -> set
+	acc := map[string]map[string]map[string]*scoreSum{} // row key -> target -> set
+	chunk := trainN                                     // test photos per extraction: the same feature budget
 	for _, set := range []string{Natural, Black, White, Noise} {
 		if !sets[set] {
 			continue
@@ -464,55 +484,79 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 				return err
 			}
 		}
-		t0 := time.Now()
-		feats, skipped, err := probe.Extract(ctx, enc, imgs, nil, featureSize, func(d, n int) {
-			r.progress(Progress{Stage: "features " + gkey + " " + set, Desc: "features " + gkey + " (" + set + ")", Done: d, Total: n, Unit: "img"})
-		})
-		if err != nil {
-			return err
-		}
-		if set == Natural {
+		n := imgs.Len()
+		for lo := 0; lo < n; lo += chunk {
+			hi := min(lo+chunk, n)
+			part := imgs
+			if imgs.Paths != nil {
+				part = &probe.Images{Name: imgs.Name, Paths: imgs.Paths[lo:hi]}
+			}
+			t0 := time.Now()
+			feats, skipped, err := probe.Extract(ctx, enc, part, nil, featureSize, func(d, _ int) {
+				r.progress(Progress{Stage: "features " + gkey + " " + set, Desc: "features " + gkey + " (" + set + ")", Done: lo + d, Total: n, Unit: "img"})
+			})
 			for _, e := range skipped {
 				r.log(e.Error())
 			}
-			r.figKept = probe.Kept(imgs.Len(), skipped)
-		}
-		extractSecs += time.Since(t0).Seconds()
-		for _, p := range live {
-			if !slices.Contains(p.table.Sets, set) {
-				continue
+			if lo == 0 && set == Natural {
+				r.figKept = probe.Kept(part.Len(), skipped)
 			}
-			key := RowKey(p.table.ID, p.row.ID)
-			t1 := time.Now()
-			f, err := probe.SelectChannels(feats, enc.Taps(), sel(p.row.Setting))
 			if err != nil {
+				if len(skipped) == part.Len() && ctx.Err() == nil {
+					continue // a chunk of unreadable files: reported above
+				}
 				return err
 			}
-			for _, j := range jobs {
-				if j.p.table.ID != p.table.ID || j.p.row.ID != p.row.ID {
+			extractSecs += time.Since(t0).Seconds()
+			for _, p := range live {
+				if !slices.Contains(p.table.Sets, set) {
 					continue
 				}
-				gt := posmap.Map(j.target, j.ro.Config.OutSize, posmap.Options{Stripes: r.cfg.Stripes})
-				var keep func(int, []float32)
-				if set == Natural && (p.table.ID == "1" || p.table.ID == "4") {
-					keep = r.keepMap(p, j.target)
-				}
-				sc, err := probe.EvaluateEach(j.ro, f, gt, keep)
+				key := RowKey(p.table.ID, p.row.ID)
+				t1 := time.Now()
+				f, err := probe.SelectChannels(feats, enc.Taps(), sel(p.row.Setting))
 				if err != nil {
-					return fmt.Errorf("table %s row %s target %s on %s: %w", p.table.ID, p.row.ID, j.target, set, err)
+					return err
 				}
-				if scores[key] == nil {
-					scores[key] = map[string]map[string]Score{}
+				for _, j := range jobs {
+					if j.p.table.ID != p.table.ID || j.p.row.ID != p.row.ID {
+						continue
+					}
+					gt := posmap.Map(j.target, j.ro.Config.OutSize, posmap.Options{Stripes: r.cfg.Stripes})
+					var keep func(int, []float32)
+					if set == Natural && lo == 0 && (p.table.ID == "1" || p.table.ID == "4") {
+						keep = r.keepMap(p, j.target)
+					}
+					sc, err := probe.EvaluateEach(j.ro, f, gt, keep)
+					if err != nil {
+						return fmt.Errorf("table %s row %s target %s on %s: %w", p.table.ID, p.row.ID, j.target, set, err)
+					}
+					if acc[key] == nil {
+						acc[key] = map[string]map[string]*scoreSum{}
+					}
+					tg := j.target.String()
+					if acc[key][tg] == nil {
+						acc[key][tg] = map[string]*scoreSum{}
+					}
+					if acc[key][tg][set] == nil {
+						acc[key][tg][set] = &scoreSum{}
+					}
+					acc[key][tg][set].add(sc)
 				}
-				if scores[key][j.target.String()] == nil {
-					scores[key][j.target.String()] = map[string]Score{}
-				}
-				scores[key][j.target.String()][set] = Score{Cell: Cell{SPC: sc.SPC, MAE: sc.MAE}, SPCStd: sc.SPCStd, N: sc.N, Constant: sc.Constant}
+				rowSecs[key] += time.Since(t1).Seconds()
 			}
-			rowSecs[key] += time.Since(t1).Seconds()
-			r.progress(Progress{Stage: "eval " + gkey + " " + set, Desc: "evaluate " + gkey + " (" + set + ")", Done: 1, Total: 1, Unit: "row"})
+			feats = nil
 		}
-		feats = nil
+	}
+	scores := map[string]map[string]map[string]Score{}
+	for key, byTarget := range acc {
+		scores[key] = map[string]map[string]Score{}
+		for tg, bySet := range byTarget {
+			scores[key][tg] = map[string]Score{}
+			for set, sum := range bySet {
+				scores[key][tg][set] = sum.score()
+			}
+		}
 	}
 
 	for _, p := range live {
@@ -582,8 +626,7 @@ func (r *runner) buildEncoder(ctx context.Context, s Setting) (encoder.Encoder, 
 	}
 	if s.Encoder != "none" && readout.NormInit(s.Init) == encoder.InitImageNet {
 		if _, err := weights.Resolve(ctx, s.Encoder, weights.Options{DataDir: r.cfg.DataDir}); err != nil {
-			return nil, &weightsError{fmt.Sprintf("%s (%v); supply them with `posprobe weights fetch %s` or under $POSPROBE_DATA/weights/, then rerun",
-				reasonWeights, err, s.Encoder)}
+			return nil, &weightsError{fmt.Sprintf("%s: %v", reasonWeights, err)}
 		}
 	}
 	enc, err := encoder.New(s.Encoder, encoder.Options{Init: s.Init, Seed: r.cfg.Seed, Padding: pad, DataDir: r.cfg.DataDir, Width: r.cfg.Width})
@@ -598,7 +641,7 @@ func (r *runner) readoutPath(s Setting, t posmap.Target) string {
 }
 
 // cachedReadout returns the readout of this run's recipe saved earlier, or nil.
-func (r *runner) cachedReadout(s Setting, t posmap.Target, channels int) *readout.Readout {
+func (r *runner) cachedReadout(s Setting, t posmap.Target, channels, trainN int) *readout.Readout {
 	path := r.readoutPath(s, t)
 	f, err := os.Open(path)
 	if err != nil {
@@ -611,13 +654,13 @@ func (r *runner) cachedReadout(s Setting, t posmap.Target, channels int) *readou
 		return nil
 	}
 	tr := ro.Meta.Training
-	want := r.train.Len()
+	want := trainN
 	if r.cfg.DeepImages > 0 && hiddenMAC(s, channels) > DeepBudget {
 		want = min(want, r.cfg.DeepImages)
 	}
 	if ro.Channels != channels || tr.EpochsDone != r.cfg.Epochs || tr.Epochs != r.cfg.Epochs || tr.Seed != r.cfg.Seed*8+uint64(t) ||
 		ro.Meta.Stripes != r.cfg.Stripes.String() || ro.Meta.Seed != r.cfg.Seed || tr.Images != r.cfg.TrainDir || tr.NImages > want ||
-		tr.NImages < want-len(r.train.Paths)/50 {
+		tr.NImages < want-want/50 {
 		return nil
 	}
 	return ro
@@ -652,7 +695,13 @@ func (r *runner) saveDemo(rr RowResult, jobs []*job) error {
 			ro.Meta.Metrics[name+"_spc"], ro.Meta.Metrics[name+"_mae"], ro.Meta.Metrics[name+"_n"] = sc.SPC, sc.MAE, float64(sc.N)
 		}
 		s := rr.Setting
-		if err := saveReadoutFile(filepath.Join(r.cfg.DemoDir, readout.FileName(s.Encoder, s.Init, s.Padding, j.target.String())), ro); err != nil {
+		init := s.Init
+		if s.Encoder == "none" {
+			// none has no weights; the demo and the train command name it by the default init.
+			init = readout.NormInit("")
+			ro.Meta.Init = init
+		}
+		if err := saveReadoutFile(filepath.Join(r.cfg.DemoDir, readout.FileName(s.Encoder, init, s.Padding, j.target.String())), ro); err != nil {
 			return err
 		}
 	}
@@ -683,4 +732,29 @@ func (r *runner) keepMap(p pending, t posmap.Target) func(int, []float32) {
 			}
 		}
 	}
+}
+
+// scoreSum merges the scores of chunks of a test set.
+type scoreSum struct {
+	n               int
+	spc, spcSq, mae float64
+	constant        int
+}
+
+func (s *scoreSum) add(sc probe.Score) {
+	n := float64(sc.N)
+	s.n += sc.N
+	s.spc += sc.SPC * n
+	s.spcSq += (sc.SPCStd*sc.SPCStd + sc.SPC*sc.SPC) * n
+	s.mae += sc.MAE * n
+	s.constant += sc.Constant
+}
+
+func (s *scoreSum) score() Score {
+	if s.n == 0 {
+		return Score{}
+	}
+	n := float64(s.n)
+	m := s.spc / n
+	return Score{Cell: Cell{SPC: m, MAE: s.mae / n}, SPCStd: math.Sqrt(max(s.spcSq/n-m*m, 0)), N: s.n, Constant: s.constant}
 }

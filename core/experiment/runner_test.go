@@ -14,6 +14,10 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/posprobe/posprobe/core/posmap"
+	"github.com/posprobe/posprobe/core/probe"
+	"github.com/posprobe/posprobe/core/readout"
 )
 
 // writeImages writes n small PNGs (a gradient plus a per-image tint) into
@@ -243,5 +247,45 @@ func TestRunBadInput(t *testing.T) {
 	cancel()
 	if _, err := Run(ctx, cfg); err == nil {
 		t.Error("cancelled run: no error")
+	}
+}
+
+// A feature budget of two photos: training on the first two, testing in
+// chunks whose scores merge to the whole set's.
+func TestRunFeatureBudget(t *testing.T) {
+	cfg := quickConfig(t, t.TempDir())
+	cfg.Tables = []string{"2b"}
+	cfg.MaxFeatureBytes = 2 * 3 * 28 * 28 * 4
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := rep.Result("2b", "none/k1")
+	if res.Status != StatusOK || res.TrainImages != 2 || !strings.Contains(res.Note, "first 2 training photos") {
+		t.Fatalf("%+v", res)
+	}
+	if s, _ := res.Score("G", Natural); s.N != 3 {
+		t.Errorf("test photos scored: %d, want 3", s.N)
+	}
+
+	r, err := readout.New(readout.DefaultConfig(), 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := readout.NewFeatures(5, 3, 28)
+	for i := range f.Data {
+		f.Data[i] = float32(math.Cos(float64(i) * 0.011))
+	}
+	gt := posmap.Map(posmap.V, 224, posmap.Options{})
+	whole, _ := probe.Evaluate(r, f, gt)
+	var sum scoreSum
+	for _, part := range [][2]int{{0, 2}, {2, 5}} {
+		l := 3 * 28 * 28
+		sc, _ := probe.Evaluate(r, &readout.Features{N: part[1] - part[0], C: 3, Size: 28, Data: f.Data[part[0]*l : part[1]*l]}, gt)
+		sum.add(sc)
+	}
+	got := sum.score()
+	if got.N != 5 || math.Abs(got.SPC-whole.SPC) > 1e-12 || math.Abs(got.MAE-whole.MAE) > 1e-12 || math.Abs(got.SPCStd-whole.SPCStd) > 1e-9 {
+		t.Errorf("chunks merged %+v, whole %+v", got, whole)
 	}
 }

@@ -47,7 +47,7 @@ func SPCBars(rep *experiment.Report, tableID, title string) (*plot.Plot, error) 
 	p := plot.New()
 	p.Title.Text = title
 	p.Y.Label.Text = "SPC (test photos)"
-	p.Y.Min, p.Y.Max = math.Min(0, minSPC(rep, tb, rows)), 1
+	p.Y.Min, p.Y.Max = math.Min(0, minSPC(rep, tb, rows)), 1.12 // room for the legend
 	w := vg.Points(math.Max(3, 40/float64(len(tb.Targets))))
 	for k, tg := range tb.Targets {
 		vals := make(plotter.Values, len(rows))
