@@ -115,7 +115,9 @@ func SelectTables(ids []string) ([]Table, error) {
 			}
 			return nil, fmt.Errorf("unknown table %q (known: %s)", id, strings.Join(known, ", "))
 		}
-		out = append(out, all[i])
+		if !slices.ContainsFunc(out, func(t Table) bool { return t.ID == id }) {
+			out = append(out, all[i])
+		}
 	}
 	return out, nil
 }
