@@ -11,12 +11,15 @@ var genericKernel = &kernel{mr: 3, nr: 4, fn: kernGeneric3x4}
 
 func kernGeneric3x4(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool) {
 	_, _ = a[2*lda+kc-1], b[4*kc-1]
-	pa, pb := unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0])
+	a0, b0p := unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0])
 	st := uintptr(lda) * 4
 	var c00, c01, c02, c03 float32
 	var c10, c11, c12, c13 float32
 	var c20, c21, c22, c23 float32
 	for p := 0; p < kc; p++ {
+		// Addresses from the base each step: a pointer advanced past the
+		// last element would be invalid (checkptr).
+		pa, pb := unsafe.Add(a0, 4*p), unsafe.Add(b0p, 16*p)
 		b0 := *(*float32)(unsafe.Add(pb, 0))
 		b1 := *(*float32)(unsafe.Add(pb, 4))
 		b2 := *(*float32)(unsafe.Add(pb, 8))
@@ -36,7 +39,6 @@ func kernGeneric3x4(kc int, a []float32, lda int, b []float32, c []float32, ldc 
 		c21 += x2 * b1
 		c22 += x2 * b2
 		c23 += x2 * b3
-		pa, pb = unsafe.Add(pa, 4), unsafe.Add(pb, 16)
 	}
 	cr0 := c[0*ldc : 0*ldc+4 : 0*ldc+4]
 	if load {
