@@ -106,7 +106,7 @@ L.append("GFLOP = 2 x multiply-adds of the convolutions that go through core/gem
 L.append("Raw rows: anchors' results.jsonl (medians, every pass) and ours (`--json`):\n")
 L.append("```")
 for r in ours:
-    L.append(json.dumps({k: r[k] for k in ("label", "encoder", "threads", "path", "min_ms", "median_ms", "gflops_at_median")}))
+    L.append(json.dumps({k: r.get(k) for k in ("label", "encoder", "threads", "path", "min_ms", "median_ms", "gflops_at_median", "gflop_per_cpu_s")}))
 L.append("```")
 open(out, "w").write("\n".join(L) + "\n")
 print("\n".join(L[:8 + len(encs)]))

@@ -29,6 +29,9 @@ type benchResult struct {
 	MedianMS float64 `json:"median_ms"`
 	GFLOP    float64 `json:"gflop"`
 	GFLOPS   float64 `json:"gflops_at_median"`
+	// GFLOP per CPU-second over the timed passes (all threads summed; 0
+	// where there is no process CPU clock): efficiency, less load-dependent.
+	GFLOPCPU float64 `json:"gflop_per_cpu_s"`
 	GOOS     string  `json:"goos"`
 	GOARCH   string  `json:"goarch"`
 }
@@ -88,7 +91,7 @@ FLOPs of the convolutions done by core/gemm (all but depthwise ones).`,
 			var results []benchResult
 			out := cmd.OutOrStdout()
 			if !asJSON {
-				fmt.Fprintf(out, "%-14s %10s %10s %8s %8s\n", "encoder", "min ms", "median ms", "GFLOP", "GFLOP/s")
+				fmt.Fprintf(out, "%-14s %10s %10s %8s %8s %12s\n", "encoder", "min ms", "median ms", "GFLOP", "GFLOP/s", "GFLOP/cpu-s")
 			}
 			for _, n := range names {
 				r, err := benchEncoder(n, size, reps)
@@ -97,7 +100,7 @@ FLOPs of the convolutions done by core/gemm (all but depthwise ones).`,
 				}
 				results = append(results, r)
 				if !asJSON {
-					fmt.Fprintf(out, "%-14s %10.2f %10.2f %8.3f %8.1f\n", r.Encoder, r.MinMS, r.MedianMS, r.GFLOP, r.GFLOPS)
+					fmt.Fprintf(out, "%-14s %10.2f %10.2f %8.3f %8.1f %12.1f\n", r.Encoder, r.MinMS, r.MedianMS, r.GFLOP, r.GFLOPS, r.GFLOPCPU)
 				}
 			}
 			if asJSON {
@@ -136,12 +139,17 @@ func benchEncoder(name string, size, reps int) (benchResult, error) {
 	}
 	flop := float64(gemm.Flops() - f0)
 	ms := make([]float64, reps)
+	cpu0 := cpuSeconds()
 	for i := range ms {
 		t0 := time.Now()
 		if _, err := enc.Forward(x); err != nil {
 			return benchResult{}, fmt.Errorf("%s: %w", name, err)
 		}
 		ms[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
+	}
+	var perCPU float64
+	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		perCPU = flop * float64(reps) / cpu / 1e9
 	}
 	slices.Sort(ms)
 	med := ms[reps/2]
@@ -150,7 +158,7 @@ func benchEncoder(name string, size, reps int) (benchResult, error) {
 	}
 	return benchResult{
 		Encoder: name, Threads: gemm.Threads(), Path: gemm.Path(), Size: size, Reps: reps,
-		MinMS: ms[0], MedianMS: med, GFLOP: flop / 1e9, GFLOPS: flop / 1e6 / med,
+		MinMS: ms[0], MedianMS: med, GFLOP: flop / 1e9, GFLOPS: flop / 1e6 / med, GFLOPCPU: perCPU,
 		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
 	}, nil
 }
