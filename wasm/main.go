@@ -75,6 +75,8 @@ type Game struct {
 	dragging    bool
 	predictions int
 	drawn       string // drawKey of the frame on screen
+	layer       *ebiten.Image
+	layerDrawn  string // layerKey of layer
 	outside     [2]int // window size, part of drawKey
 }
 
@@ -215,17 +217,19 @@ func (g *Game) Update() error {
 	return nil
 }
 
-// drawKey sums up everything the screen shows; Draw skips frames whose key
-// did not change (software WebGL makes every redraw expensive, and an idle
-// page should cost nothing).
-func (g *Game) drawKey() string {
+// layerKey sums up what the cached layer shows; drawKey adds the crop.
+// Draw skips frames whose key did not change (software WebGL makes every
+// redraw expensive, and an idle page should cost nothing).
+func (g *Game) layerKey() string {
 	s := g.snapshot()
 	g.mu.Lock()
 	loading := fmt.Sprint(g.loading, len(g.loadErr), len(g.preds))
 	g.mu.Unlock()
-	return fmt.Sprint(g.outside, s.Crop, g.model, g.target, g.predictions, s.Message, loading, g.photoID, len(g.truth),
+	return fmt.Sprint(g.outside, g.model, g.target, g.predictions, s.Message, loading, g.photoID, len(g.truth),
 		time.Now().Unix()) // the rate shown decays: refresh once a second
 }
+
+func (g *Game) drawKey() string { return fmt.Sprint(g.layerKey(), g.drag.Crop) }
 
 // takePhoto installs a photo handed over by the loader, the page or a drop.
 func (g *Game) takePhoto() {

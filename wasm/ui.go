@@ -90,28 +90,43 @@ func newUI() *ui {
 }
 
 func (g *Game) Draw(screen *ebiten.Image) {
-	if k := g.drawKey(); k == g.drawn {
+	// Everything but the crop lives on a cached layer, redrawn only when a
+	// prediction, the model, the target or a message changes: a drag then
+	// costs one copy plus the photo panel (software WebGL makes each draw
+	// call count).
+	k := g.drawKey()
+	if k == g.drawn {
 		return
-	} else {
-		g.drawn = k
 	}
-	u := g.ui
-	screen.Fill(colBG)
-	const lead = "Drag the square: the maps on the right are predicted from the crop's pixels alone, by a frozen CNN and a small trained readout."
-	if inBrowser {
-		text.Draw(screen, lead, u.normal, 16, 30, colDim)
-	} else {
-		text.Draw(screen, "posprobe", u.title, 16, 30, colAccent)
-		text.Draw(screen, lead, u.normal, 116, 30, colDim)
+	g.drawn = k
+	if g.layer == nil {
+		g.layer = ebiten.NewImage(screenW, screenH)
 	}
-
-	vector.DrawFilledRect(screen, float32(photoPanel.Min.X), float32(photoPanel.Min.Y), float32(photoPanel.Dx()), float32(photoPanel.Dy()), colPanel, false)
+	if sk := g.layerKey(); sk != g.layerDrawn {
+		g.layerDrawn = sk
+		g.drawLayer(g.layer)
+	}
+	screen.DrawImage(g.layer, nil)
 	if g.photoImg != nil {
 		g.drawPhoto(screen)
+		g.drawCropPreview(screen)
 	}
-	g.drawControls(screen)
-	g.drawMaps(screen)
-	g.drawStatus(screen)
+}
+
+func (g *Game) drawLayer(dst *ebiten.Image) {
+	u := g.ui
+	dst.Fill(colBG)
+	const lead = "Drag the square: the maps on the right are predicted from the crop's pixels alone, by a frozen CNN and a small trained readout."
+	if inBrowser {
+		text.Draw(dst, lead, u.normal, 16, 30, colDim)
+	} else {
+		text.Draw(dst, "posprobe", u.title, 16, 30, colAccent)
+		text.Draw(dst, lead, u.normal, 116, 30, colDim)
+	}
+	vector.DrawFilledRect(dst, float32(photoPanel.Min.X), float32(photoPanel.Min.Y), float32(photoPanel.Dx()), float32(photoPanel.Dy()), colPanel, false)
+	g.drawControls(dst)
+	g.drawMaps(dst)
+	g.drawStatus(dst)
 }
 
 func (g *Game) drawPhoto(screen *ebiten.Image) {
@@ -136,7 +151,7 @@ func (g *Game) drawPhoto(screen *ebiten.Image) {
 	shade(px0, y1, px1, py1)
 	shade(px0, y0, x0, y1)
 	shade(x1, y0, px1, y1)
-	vector.StrokeRect(screen, float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), 2, colAccent, true)
+	vector.StrokeRect(screen, float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), 2, colAccent, false)
 	vector.DrawFilledRect(screen, float32(x1-handleScreen/2-2), float32(y1-handleScreen/2-2), handleScreen+4, handleScreen+4, colAccent, false)
 	text.Draw(screen, fmt.Sprintf("%.0f×%.0f px at (%.0f, %.0f)", c.Size, c.Size, c.X, c.Y), g.ui.small, int(x0)+4, int(y0)-6, colAccent)
 
@@ -154,12 +169,12 @@ func (g *Game) drawPhoto(screen *ebiten.Image) {
 
 // marker draws the predicted salient position: a ring with a cross.
 func marker(dst *ebiten.Image, x, y, r float32) {
-	vector.StrokeCircle(dst, x, y, r+1.5, 4, color.RGBA{0, 0, 0, 160}, true)
-	vector.StrokeCircle(dst, x, y, r, 2.5, colMarker, true)
-	vector.StrokeLine(dst, x-r-5, y, x-r+4, y, 2, colMarker, true)
-	vector.StrokeLine(dst, x+r-4, y, x+r+5, y, 2, colMarker, true)
-	vector.StrokeLine(dst, x, y-r-5, x, y-r+4, 2, colMarker, true)
-	vector.StrokeLine(dst, x, y+r-4, x, y+r+5, 2, colMarker, true)
+	vector.StrokeCircle(dst, x, y, r+1.5, 4, color.RGBA{0, 0, 0, 160}, false)
+	vector.StrokeCircle(dst, x, y, r, 2.5, colMarker, false)
+	vector.StrokeLine(dst, x-r-5, y, x-r+4, y, 2, colMarker, false)
+	vector.StrokeLine(dst, x+r-4, y, x+r+5, y, 2, colMarker, false)
+	vector.StrokeLine(dst, x, y-r-5, x, y-r+4, 2, colMarker, false)
+	vector.StrokeLine(dst, x, y+r-4, x, y+r+5, 2, colMarker, false)
 }
 
 func button(dst *ebiten.Image, r image.Rectangle, label string, on, missing bool, face font.Face) {
@@ -218,20 +233,7 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 		text.Draw(screen, l, ui.bold, bigX[i], bigY-8, colText)
 		vector.DrawFilledRect(screen, float32(bigX[i]), float32(bigY), float32(bigSize), float32(bigSize), colPanel, false)
 	}
-	if g.photoImg != nil {
-		r := g.drag.Crop.Rect().Intersect(g.photoImg.Bounds())
-		if !r.Empty() {
-			op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
-			op.GeoM.Scale(float64(bigSize)/float64(r.Dx()), float64(bigSize)/float64(r.Dy()))
-			op.GeoM.Translate(float64(bigX[0]), float64(bigY))
-			screen.DrawImage(g.photoImg.SubImage(r).(*ebiten.Image), op)
-		}
-	}
 	cur := g.current()
-	if cur && g.last.Salient != nil {
-		u, v := demo.PhotoToMap(g.last.Crop, bigSize, g.last.Salient.X, g.last.Salient.Y)
-		marker(screen, float32(bigX[0])+float32(u), float32(bigY)+float32(v), 8)
-	}
 	g.ensureTruth()
 	drawMap := func(img *ebiten.Image, x, y, size int) {
 		if img == nil {
@@ -312,6 +314,23 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 			vector.StrokeRect(screen, float32(x-2), float32(smallY-2), float32(smallSize+4), float32(2*smallSize+10), 2, colAccent, false)
 		}
 		text.Draw(screen, label, ui.small, x, smallY+2*smallSize+24, col)
+	}
+}
+
+// drawCropPreview shows the crop as the encoder sees it, with the salient
+// point of the last prediction (at its offset in the crop, so it follows a
+// drag until the next prediction lands).
+func (g *Game) drawCropPreview(screen *ebiten.Image) {
+	r := g.drag.Crop.Rect().Intersect(g.photoImg.Bounds())
+	if !r.Empty() {
+		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+		op.GeoM.Scale(float64(bigSize)/float64(r.Dx()), float64(bigSize)/float64(r.Dy()))
+		op.GeoM.Translate(float64(bigX[0]), float64(bigY))
+		screen.DrawImage(g.photoImg.SubImage(r).(*ebiten.Image), op)
+	}
+	if g.current() && g.last.Salient != nil {
+		u, v := demo.PhotoToMap(g.last.Crop, bigSize, g.last.Salient.X, g.last.Salient.Y)
+		marker(screen, float32(bigX[0])+float32(u), float32(bigY)+float32(v), 8)
 	}
 }
 
