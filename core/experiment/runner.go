@@ -476,6 +476,7 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 	}
 	acc := map[string]map[string]map[string]*scoreSum{} // row key -> target -> set
 	chunk := trainN                                     // test photos per extraction: the same feature budget
+	evalDone := map[string]probe.Score{}
 	for _, set := range []string{Natural, Black, White, Noise} {
 		if !sets[set] {
 			continue
@@ -529,9 +530,14 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 					if set == Natural && lo == 0 && (p.table.ID == "1" || p.table.ID == "4") {
 						keep = r.keepMap(p, j.target)
 					}
-					sc, err := probe.EvaluateEach(j.ro, f, gt, keep)
-					if err != nil {
-						return fmt.Errorf("table %s row %s target %s on %s: %w", p.table.ID, p.row.ID, j.target, set, err)
+					// Rows of several tables share a setting: score its readout once per chunk.
+					ek := fmt.Sprintf("%s/%s/%s/%d", p.row.Setting.Key(), j.target, set, lo)
+					sc, done := evalDone[ek]
+					if !done || keep != nil {
+						if sc, err = probe.EvaluateEach(j.ro, f, gt, keep); err != nil {
+							return fmt.Errorf("table %s row %s target %s on %s: %w", p.table.ID, p.row.ID, j.target, set, err)
+						}
+						evalDone[ek] = sc
 					}
 					if acc[key] == nil {
 						acc[key] = map[string]map[string]*scoreSum{}
