@@ -247,6 +247,11 @@ func (r *runner) saveRow(rr RowResult) error {
 	rr.Run = r.sig
 	r.rep.Rows[RowKey(rr.Table, rr.Row)] = rr
 	r.done++
+	what := rr.Status
+	if rr.Status == StatusOK {
+		what = fmt.Sprintf("done in %.0f s (+%.0f s shared feature extraction)", rr.Seconds, rr.ExtractSeconds)
+	}
+	r.log(fmt.Sprintf("[%d/%d] table %s row %s: %s", r.done, r.rows, rr.Table, rr.Row, what))
 	b, err := json.MarshalIndent(rr, "", "  ")
 	if err != nil {
 		return err
