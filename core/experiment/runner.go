@@ -290,7 +290,6 @@ type job struct {
 	p      pending
 	target posmap.Target
 	ro     *readout.Readout
-	secs   float64
 }
 
 func (r *runner) runGroup(ctx context.Context, ps []pending) error {
@@ -342,6 +341,8 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 	// Which readouts exist already; which rows are too heavy.
 	var jobs []*job
 	notes := map[string]string{}
+	heavy := map[string]bool{}
+	failed := map[string]string{} // row key -> why its training failed
 	var live []pending
 	for _, p := range ps {
 		key := RowKey(p.table.ID, p.row.ID)
@@ -380,6 +381,7 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 					"were trained on the first %d training photos only; a %d-channel hidden %dx%d layer costs about %.0fx the single-layer readout.",
 					min(r.cfg.DeepImages, trainN), c, st.Kernel, st.Kernel, mac/float64(st.Depth-1)/outMAC(st, c)))
 			}
+			heavy[key] = true
 			notes[key] = fmt.Sprintf("trained on the first %d training photos only (full-width hidden layers, %.1f GMAC per image per layer)",
 				min(r.cfg.DeepImages, trainN), mac/float64(st.Depth-1)/1e9)
 		} else if capNote != "" {
@@ -431,7 +433,7 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 			if err != nil {
 				return err
 			}
-			if _, heavy := notes[key]; heavy {
+			if heavy[key] {
 				f = probe.Subset(f, r.cfg.DeepImages)
 			}
 			steps := (f.N + 31) / 32
@@ -453,7 +455,12 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 							Desc: fmt.Sprintf("table %s %s: %s epoch %d/%d loss %.4f", p.table.ID, p.row.ID, j.target, pr.Epoch+1, pr.Epochs, pr.Loss)})
 					})
 				if err != nil {
-					return fmt.Errorf("table %s row %s target %s: %w", p.table.ID, p.row.ID, j.target, err)
+					if ctx.Err() != nil {
+						return err
+					}
+					// A diverged readout fails its row; the run goes on.
+					failed[key] = fmt.Sprintf("target %s: %v", j.target, err)
+					break
 				}
 				ro.Meta = readout.Meta{Encoder: st.Encoder, Init: st.Init, Seed: r.cfg.Seed, Padding: st.Padding, Target: j.target.String(),
 					Stripes: r.cfg.Stripes.String(), Training: ro.Meta.Training}
@@ -517,7 +524,7 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 			}
 			extractSecs += time.Since(t0).Seconds()
 			for _, p := range live {
-				if !slices.Contains(p.table.Sets, set) {
+				if !slices.Contains(p.table.Sets, set) || failed[RowKey(p.table.ID, p.row.ID)] != "" {
 					continue
 				}
 				key := RowKey(p.table.ID, p.row.ID)
@@ -574,6 +581,12 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 
 	for _, p := range live {
 		key := RowKey(p.table.ID, p.row.ID)
+		if why := failed[key]; why != "" {
+			if err := r.saveRow(RowResult{Table: p.table.ID, Row: p.row.ID, Setting: p.row.Setting, Status: StatusFailed, Reason: why}); err != nil {
+				return err
+			}
+			continue
+		}
 		rr := RowResult{Table: p.table.ID, Row: p.row.ID, Setting: p.row.Setting, Status: StatusOK, Note: notes[key],
 			Scores: scores[key], FinalLoss: map[string]float64{}, Seconds: rowSecs[key], ExtractSeconds: extractSecs}
 		for _, j := range jobs {
