@@ -42,10 +42,10 @@ var reproduceCmd = &cobra.Command{
 	Long: `reproduce runs every row of the paper's Tables 1-4 (encoders, readout depth and
 kernel, single taps, padding) with the official readout recipe, and writes to
 --out: report.md (ours beside the paper's), results.json, results.csv,
-figures/ (SPC bar charts, predicted-map grids) and rows/ (one JSON per
-finished row). Rows sharing an encoder pass share one feature extraction;
+figures/ (SPC bar charts, predicted-map grids) and cache/ (one JSON per
+finished row, the trained readouts). Rows sharing an encoder pass share one feature extraction;
 each readout is trained once and cached in --out/cache. A restart skips the
-rows already in rows/ (same data and recipe only). Rows that cannot run —
+rows already in cache/rows/ (same data and recipe only). Rows that cannot run —
 missing ImageNet weights, readouts too heavy for a CPU run — are listed
 with the reason.
 

@@ -29,7 +29,7 @@ type RunConfig struct {
 	DataDir  string // POSPROBE_DATA: encoder weights and the reference noise image ("" = none)
 	TrainDir string // training photos (the paper: its training split; ours: imagenet-sample)
 	TestDir  string // test photos, searched recursively (ours: bsds500)
-	Out      string // results folder: rows/, cache/ (readouts, figure maps)
+	Out      string // results folder; the run's state goes to Out/cache (rows, readouts, figure maps)
 	Tables   []string
 	Epochs   int    // 0: the recipe's 15
 	Seed     uint64 // encoder seed (random init) and base of the readout seeds
@@ -125,7 +125,7 @@ func SelectTables(ids []string) ([]Table, error) {
 // Run fills the selected tables: rows sharing an encoder pass share one
 // feature extraction (training photos, then test sets), each readout is
 // trained once per setting and target (cached under Out/cache/readouts),
-// and every finished row is saved as Out/rows/<table>-<row>.json, so a
+// and every finished row is saved as Out/cache/rows/<table>-<row>.json, so a
 // restart skips it. Rows that cannot run are recorded with the reason.
 // On cancellation the rows finished so far are in the returned report.
 func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
@@ -151,7 +151,7 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("test images: %w", err)
 	}
-	for _, d := range []string{"rows", "cache/readouts", "cache/maps"} {
+	for _, d := range []string{"cache/rows", "cache/readouts", "cache/maps"} {
 		if err := os.MkdirAll(filepath.Join(cfg.Out, d), 0o755); err != nil {
 			return nil, err
 		}
@@ -185,7 +185,7 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 		}
 	}
 	if r.done > 0 {
-		r.log(fmt.Sprintf("%d of %d rows already done in %s", r.done, r.rows, filepath.Join(cfg.Out, "rows")))
+		r.log(fmt.Sprintf("%d of %d rows already done in %s", r.done, r.rows, filepath.Join(cfg.Out, "cache", "rows")))
 	}
 	for _, k := range order {
 		if err := r.runGroup(ctx, groups[k]); err != nil {
@@ -213,7 +213,7 @@ func (r *runner) progress(p Progress) {
 
 // RowFile is where a finished row is saved, relative to the results folder.
 func RowFile(table, row string) string {
-	return filepath.Join("rows", table+"-"+strings.ReplaceAll(row, "/", "_")+".json")
+	return filepath.Join("cache", "rows", table+"-"+strings.ReplaceAll(row, "/", "_")+".json")
 }
 
 // MapFile is where the predicted map of figure photo i is kept, relative to
