@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/weights"
 )
 
@@ -103,8 +104,8 @@ func buildSite(log io.Writer, src, out, readouts, goroot, data string) error {
 			return err
 		}
 		for _, e := range entries {
-			if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-				continue
+			if e.IsDir() || !strings.HasSuffix(e.Name(), readout.Ext) {
+				continue // README.md and the like stay home
 			}
 			if err := copyFile(filepath.Join(readouts, e.Name()), filepath.Join(out, "readouts", e.Name())); err != nil {
 				return err

@@ -47,6 +47,7 @@ func TestBuildSiteWithoutData(t *testing.T) {
 		"site/photo/coffee.png":           "png",
 		"site/dist/stale.txt":             "left from before", // the output inside the sources is not copied into itself
 		"ro/none_imagenet_zero_G.readout": "r",
+		"ro/README.md":                    "not a readout",
 		"go/lib/wasm/wasm_exec.js":        "// exec",
 	})
 	var log strings.Builder
@@ -57,6 +58,9 @@ func TestBuildSiteWithoutData(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("%s not in the site: %v", f, err)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "readouts", "README.md")); err == nil {
+		t.Error("README.md copied as a readout")
 	}
 	if _, err := os.Stat(filepath.Join(out, "dist")); err == nil {
 		t.Error("the output folder was copied into itself")
