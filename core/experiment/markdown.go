@@ -27,6 +27,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if in.Quick {
 		fmt.Fprintf(b, "- **Quick mode**: few images and epochs; the numbers only show that every table runs end to end.\n")
 	}
+	if len(in.Skipped) > 0 {
+		fmt.Fprintf(b, "- %d unreadable photo(s) left out: %s.\n", len(in.Skipped), strings.Join(in.Skipped, ", "))
+	}
 	for _, n := range in.Notes {
 		fmt.Fprintf(b, "- %s\n", n)
 	}

@@ -69,6 +69,8 @@ type RunInfo struct {
 	Notes       []string `json:"notes,omitempty"`
 	// FigurePhotos are the test photos of the qualitative figure.
 	FigurePhotos []string `json:"figure_photos,omitempty"`
+	// Skipped are the photos that could not be read (left out of every row).
+	Skipped []string `json:"skipped,omitempty"`
 	// Figures are the figure files, relative to the results folder.
 	Figures []string `json:"figures,omitempty"`
 }

@@ -204,6 +204,18 @@ func (r *runner) log(s string) {
 	}
 }
 
+// skip reports an unreadable photo once and counts it in the report.
+func (r *runner) skip(e error) {
+	var se *probe.SkipError
+	if errors.As(e, &se) {
+		if slices.Contains(r.rep.Info.Skipped, se.Path) {
+			return
+		}
+		r.rep.Info.Skipped = append(r.rep.Info.Skipped, se.Path)
+	}
+	r.log(e.Error())
+}
+
 func (r *runner) progress(p Progress) {
 	if r.cfg.Progress != nil {
 		p.RowsDone, p.Rows = r.done, r.rows
@@ -411,7 +423,7 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 			r.progress(Progress{Stage: "features " + gkey + " train", Desc: "features " + gkey + " (train)", Done: d, Total: n, Unit: "img"})
 		})
 		for _, e := range skipped {
-			r.log(e.Error())
+			r.skip(e)
 		}
 		if err != nil {
 			return err
@@ -511,7 +523,7 @@ func (r *runner) runGroup(ctx context.Context, ps []pending) error {
 				r.progress(Progress{Stage: "features " + gkey + " " + set, Desc: "features " + gkey + " (" + set + ")", Done: lo + d, Total: n, Unit: "img"})
 			})
 			for _, e := range skipped {
-				r.log(e.Error())
+				r.skip(e)
 			}
 			if lo == 0 && set == Natural {
 				r.figKept = probe.Kept(part.Len(), skipped)
@@ -686,7 +698,7 @@ func (r *runner) cachedReadout(s Setting, t posmap.Target, channels, trainN int)
 	}
 	if ro.Channels != channels || tr.EpochsDone != r.cfg.Epochs || tr.Epochs != r.cfg.Epochs || tr.Seed != r.cfg.Seed*8+uint64(t) ||
 		ro.Meta.Stripes != r.cfg.Stripes.String() || ro.Meta.Seed != r.cfg.Seed || tr.Images != r.cfg.TrainDir || tr.NImages > want ||
-		tr.NImages < want-want/50 {
+		tr.NImages < want-max(want/50, len(r.rep.Info.Skipped)) {
 		return nil
 	}
 	return ro

@@ -235,11 +235,20 @@ func TestRunBadInput(t *testing.T) {
 	os.WriteFile(filepath.Join(cfg.TrainDir, "sub", "zz.jpg"), []byte("no"), 0o644)
 	var logs []string
 	cfg.Log = func(s string) { logs = append(logs, s) }
-	if _, err := Run(context.Background(), cfg); err != nil {
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(strings.Join(logs, "\n"), "zz.jpg") {
 		t.Errorf("skipped file not reported: %q", logs)
+	}
+	if len(rep.Info.Skipped) != 1 || !strings.HasSuffix(rep.Info.Skipped[0], "zz.jpg") {
+		t.Errorf("skipped files counted: %q", rep.Info.Skipped)
+	}
+	var md bytes.Buffer
+	rep.WriteMarkdown(&md)
+	if !strings.Contains(md.String(), "1 unreadable photo(s) left out") {
+		t.Error("report does not count the skipped photo")
 	}
 	// Cancelled: an error, and the rows done so far stay.
 	cfg = quickConfig(t, t.TempDir())
