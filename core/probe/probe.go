@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"runtime"
 	"sync"
 
@@ -264,8 +265,30 @@ func Subset(f *readout.Features, n int) *readout.Features {
 // Score is a readout's result on one image set.
 type Score struct {
 	SPC, SPCStd, MAE float64
+	MAEStd           float64
 	N                int
 	Constant         int // predictions that were constant (SPC scored 0)
+}
+
+// Merge returns the score of the union of the image sets of a and b (means
+// weighted by N, population stds pooled), so a test set scored in chunks
+// gets the score of the whole.
+func Merge(a, b Score) Score {
+	n := a.N + b.N
+	if n == 0 {
+		return Score{}
+	}
+	wa, wb := float64(a.N)/float64(n), float64(b.N)/float64(n)
+	pool := func(ma, sa, mb, sb float64) (float64, float64) {
+		m := wa*ma + wb*mb
+		sq := wa*(sa*sa+ma*ma) + wb*(sb*sb+mb*mb)
+		return m, math.Sqrt(max(sq-m*m, 0))
+	}
+	var s Score
+	s.SPC, s.SPCStd = pool(a.SPC, a.SPCStd, b.SPC, b.SPCStd)
+	s.MAE, s.MAEStd = pool(a.MAE, a.MAEStd, b.MAE, b.MAEStd)
+	s.N, s.Constant = n, a.Constant+b.Constant
+	return s
 }
 
 // Evaluate predicts every image of feats with r and scores the maps against
@@ -329,5 +352,5 @@ func EvaluateEach(r *readout.Readout, feats *readout.Features, gt []float32, kee
 			s.Constant++
 		}
 	}
-	return Score{SPC: s.SPC.Mean(), SPCStd: s.SPC.Std(), MAE: m.Mean(), N: feats.N, Constant: s.Constant}, nil
+	return Score{SPC: s.SPC.Mean(), SPCStd: s.SPC.Std(), MAE: m.Mean(), MAEStd: m.Std(), N: feats.N, Constant: s.Constant}, nil
 }

@@ -186,8 +186,26 @@ func TestEvaluate(t *testing.T) {
 		mae.Add(metric.MAE(p, gt))
 	}
 	if got.N != 5 || got.Constant != 1 || math.Abs(got.SPC-spc.Mean()) > 1e-12 || math.Abs(got.MAE-mae.Mean()) > 1e-12 ||
-		math.Abs(got.SPCStd-spc.Std()) > 1e-12 {
+		math.Abs(got.SPCStd-spc.Std()) > 1e-12 || math.Abs(got.MAEStd-mae.Std()) > 1e-12 {
 		t.Fatalf("Evaluate %+v, one by one SPC %v±%v MAE %v", got, spc.Mean(), spc.Std(), mae.Mean())
+	}
+	// Scored in two chunks and merged, the set scores as a whole.
+	l := f.C * f.Size * f.Size
+	a, err := Evaluate(r, Subset(f, 2), gt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Evaluate(r, &readout.Features{N: 3, C: f.C, Size: f.Size, Data: f.Data[2*l:]}, gt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Merge(a, b)
+	if m.N != got.N || m.Constant != got.Constant || math.Abs(m.SPC-got.SPC) > 1e-12 || math.Abs(m.SPCStd-got.SPCStd) > 1e-9 ||
+		math.Abs(m.MAE-got.MAE) > 1e-12 || math.Abs(m.MAEStd-got.MAEStd) > 1e-9 {
+		t.Fatalf("merged %+v, whole %+v", m, got)
+	}
+	if e := Merge(Score{}, got); e.N != got.N || math.Abs(e.SPC-got.SPC) > 1e-12 || math.Abs(e.SPCStd-got.SPCStd) > 1e-9 {
+		t.Fatalf("merged with nothing %+v, want %+v", e, got)
 	}
 	if _, err := Evaluate(r, readout.NewFeatures(1, 4, cfg.Size), gt); err == nil {
 		t.Fatal("channel mismatch: no error")
