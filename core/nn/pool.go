@@ -49,26 +49,84 @@ func MaxPool2D(x *tensor.Dense, k, stride, pad int, ceil bool) *tensor.Dense {
 	xd, od := Data(x), Data(out)
 	parallelFor(n*c, n*c*oh*ow*k*k, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
-			src := xd[pl*h*w : (pl+1)*h*w]
-			dst := od[pl*oh*ow : (pl+1)*oh*ow]
-			for oy := 0; oy < oh; oy++ {
-				y0, y1 := max(oy*s-pad, 0), min(oy*s-pad+k, h)
-				for ox := 0; ox < ow; ox++ {
-					x0, x1 := max(ox*s-pad, 0), min(ox*s-pad+k, w)
-					m := float32(math.Inf(-1))
-					for y := y0; y < y1; y++ {
-						for _, v := range src[y*w+x0 : y*w+x1] {
-							if v > m || v != v {
-								m = v
-							}
-						}
-					}
-					dst[oy*ow+ox] = m
-				}
-			}
+			maxPlane(od[pl*oh*ow:(pl+1)*oh*ow], xd[pl*h*w:(pl+1)*h*w], h, w, oh, ow, k, s, pad)
 		}
 	})
 	return out
+}
+
+// maxPlane max-pools one plane. Windows lying wholly inside the input (all
+// but a rim of at most one output on each side for the usual poolings) take a
+// loop without clipping; 3×3/2 (ResNet, SqueezeNet) and 2×2/2 (VGG, Darknet)
+// get their own. The max builtin propagates NaN like PyTorch and compiles
+// to branch-free code.
+func maxPlane(dst, src []float32, h, w, oh, ow, k, s, pad int) {
+	// Output columns [xa, xb) and rows [ya, yb) have unclipped windows.
+	xa, ya := min((pad+s-1)/s, ow), min((pad+s-1)/s, oh)
+	xb, yb := max(min((w+pad-k)/s+1, ow), xa), max(min((h+pad-k)/s+1, oh), ya)
+	for oy := 0; oy < oh; oy++ {
+		row := dst[oy*ow : (oy+1)*ow]
+		if oy < ya || oy >= yb {
+			maxClipped(row, src, h, w, oy, 0, ow, k, s, pad)
+			continue
+		}
+		maxClipped(row, src, h, w, oy, 0, xa, k, s, pad)
+		maxClipped(row, src, h, w, oy, xb, ow, k, s, pad)
+		y := oy*s - pad
+		x0 := xa*s - pad
+		in := row[xa:xb]
+		if len(in) == 0 {
+			continue
+		}
+		switch {
+		case k == 3 && s == 2:
+			// Adjacent windows share a column: carry its max over.
+			r0, r1, r2 := src[y*w+x0:(y+1)*w], src[(y+1)*w+x0:(y+2)*w], src[(y+2)*w+x0:(y+3)*w]
+			r1, r2 = r1[:len(r0)], r2[:len(r0)]
+			prev := max(r0[0], r1[0], r2[0])
+			for i := range in {
+				j := 2*i + 2
+				a := max(r0[j-1], r1[j-1], r2[j-1])
+				b := max(r0[j], r1[j], r2[j])
+				in[i] = max(prev, a, b)
+				prev = b
+			}
+		case k == 2 && s == 2:
+			r0, r1 := src[y*w+x0:(y+1)*w], src[(y+1)*w+x0:(y+2)*w]
+			r1 = r1[:len(r0)]
+			for i := range in {
+				j := 2 * i
+				in[i] = max(r0[j], r0[j+1], r1[j], r1[j+1])
+			}
+		default:
+			for i := range in {
+				xs := x0 + i*s
+				m := src[y*w+xs]
+				for yy := y; yy < y+k; yy++ {
+					for _, v := range src[yy*w+xs : yy*w+xs+k] {
+						m = max(m, v)
+					}
+				}
+				in[i] = m
+			}
+		}
+	}
+}
+
+// maxClipped pools output columns [x0, x1) of row oy, clipping each window
+// to the input (padding counts as -inf).
+func maxClipped(row, src []float32, h, w, oy, xlo, xhi, k, s, pad int) {
+	y0, y1 := max(oy*s-pad, 0), min(oy*s-pad+k, h)
+	for ox := xlo; ox < xhi; ox++ {
+		x0, x1 := max(ox*s-pad, 0), min(ox*s-pad+k, w)
+		m := float32(math.Inf(-1))
+		for y := y0; y < y1; y++ {
+			for _, v := range src[y*w+x0 : y*w+x1] {
+				m = max(m, v)
+			}
+		}
+		row[ox] = m
+	}
 }
 
 // AvgPool2D is PyTorch's avg_pool2d with a k×k window (stride 0 means k).
