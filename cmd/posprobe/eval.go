@@ -10,13 +10,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/posprobe/posprobe/core/metric"
 	"github.com/posprobe/posprobe/core/posmap"
+	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
 )
 
@@ -91,7 +90,7 @@ func runEval(cmd *cobra.Command, _ []string) error {
 		if err != nil {
 			return err
 		}
-		if err := printScores(cmd.OutOrStdout(), pe, targets, set, res, ef.json); err != nil {
+		if err := printScores(cmd.OutOrStdout(), pe, targets, res, ef.json); err != nil {
 			return err
 		}
 	}
@@ -124,9 +123,21 @@ func loadReadouts(pe *probeEncoder, targets []posmap.Target, file, dir string) (
 	return out, nil
 }
 
-// scoreSet predicts every target for every image of set and scores it.
+// evalChunkBytes bounds the features held at once while scoring: a test
+// set is extracted and scored in chunks of at most this many bytes.
+const evalChunkBytes = 256 << 20
+
+// setScores are the scores of every target on one image set.
+type setScores struct {
+	set     *probe.Images
+	scores  map[posmap.Target]probe.Score
+	skipped int // unreadable files, left out
+}
+
+// scoreSet predicts every target for every readable image of set and scores
+// it, in chunks of photos so memory stays bounded.
 func scoreSet(ctx context.Context, pe *probeEncoder, readouts map[posmap.Target]*readout.Readout, targets []posmap.Target,
-	set *imageSet, errw io.Writer) (map[posmap.Target]*metric.Scores, error) {
+	set *probe.Images, errw io.Writer) (*setScores, error) {
 	first := readouts[targets[0]]
 	for _, t := range targets[1:] {
 		r := readouts[t]
@@ -138,42 +149,46 @@ func scoreSet(ctx context.Context, pe *probeEncoder, readouts map[posmap.Target]
 	if err != nil {
 		return nil, err
 	}
-	gts := map[posmap.Target]*metric.Ranked{}
-	res := map[posmap.Target]*metric.Scores{}
+	gts := map[posmap.Target][]float32{}
 	for _, t := range targets {
 		sr, err := posmap.ParseStripeRange(readouts[t].Meta.Stripes)
 		if err != nil {
 			return nil, err
 		}
-		gts[t] = metric.NewRanked(posmap.Map(t, readouts[t].Config.OutSize, posmap.Options{Stripes: sr}))
-		res[t] = &metric.Scores{}
+		gts[t] = posmap.Map(t, readouts[t].Config.OutSize, posmap.Options{Stripes: sr})
 	}
-	bar := newBar(errw, set.len(), "eval "+filepath.Base(set.name), "img")
+	size := first.Config.Size
+	per := 4 * first.Channels * size * size
+	chunk := max(probe.Batch, evalChunkBytes/max(per, 1))
+	res := &setScores{set: set, scores: map[posmap.Target]probe.Score{}}
+	n := set.Len()
+	bar := newBar(errw, n, "eval "+filepath.Base(set.Name), "img")
 	defer bar.Finish()
-	_, err = featureStream(ctx, pe, sel, first.Config.Size, set, bar, func(i int, feat []float32) error {
-		var wg sync.WaitGroup
-		errs := make([]error, len(targets))
-		for k, t := range targets {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				p, err := readouts[t].Predict(feat)
-				if err != nil {
-					errs[k] = err
-					return
-				}
-				res[t].Add(gts[t], p)
-			}()
+	for lo := 0; lo < n; lo += chunk {
+		part := set
+		if set.Paths != nil {
+			part = &probe.Images{Name: set.Name, Paths: set.Paths[lo:min(lo+chunk, n)]}
 		}
-		wg.Wait()
-		for _, e := range errs {
-			if e != nil {
-				return e
+		feats, skipped, err := extract(ctx, pe, part, sel, size, bar, lo, errw)
+		res.skipped += len(skipped)
+		if err != nil {
+			if len(skipped) == part.Len() && ctx.Err() == nil {
+				continue // every file of this chunk is unreadable: listed above
 			}
+			return nil, err
 		}
-		return nil
-	})
-	return res, err
+		for _, t := range targets {
+			sc, err := probe.Evaluate(readouts[t], feats, gts[t])
+			if err != nil {
+				return nil, err
+			}
+			res.scores[t] = probe.Merge(res.scores[t], sc)
+		}
+	}
+	if res.skipped == n {
+		return nil, fmt.Errorf("%s: no readable image (%d skipped)", set.Name, n)
+	}
+	return res, nil
 }
 
 type scoreRow struct {
@@ -188,16 +203,18 @@ type scoreRow struct {
 	SPCStd   float64 `json:"spc_std"`
 	MAEStd   float64 `json:"mae_std"`
 	Constant int     `json:"constant_predictions"`
+	Skipped  int     `json:"skipped_unreadable,omitempty"`
 	Source   string  `json:"source,omitempty"`
 }
 
-func printScores(w io.Writer, pe *probeEncoder, targets []posmap.Target, set *imageSet, res map[posmap.Target]*metric.Scores, asJSON bool) error {
+func printScores(w io.Writer, pe *probeEncoder, targets []posmap.Target, res *setScores, asJSON bool) error {
+	set := res.set
 	var rows []scoreRow
 	for _, t := range targets {
-		s := res[t]
+		s := res.scores[t]
 		rows = append(rows, scoreRow{Encoder: pe.enc.Name(), Init: pe.init, Padding: pe.pad, Target: t.String(),
-			Images: set.name, NImages: s.SPC.N, SPC: s.SPC.Mean(), MAE: s.MAE.Mean(), SPCStd: s.SPC.Std(),
-			MAEStd: s.MAE.Std(), Constant: s.Constant, Source: set.source})
+			Images: set.Name, NImages: s.N, SPC: s.SPC, MAE: s.MAE, SPCStd: s.SPCStd,
+			MAEStd: s.MAEStd, Constant: s.Constant, Skipped: res.skipped, Source: set.Src})
 	}
 	if asJSON {
 		enc := json.NewEncoder(w)
@@ -209,10 +226,14 @@ func printScores(w io.Writer, pe *probeEncoder, targets []posmap.Target, set *im
 		return nil
 	}
 	src := ""
-	if set.source != "" && set.source != set.name {
-		src = " (" + set.source + ")"
+	if set.Src != "" && set.Src != set.Name {
+		src = " (" + set.Src + ")"
 	}
-	fmt.Fprintf(w, "%s init=%s padding=%s on %s%s, %d images\n", pe.enc.Name(), pe.init, pe.pad, set.name, src, set.len())
+	skipped := ""
+	if res.skipped > 0 {
+		skipped = fmt.Sprintf(" (%d unreadable skipped)", res.skipped)
+	}
+	fmt.Fprintf(w, "%s init=%s padding=%s on %s%s, %d images%s\n", pe.enc.Name(), pe.init, pe.pad, set.Name, src, set.Len()-res.skipped, skipped)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "target\tSPC\tMAE\tSPC std\tconstant\t\n")
 	for _, r := range rows {

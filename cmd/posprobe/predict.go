@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image/png"
 	"os"
@@ -9,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/posprobe/posprobe/core/metric"
 	"github.com/posprobe/posprobe/core/posmap"
+	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
 )
 
@@ -59,37 +60,47 @@ func runPredict(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	var set *imageSet
+	set := &probe.Images{Name: pf.image, Paths: []string{pf.image}}
 	if posmap.IsSynthetic(pf.image) {
-		set, err = openImageSet(pf.image, false)
-		if err != nil {
+		if set, err = probe.Synthetic(pf.image, dataDir()); err != nil {
 			return err
 		}
-	} else {
-		if _, err := os.Stat(pf.image); err != nil {
-			return err
-		}
-		set = &imageSet{name: pf.image, paths: []string{pf.image}}
+	} else if _, err := os.Stat(pf.image); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(pf.out, 0o755); err != nil {
 		return err
 	}
-	// Targets may use different taps: run the encoder per distinct tap set.
+	// One encoder pass with every tap (per readout input size); each
+	// target's readout takes its own taps from it.
+	all := map[int]*readout.Features{}
 	for _, t := range targets {
 		r := readouts[t]
 		sel, err := readout.SelectTaps(pe.taps, r.Config.Taps)
 		if err != nil {
 			return err
 		}
-		var pred []float32
-		if _, err := featureStream(context.Background(), pe, sel, r.Config.Size, set, nil, func(_ int, f []float32) error {
-			pred, err = r.Predict(f)
-			return err
-		}); err != nil {
+		if all[r.Config.Size] == nil {
+			f, skipped, err := probe.Extract(context.Background(), pe.enc, set, nil, r.Config.Size, nil)
+			if len(skipped) > 0 {
+				return errors.Unwrap(skipped[0]) // imageio's error names the file
+			}
+			if err != nil {
+				return err
+			}
+			all[r.Config.Size] = f
+		}
+		feats, err := probe.SelectChannels(all[r.Config.Size], pe.enc.Taps(), sel)
+		if err != nil {
 			return err
 		}
 		sr, _ := posmap.ParseStripeRange(r.Meta.Stripes)
 		gt := posmap.Map(t, r.Config.OutSize, posmap.Options{Stripes: sr})
+		var pred []float32
+		sc, err := probe.EvaluateEach(r, feats, gt, func(_ int, p []float32) { pred = p })
+		if err != nil {
+			return err
+		}
 		lo, hi := 0.0, 1.0
 		if t.IsStripes() && sr == posmap.StripesPM1 {
 			lo = -1
@@ -108,7 +119,7 @@ func runPredict(cmd *cobra.Command, _ []string) error {
 				return fmt.Errorf("%s: %w", p, err)
 			}
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%-2s SPC %.3f MAE %.3f  -> %s\n", t, metric.Spearman(pred, gt), metric.MAE(pred, gt),
+		fmt.Fprintf(cmd.OutOrStdout(), "%-2s SPC %.3f MAE %.3f  -> %s\n", t, sc.SPC, sc.MAE,
 			filepath.Join(pf.out, t.String()+"_pred.png"))
 	}
 	return nil

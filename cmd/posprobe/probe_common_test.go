@@ -54,10 +54,18 @@ func TestTrainEvalPredict(t *testing.T) {
 	dir := t.TempDir()
 	imgs, outDir := filepath.Join(dir, "imgs"), filepath.Join(dir, "ro")
 	writeImages(t, imgs, 5)
+	// An unreadable file is left out, named and counted, not fatal.
+	broken := filepath.Join(imgs, "zbroken.jpg")
+	if err := os.WriteFile(broken, []byte("not a jpeg"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out, err := runProbe(t, trainCmd, "--encoder", "none", "--target", "H,HS", "--epochs", "2", "--batch", "2",
 		"--images", imgs, "--test-images", "white", "--out", outDir+"/")
 	if err != nil {
 		t.Fatalf("train: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, broken) || !strings.Contains(out, "features: 5 images (1 unreadable skipped)") {
+		t.Errorf("train output does not name and count the unreadable file:\n%s", out)
 	}
 	for _, tg := range []string{"H", "HS"} {
 		p := filepath.Join(outDir, readout.FileName("none", "imagenet", "zero", tg))
@@ -89,8 +97,14 @@ func TestTrainEvalPredict(t *testing.T) {
 		rows = append(rows, r)
 	}
 	if len(rows) != 4 || rows[0].Images != "white" || rows[0].SPC != 0 || rows[0].Constant != 1 ||
-		rows[2].NImages != 5 || rows[2].Target != "H" || !(rows[0].MAE > 0.2 && rows[0].MAE < 0.3) {
-		t.Fatalf("eval rows %+v", rows)
+		rows[2].NImages != 5 || rows[2].Target != "H" || !(rows[0].MAE > 0.2 && rows[0].MAE < 0.3) ||
+		rows[0].Skipped != 0 || rows[2].Skipped != 1 || !strings.Contains(out, broken) {
+		t.Fatalf("eval rows %+v\n%s", rows, out)
+	}
+	// The text table counts the readable images and the skipped ones.
+	out, err = runProbe(t, evalCmd, "--encoder", "none", "--target", "H", "--readouts", outDir, "--images", imgs)
+	if err != nil || !strings.Contains(out, "on "+imgs+", 5 images (1 unreadable skipped)") {
+		t.Fatalf("eval table: %v\n%s", err, out)
 	}
 	// A readout for another encoder setting is refused, naming the mismatch.
 	one := filepath.Join(outDir, readout.FileName("none", "imagenet", "zero", "H"))
@@ -115,6 +129,19 @@ func TestTrainEvalPredict(t *testing.T) {
 			t.Errorf("%s: %v", n, err)
 		}
 	}
+	// An unreadable image is refused naming it.
+	if _, err := runProbe(t, predictCmd, "--encoder", "none", "--target", "HS", "--readouts", outDir,
+		"--image", broken, "--out", pred); err == nil || !strings.Contains(err.Error(), broken) {
+		t.Errorf("predict on an unreadable file: %v", err)
+	}
+	// A folder with nothing readable fails, naming the folder.
+	bad := filepath.Join(dir, "bad")
+	os.MkdirAll(bad, 0o755)
+	os.WriteFile(filepath.Join(bad, "x.png"), []byte("nope"), 0o644)
+	if _, err := runProbe(t, evalCmd, "--encoder", "none", "--target", "H", "--readouts", outDir, "--images", bad); err == nil ||
+		!strings.Contains(err.Error(), bad) {
+		t.Errorf("eval on unreadable folder: %v", err)
+	}
 	// Bad input: missing folder, unknown target.
 	if _, err := runProbe(t, trainCmd, "--encoder", "none", "--images", filepath.Join(dir, "nope"), "--out", outDir); err == nil {
 		t.Error("missing images folder: no error")
@@ -124,12 +151,31 @@ func TestTrainEvalPredict(t *testing.T) {
 	}
 }
 
-func TestViridisEnds(t *testing.T) {
-	// matplotlib viridis(0) = #440154, viridis(1) = #fde725
-	lo, hi := viridis(0), viridis(1)
-	near := func(a, b uint8) bool { return int(a) >= int(b)-5 && int(a) <= int(b)+5 } // polynomial fit
-	if !near(lo.R, 0x44) || !near(lo.G, 0x01) || !near(lo.B, 0x54) || !near(hi.R, 0xfd) || !near(hi.G, 0xe7) || !near(hi.B, 0x25) {
+func TestColorMapEnds(t *testing.T) {
+	// matplotlib viridis(0) = #440154, viridis(1) = #fde725; values clamp.
+	img := colorMap([]float32{-1, 0, 1, 2}, 2, -1, 1)
+	lo, mid, hi := img.NRGBAAt(0, 0), img.NRGBAAt(1, 0), img.NRGBAAt(0, 1)
+	if lo != (color.NRGBA{0x44, 0x01, 0x54, 255}) || hi != (color.NRGBA{0xfd, 0xe7, 0x25, 255}) || img.NRGBAAt(1, 1) != hi {
 		t.Errorf("viridis ends %v %v", lo, hi)
+	}
+	if mid == lo || mid == hi || mid.A != 255 {
+		t.Errorf("mid-range %v", mid)
+	}
+}
+
+// The log prints learning rates short: 0.01 after the step decay, not the
+// float sum's 0.010000000000000002.
+func TestTrainLogLR(t *testing.T) {
+	dir := t.TempDir()
+	writeImages(t, dir, 2)
+	out, err := runProbe(t, trainCmd, "--encoder", "none", "--target", "H", "--epochs", "11", "--batch", "2",
+		"--images", dir, "--out", filepath.Join(dir, "h.readout"))
+	if err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "epoch 1/11: loss") || !strings.Contains(out, "(lr 0.1)") || !strings.Contains(out, "epoch 11/11") ||
+		!strings.Contains(out, "(lr 0.01)") {
+		t.Errorf("train log:\n%s", out)
 	}
 }
 

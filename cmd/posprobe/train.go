@@ -122,7 +122,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if set.synth != nil {
+	if set.Paths == nil {
 		return fmt.Errorf("--images %s: train on a folder of photos", tf.images)
 	}
 	tty := isTerminal(errw)
@@ -131,21 +131,17 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 
 	// Features once, shared by every target.
 	start := time.Now()
-	bar := newBar(errw, set.len(), "features "+pe.enc.Name(), "img")
-	var feats *readout.Features
-	_, err = featureStream(ctx, pe, sel, cfg.Size, set, bar, func(i int, f []float32) error {
-		if feats == nil {
-			c := len(f) / (cfg.Size * cfg.Size)
-			feats = readout.NewFeatures(set.len(), c, cfg.Size)
-		}
-		copy(feats.Image(i), f)
-		return nil
-	})
+	bar := newBar(errw, set.Len(), "features "+pe.enc.Name(), "img")
+	feats, skipped, err := extract(ctx, pe, set, sel, cfg.Size, bar, 0, errw)
 	bar.Finish()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(errw, "features: %d images, %d channels at %dx%d, %.1f s (%.1f img/s), %.0f MB\n", feats.N, feats.C, cfg.Size, cfg.Size,
+	unreadable := ""
+	if len(skipped) > 0 {
+		unreadable = fmt.Sprintf(" (%d unreadable skipped)", len(skipped))
+	}
+	fmt.Fprintf(errw, "features: %d images%s, %d channels at %dx%d, %.1f s (%.1f img/s), %.0f MB\n", feats.N, unreadable, feats.C, cfg.Size, cfg.Size,
 		time.Since(start).Seconds(), float64(feats.N)/time.Since(start).Seconds(), float64(4*len(feats.Data))/1e6)
 
 	trained := map[posmap.Target]*readout.Readout{}
@@ -169,7 +165,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 			tbar.Describe(fmt.Sprintf("train %-2s epoch %d/%d loss %.5f", t, p.Epoch+1, p.Epochs, p.Loss))
 			tbar.Add(1)
 			if !tty && p.Step == p.Steps {
-				fmt.Fprintf(errw, "train %s epoch %d/%d: loss %.5f (lr %g)\n", t, p.Epoch+1, p.Epochs, p.Loss, p.LR)
+				fmt.Fprintf(errw, "train %s epoch %d/%d: loss %.5f (lr %.6g)\n", t, p.Epoch+1, p.Epochs, p.Loss, p.LR)
 			}
 		})
 		tbar.Finish()
@@ -208,15 +204,15 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 		if r.Meta.Metrics == nil {
 			r.Meta.Metrics = map[string]float64{}
 		}
-		s := res[t]
-		r.Meta.Metrics[key+"_spc"] = s.SPC.Mean()
-		r.Meta.Metrics[key+"_mae"] = s.MAE.Mean()
-		r.Meta.Metrics[key+"_n"] = float64(s.SPC.N)
+		s := res.scores[t]
+		r.Meta.Metrics[key+"_spc"] = s.SPC
+		r.Meta.Metrics[key+"_mae"] = s.MAE
+		r.Meta.Metrics[key+"_n"] = float64(s.N)
 		if err := saveReadout(outPath(t), r); err != nil {
 			return err
 		}
 	}
-	return printScores(cmd.OutOrStdout(), pe, targets, tset, res, false)
+	return printScores(cmd.OutOrStdout(), pe, targets, res, false)
 }
 
 // mergeMeta puts Train's recipe summary into the run's metadata.
