@@ -124,8 +124,9 @@ func loadReadouts(pe *probeEncoder, targets []posmap.Target, file, dir string) (
 }
 
 // evalChunkBytes bounds the features held at once while scoring: a test
-// set is extracted and scored in chunks of at most this many bytes.
-const evalChunkBytes = 256 << 20
+// set is extracted and scored in chunks of at most this many bytes (a
+// variable so tests can force several chunks).
+var evalChunkBytes = 256 << 20
 
 // setScores are the scores of every target on one image set.
 type setScores struct {
@@ -159,7 +160,7 @@ func scoreSet(ctx context.Context, pe *probeEncoder, readouts map[posmap.Target]
 	}
 	size := first.Config.Size
 	per := 4 * first.Channels * size * size
-	chunk := max(probe.Batch, evalChunkBytes/max(per, 1))
+	chunk := max(1, evalChunkBytes/max(per, 1))
 	res := &setScores{set: set, scores: map[posmap.Target]probe.Score{}}
 	n := set.Len()
 	bar := newBar(errw, n, "eval "+filepath.Base(set.Name), "img")

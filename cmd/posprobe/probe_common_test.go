@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,6 +101,29 @@ func TestTrainEvalPredict(t *testing.T) {
 		rows[2].NImages != 5 || rows[2].Target != "H" || !(rows[0].MAE > 0.2 && rows[0].MAE < 0.3) ||
 		rows[0].Skipped != 0 || rows[2].Skipped != 1 || !strings.Contains(out, broken) {
 		t.Fatalf("eval rows %+v\n%s", rows, out)
+	}
+	// Scored one photo per chunk, the folder scores the same (merged exactly).
+	defer func(b int) { evalChunkBytes = b }(evalChunkBytes)
+	evalChunkBytes = 1
+	out, err = runProbe(t, evalCmd, "--encoder", "none", "--target", "H,HS", "--readouts", outDir, "--images", imgs, "--json")
+	if err != nil {
+		t.Fatalf("eval in chunks: %v\n%s", err, out)
+	}
+	k := 2
+	for _, line := range strings.Split(out, "\n") {
+		var r scoreRow
+		if json.Unmarshal([]byte(line), &r) != nil {
+			continue
+		}
+		w := rows[k]
+		if r.NImages != w.NImages || r.Skipped != 1 || math.Abs(r.SPC-w.SPC) > 1e-12 || math.Abs(r.MAE-w.MAE) > 1e-12 ||
+			math.Abs(r.SPCStd-w.SPCStd) > 1e-9 || math.Abs(r.MAEStd-w.MAEStd) > 1e-9 {
+			t.Errorf("chunked %+v, whole %+v", r, w)
+		}
+		k++
+	}
+	if k != 4 {
+		t.Fatalf("chunked eval: %d rows\n%s", k-2, out)
 	}
 	// The text table counts the readable images and the skipped ones.
 	out, err = runProbe(t, evalCmd, "--encoder", "none", "--target", "H", "--readouts", outDir, "--images", imgs)
