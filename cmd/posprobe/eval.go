@@ -50,11 +50,11 @@ func init() {
 	f := evalCmd.Flags()
 	ef := &evalFlags
 	ef.enc.add(f)
-	f.StringVar(&ef.target, "target", "all", "H, V, G, HS, VS, a comma list, or all")
+	addTargetFlag(f, &ef.target)
 	f.StringVar(&ef.images, "images", "", "images folder, black, white, noise, or a comma list")
 	f.BoolVar(&ef.recursive, "recursive", true, "also take images from subfolders")
 	f.StringVar(&ef.readout, "readout", "", "readout file (one target only)")
-	f.StringVar(&ef.readoutsDir, "readouts", filepath.Join("weights", "readouts"), "folder of readouts named by target")
+	addReadoutsFlag(f, &ef.readoutsDir)
 	f.BoolVar(&ef.json, "json", false, "print one JSON object per target and image set")
 	for _, n := range []string{"encoder", "images"} {
 		evalCmd.MarkFlagRequired(n)

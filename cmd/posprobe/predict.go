@@ -36,10 +36,10 @@ func init() {
 	f := predictCmd.Flags()
 	pf := &predictFlags
 	pf.enc.add(f)
-	f.StringVar(&pf.target, "target", "all", "H, V, G, HS, VS, a comma list, or all")
+	addTargetFlag(f, &pf.target)
 	f.StringVar(&pf.image, "image", "", "input image, or black, white, noise")
 	f.StringVar(&pf.out, "out", "", "output folder")
-	f.StringVar(&pf.readouts, "readouts", filepath.Join("weights", "readouts"), "folder of readouts named by target")
+	addReadoutsFlag(f, &pf.readouts)
 	for _, n := range []string{"encoder", "image", "out"} {
 		predictCmd.MarkFlagRequired(n)
 	}

@@ -38,6 +38,16 @@ func (e *probeEncoderFlags) add(f *pflag.FlagSet) {
 	f.BoolVar(&e.normalize, "normalize", false, "apply ImageNet mean/std to the input (the official probe does not)")
 }
 
+// addTargetFlag adds --target (parsed by parseTargets).
+func addTargetFlag(f *pflag.FlagSet, p *string) {
+	f.StringVar(p, "target", "all", "H, V, G, HS, VS, a comma list, or all")
+}
+
+// addReadoutsFlag adds --readouts, the folder loadReadouts looks in.
+func addReadoutsFlag(f *pflag.FlagSet, p *string) {
+	f.StringVar(p, "readouts", filepath.Join("weights", "readouts"), "folder of readouts named by target")
+}
+
 // probeEncoder is a built encoder with its tap names.
 type probeEncoder struct {
 	enc  encoder.Encoder

@@ -57,7 +57,7 @@ func init() {
 	tf := &trainFlags
 	tf.enc.add(f)
 	d, r := readout.DefaultTrainOptions(), readout.DefaultConfig()
-	f.StringVar(&tf.target, "target", "all", "H, V, G, HS, VS, a comma list, or all")
+	addTargetFlag(f, &tf.target)
 	f.StringVar(&tf.images, "images", "", "training images folder")
 	f.StringVar(&tf.testImgs, "test-images", "", "test images folder (or black, white, noise) scored after training")
 	f.BoolVar(&tf.recursive, "recursive", true, "also take images from subfolders")
