@@ -90,12 +90,15 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 	cg, og := ci/g, c.OutC/g
 	kk := cg * c.KH * c.KW
 
+	direct := c.KH == 1 && c.KW == 1 && s == 1
+	// im2col writes zero padding itself, so zero-padded GEMM convs skip the
+	// padded copy of the input.
+	zeroCols := p > 0 && c.Mode == PadZero && cg > 1 && !direct
 	var padded *[]float32
-	if p > 0 {
+	if p > 0 && !zeroCols {
 		padded = getBuf(ci * hp * wp)
 		defer putBuf(padded)
 	}
-	direct := c.KH == 1 && c.KW == 1 && s == 1
 	// The column matrix is built for bands of output rows so its size stays
 	// bounded (a 64-channel 224×224 layer would need 115 MB at once) and the
 	// band being multiplied stays in cache.
@@ -110,7 +113,7 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 	}
 	for b := 0; b < n; b++ {
 		src := xd[b*ci*h*w : (b+1)*ci*h*w]
-		if p > 0 {
+		if padded != nil {
 			pd := *padded
 			parallelFor(ci, ci*hp*wp, func(lo, hi int) {
 				padPlanes(pd[lo*hp*wp:hi*hp*wp], src[lo*h*w:hi*h*w], hi-lo, h, w, p, p, hp, wp, c.Mode)
@@ -141,7 +144,11 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 			y1 := min(y0+band, oh)
 			cols := (y1 - y0) * ow
 			cm := (*col)[:ci*c.KH*c.KW*cols]
-			im2col(cm, src, ci, hp, wp, c.KH, c.KW, s, y0, y1, ow)
+			if zeroCols {
+				im2colZero(cm, src, ci, h, w, c.KH, c.KW, s, p, y0, y1, ow)
+			} else {
+				im2col(cm, src, ci, hp, wp, c.KH, c.KW, s, y0, y1, ow)
+			}
 			for gi := 0; gi < g; gi++ {
 				gemm.Sgemm(og, cols, kk, c.W[gi*og*kk:], kk, cm[gi*kk*cols:], cols,
 					dst[gi*og*ohw+y0*ow:], ohw, c.B != nil)
@@ -174,6 +181,52 @@ func im2col(col, src []float32, ch, h, w, kh, kw, s, y0, y1, ow int) {
 						}
 						for ox := range r {
 							r[ox] = in[ox*s]
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// im2colZero is im2col over an unpadded input [C, H, W] with p zeros on
+// every side: each column row is a run of zeros, a copy (stride 1) or gather,
+// and zeros again.
+func im2colZero(col, src []float32, ch, h, w, kh, kw, s, p, y0, y1, ow int) {
+	cols := (y1 - y0) * ow
+	parallelFor(ch, ch*kh*kw*cols, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			plane := src[c*h*w : (c+1)*h*w]
+			for kx := 0; kx < kw; kx++ {
+				// Output columns [xa, xb) read inside the input: ox*s+kx-p in [0, w).
+				xa := min(max(0, (p-kx+s-1)/s), ow)
+				xb := max(min(ow, (w-1+p-kx)/s+1), xa)
+				if w-1+p-kx < 0 {
+					xb = xa
+				}
+				for ky := 0; ky < kh; ky++ {
+					row := col[((c*kh+ky)*kw+kx)*cols:][:cols]
+					for oy := y0; oy < y1; oy++ {
+						r := row[(oy-y0)*ow : (oy-y0+1)*ow]
+						iy := oy*s + ky - p
+						if iy < 0 || iy >= h {
+							clear(r)
+							continue
+						}
+						clear(r[:xa])
+						clear(r[xb:])
+						if xa == xb {
+							continue
+						}
+						x0 := xa*s + kx - p
+						in := plane[iy*w+x0 : (iy+1)*w]
+						mid := r[xa:xb]
+						if s == 1 {
+							copy(mid, in)
+							continue
+						}
+						for i := range mid {
+							mid[i] = in[i*s]
 						}
 					}
 				}
