@@ -32,7 +32,8 @@ var evalCmd = &cobra.Command{
 	Long: `eval runs the encoder over the images, predicts every target's position map
 with its readout and scores it against the ground truth: per image Spearman
 correlation (SPC, 0 for a constant prediction) and mean absolute error
-(MAE) at 224x224, averaged over the images.
+(MAE) at 224x224, averaged over the images. Unreadable files are skipped,
+listed by name and counted (skipped_unreadable in --json).
 
 --images takes a folder (subfolders included unless --recursive=false), or
 black, white, noise (the synthetic inputs; noise is the reference PNG from

@@ -34,7 +34,8 @@ var trainCmd = &cobra.Command{
 224x224), keeps the readout's 28x28 features in memory, and trains one
 independent readout per target with the official recipe: SGD lr 0.1
 (x0.1 from epoch 10), momentum 0.9, weight decay 1e-4, batch 32, 15 epochs,
-mean MSE against the 224x224 ground-truth map.
+mean MSE against the 224x224 ground-truth map. Unreadable files are skipped,
+listed by name and counted.
 
 --target all (default) trains H, V, G, HS and VS; --out is then a folder and
 each readout is written as <encoder>_<init>_<padding>_<target>.readout (the
