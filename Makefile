@@ -3,27 +3,79 @@ GO        ?= go
 GOROOT    := $(shell $(GO) env GOROOT)
 WASMEXEC  := $(GOROOT)/lib/wasm
 PORT      ?= 8080
+FUZZTIME  ?= 10s
 # Packages that never import ebiten: they run natively, and in node under wasm.
-CORE_PKGS := ./core/... ./cmd/...
+PURE_PKGS := ./core/... ./wasm/demo/... ./wasm/probe/...
+FUZZERS   := FuzzReadNpy FuzzParsePth FuzzUnpickle FuzzParseSafetensors FuzzReadTFJS
 
-.PHONY: all build test vet test-native test-wasm fuzz clean
+.PHONY: all build test vet test-native test-wasm test-fuzz test-desktop test-e2e \
+        site serve desktop reproduce reproduce-quick bench bench-compare weights clean
 
 all: build
 
 build:
 	$(GO) build -o bin/posprobe ./cmd/posprobe
 
+# ---- the demo -------------------------------------------------------------
+# site/dist is a static folder: app.wasm, wasm_exec.js from the same GOROOT,
+# the page, the photo, our readouts, and (with POSPROBE_DATA) the encoder weights.
+site: build
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o site/dist/app.wasm ./wasm
+	bin/posprobe site --out site/dist --goroot "$(GOROOT)"
+
+serve: site
+	bin/posprobe serve --dir site/dist --port $(PORT)
+
+desktop:
+	CGO_ENABLED=1 $(GO) build -o bin/posprobe-desktop ./wasm
+
+# ---- tests ------------------------------------------------------------------
 vet:
-	$(GO) vet $(CORE_PKGS)
-	GOOS=js GOARCH=wasm $(GO) vet ./core/...
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./...
 
 test-native:
-	$(GO) test -count=1 $(CORE_PKGS)
+	$(GO) test -count=1 $(PURE_PKGS) ./cmd/...
 
 test-wasm:
-	PATH="$(WASMEXEC):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 ./core/...
+	PATH="$(WASMEXEC):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 -short $(PURE_PKGS)
 
-test: vet test-native test-wasm
+# Bounded fuzzing of every parser (seed corpora run in test-native too).
+test-fuzz:
+	@for f in $(FUZZERS); do \
+	  echo "fuzz $$f for $(FUZZTIME)"; \
+	  $(GO) test ./core/weights -run '^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) -parallel=1 || exit 1; \
+	done
+	$(GO) test ./core/readout -run '^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) -parallel=1
+
+test-desktop:
+	CGO_ENABLED=1 $(GO) build -o bin/posprobe-desktop ./wasm
+	scripts/desktop_smoke.sh bin/posprobe-desktop
+
+test-e2e: site
+	cd e2e && npm ci --no-audit --no-fund
+	cd e2e && node drag.test.js
+
+test: vet test-native test-wasm test-fuzz test-desktop test-e2e
+
+# ---- the paper's tables -----------------------------------------------------
+reproduce: build
+	@test -n "$(POSPROBE_DATA)" || { echo "make reproduce: set POSPROBE_DATA (e.g. ../shared/data)"; exit 1; }
+	bin/posprobe reproduce --data "$(POSPROBE_DATA)" --out results --readouts weights/readouts
+
+reproduce-quick: build
+	bin/posprobe reproduce --quick --data "$(POSPROBE_DATA)" --out build/reproduce-quick
+
+# ---- performance ------------------------------------------------------------
+bench: build
+	bin/posprobe bench --encoder all
+
+bench-compare: build
+	scripts/bench_compare.sh
+
+# ---- weights ----------------------------------------------------------------
+weights: build
+	bin/posprobe weights list
 
 clean:
 	rm -rf bin site/dist build
