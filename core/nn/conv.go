@@ -94,8 +94,10 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 	// im2col writes zero padding itself, so zero-padded GEMM convs skip the
 	// padded copy of the input.
 	zeroCols := p > 0 && c.Mode == PadZero && cg > 1 && !direct
+	// Likewise the depthwise 3×3 loop clips its border windows itself.
+	zeroDW := p > 0 && c.Mode == PadZero && cg == 1 && c.KH == 3 && c.KW == 3
 	var padded *[]float32
-	if p > 0 && !zeroCols {
+	if p > 0 && !zeroCols && !zeroDW {
 		padded = getBuf(ci * hp * wp)
 		defer putBuf(padded)
 	}
@@ -122,7 +124,11 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 		}
 		dst := od[b*c.OutC*ohw : (b+1)*c.OutC*ohw]
 		if cg == 1 {
-			c.depthwise(dst, src, hp, wp, oh, ow)
+			if zeroDW {
+				c.depthwise3x3Zero(dst, src, h, w, oh, ow, p)
+			} else {
+				c.depthwise(dst, src, hp, wp, oh, ow)
+			}
 			continue
 		}
 		// dst starts as the bias so the GEMM can accumulate onto it.
@@ -290,5 +296,70 @@ func dw3x3(out, plane, wk []float32, bv float32, w, oh, ow, s int) {
 				w3*r1[i] + w4*r1[i+1] + w5*r1[i+2] +
 				w6*r2[i] + w7*r2[i+1] + w8*r2[i+2]
 		}
+	}
+}
+
+// depthwise3x3Zero is the depthwise 3×3 conv with p zeros of padding read
+// from the unpadded planes [C, H, W]: dw3x3 on the interior, windows clipped
+// to the input on the rim (the skipped terms are exact zeros).
+func (c *Conv2D) depthwise3x3Zero(dst, src []float32, h, w, oh, ow, p int) {
+	s := c.stride()
+	ohw := oh * ow
+	mult := c.OutC / c.groups()
+	// Output columns [xa, xb) and rows [ya, yb) have windows inside the input.
+	xa, ya := min((p+s-1)/s, ow), min((p+s-1)/s, oh)
+	xb, yb := xa, ya
+	if w+p-3 >= 0 {
+		xb = max(min((w+p-3)/s+1, ow), xa)
+	}
+	if h+p-3 >= 0 {
+		yb = max(min((h+p-3)/s+1, oh), ya)
+	}
+	parallelFor(c.OutC, c.OutC*ohw*9, func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			plane := src[(o/mult)*h*w:][:h*w]
+			out := dst[o*ohw : (o+1)*ohw]
+			var bv float32
+			if c.B != nil {
+				bv = c.B[o]
+			}
+			wk := c.W[o*9 : (o+1)*9]
+			if ya < yb && xa < xb {
+				// dw3x3 over the interior block, reading the plane from the
+				// first interior window's corner.
+				off := (ya*s-p)*w + xa*s - p
+				for oy := ya; oy < yb; oy++ {
+					dw3x3(out[oy*ow+xa:oy*ow+xb], plane[off+(oy-ya)*s*w:], wk, bv, w, 1, xb-xa, s)
+				}
+			}
+			for oy := 0; oy < oh; oy++ {
+				if oy >= ya && oy < yb && xa < xb {
+					dwClipped(out, plane, wk, bv, h, w, ow, s, p, oy, 0, xa)
+					dwClipped(out, plane, wk, bv, h, w, ow, s, p, oy, xb, ow)
+					continue
+				}
+				dwClipped(out, plane, wk, bv, h, w, ow, s, p, oy, 0, ow)
+			}
+		}
+	})
+}
+
+// dwClipped computes outputs [x0, x1) of row oy of a zero-padded depthwise
+// 3×3 conv term by term, skipping taps outside the input.
+func dwClipped(out, plane, wk []float32, bv float32, h, w, ow, s, p, oy, x0, x1 int) {
+	for ox := x0; ox < x1; ox++ {
+		sum := bv
+		for ky := 0; ky < 3; ky++ {
+			iy := oy*s - p + ky
+			if iy < 0 || iy >= h {
+				continue
+			}
+			for kx := 0; kx < 3; kx++ {
+				if ix := ox*s - p + kx; ix >= 0 && ix < w {
+					sum += wk[ky*3+kx] * plane[iy*w+ix]
+				}
+			}
+		}
+		out[oy*ow+ox] = sum
 	}
 }
