@@ -79,40 +79,21 @@ func (bn *BatchNorm) FoldInto(c *Conv2D) {
 	c.W, c.B = w, bias
 }
 
-// The activations use the max/min builtins rather than a branch: on random
-// signs a branch mispredicts about half the time (7x slower natively). Both
-// builtins propagate NaN, as PyTorch does.
-
-// ReLU sets negatives of x to 0 in place and returns x.
+// ReLU sets negatives of x to 0 in place and returns x. NaN stays NaN, as
+// in PyTorch.
 func ReLU(x *tensor.Dense) *tensor.Dense {
 	relu(Data(x))
 	return x
 }
 
-func relu(d []float32) {
-	for i, v := range d {
-		d[i] = max(v, 0)
-	}
-}
-
-// ReLU6 clamps x to [0, 6] in place and returns x.
+// ReLU6 clamps x to [0, 6] in place and returns x. NaN stays NaN.
 func ReLU6(x *tensor.Dense) *tensor.Dense {
 	relu6(Data(x))
 	return x
 }
 
-func relu6(d []float32) {
-	for i, v := range d {
-		d[i] = min(max(v, 0), 6)
-	}
-}
-
 // LeakyReLU multiplies negatives of x by slope in place and returns x.
 func LeakyReLU(x *tensor.Dense, slope float32) *tensor.Dense {
-	d := Data(x)
-	for i, v := range d {
-		// One of the two terms is exactly 0, so the sum is exact.
-		d[i] = min(v, 0)*slope + max(v, 0)
-	}
+	leaky(Data(x), slope)
 	return x
 }

@@ -58,8 +58,8 @@ func MaxPool2D(x *tensor.Dense, k, stride, pad int, ceil bool) *tensor.Dense {
 // maxPlane max-pools one plane. Windows lying wholly inside the input (all
 // but a rim of at most one output on each side for the usual poolings) take a
 // loop without clipping; 3×3/2 (ResNet, SqueezeNet) and 2×2/2 (VGG, Darknet)
-// get their own. The max builtin propagates NaN like PyTorch and compiles
-// to branch-free code.
+// get their own. max32 propagates NaN like PyTorch; the builtin compiles
+// to branch-free code natively (see max32).
 func maxPlane(dst, src []float32, h, w, oh, ow, k, s, pad int) {
 	// Output columns [xa, xb) and rows [ya, yb) have unclipped windows.
 	xa, ya := min((pad+s-1)/s, ow), min((pad+s-1)/s, oh)
@@ -83,12 +83,12 @@ func maxPlane(dst, src []float32, h, w, oh, ow, k, s, pad int) {
 			// Adjacent windows share a column: carry its max over.
 			r0, r1, r2 := src[y*w+x0:(y+1)*w], src[(y+1)*w+x0:(y+2)*w], src[(y+2)*w+x0:(y+3)*w]
 			r1, r2 = r1[:len(r0)], r2[:len(r0)]
-			prev := max(r0[0], r1[0], r2[0])
+			prev := max32(max32(r0[0], r1[0]), r2[0])
 			for i := range in {
 				j := 2*i + 2
-				a := max(r0[j-1], r1[j-1], r2[j-1])
-				b := max(r0[j], r1[j], r2[j])
-				in[i] = max(prev, a, b)
+				a := max32(max32(r0[j-1], r1[j-1]), r2[j-1])
+				b := max32(max32(r0[j], r1[j]), r2[j])
+				in[i] = max32(max32(prev, a), b)
 				prev = b
 			}
 		case k == 2 && s == 2:
@@ -96,7 +96,7 @@ func maxPlane(dst, src []float32, h, w, oh, ow, k, s, pad int) {
 			r1 = r1[:len(r0)]
 			for i := range in {
 				j := 2 * i
-				in[i] = max(r0[j], r0[j+1], r1[j], r1[j+1])
+				in[i] = max32(max32(r0[j], r0[j+1]), max32(r1[j], r1[j+1]))
 			}
 		default:
 			for i := range in {
@@ -104,7 +104,7 @@ func maxPlane(dst, src []float32, h, w, oh, ow, k, s, pad int) {
 				m := src[y*w+xs]
 				for yy := y; yy < y+k; yy++ {
 					for _, v := range src[yy*w+xs : yy*w+xs+k] {
-						m = max(m, v)
+						m = max32(m, v)
 					}
 				}
 				in[i] = m
@@ -122,7 +122,7 @@ func maxClipped(row, src []float32, h, w, oy, xlo, xhi, k, s, pad int) {
 		m := float32(math.Inf(-1))
 		for y := y0; y < y1; y++ {
 			for _, v := range src[y*w+x0 : y*w+x1] {
-				m = max(m, v)
+				m = max32(m, v)
 			}
 		}
 		row[ox] = m
