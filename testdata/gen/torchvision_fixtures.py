@@ -176,7 +176,7 @@ def main():
          [("zero", 64, True), ("none", 196, False), ("reflect", 48, False)]),
         ("resnet18", lambda: SmallResNet(tvr.BasicBlock, [2, 2, 2, 2], 4, 10), 4, True,
          [("zero", 64, True), ("none", 0, False)]),
-        ("resnet50", lambda: SmallResNet(tvr.Bottleneck, [3, 4, 6, 3], 4, 10), 4, False,
+        ("resnet50", lambda: SmallResNet(tvr.Bottleneck, [3, 4, 6, 3], 4, 10), 4, True,
          [("zero", 64, True), ("none", 0, False)]),
         ("resnet152", lambda: SmallResNet(tvr.Bottleneck, [3, 8, 36, 3], 2, 10), 2, False,
          [("zero", 64, True)]),
