@@ -15,28 +15,6 @@ type Conv2D struct {
 	InC, OutC, KH, KW, Stride, Pad, Groups int
 	Mode                                   PadMode
 	W, B                                   []float32
-	// Act is applied to the output while it is still in cache, instead of
-	// a separate pass over the whole tensor.
-	Act Activation
-}
-
-// Activation is an element-wise function fused into a layer's output.
-type Activation int
-
-const (
-	ActNone  Activation = iota
-	ActReLU             // like ReLU
-	ActReLU6            // like ReLU6
-)
-
-// apply runs the activation over d in place.
-func (a Activation) apply(d []float32) {
-	switch a {
-	case ActReLU:
-		relu(d)
-	case ActReLU6:
-		relu6(d)
-	}
 }
 
 func (c *Conv2D) stride() int {
@@ -79,8 +57,6 @@ func (c *Conv2D) Check() error {
 		return fmt.Errorf("conv: bias has %d values, want %d", len(c.B), c.OutC)
 	case c.Mode < PadZero || c.Mode > PadCircular:
 		return fmt.Errorf("conv: unknown padding mode %d", int(c.Mode))
-	case c.Act < ActNone || c.Act > ActReLU6:
-		return fmt.Errorf("conv: unknown activation %d", int(c.Act))
 	}
 	return nil
 }
@@ -165,18 +141,8 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 			}
 		}
 		if direct { // 1×1 stride 1: the (padded) input already is the column matrix
-			// With an activation, bands of columns keep the output in cache
-			// until the activation has run over it.
-			band := ohw
-			if c.Act != ActNone {
-				band = max(1, actBandValues/og)
-			}
-			for c0 := 0; c0 < ohw; c0 += band {
-				cols := min(band, ohw-c0)
-				for gi := 0; gi < g; gi++ {
-					gemm.Sgemm(og, cols, kk, c.W[gi*og*kk:], kk, src[gi*kk*ohw+c0:], ohw, dst[gi*og*ohw+c0:], ohw, c.B != nil)
-				}
-				c.actRows(dst, ohw, c0, c0+cols)
+			for gi := 0; gi < g; gi++ {
+				gemm.Sgemm(og, ohw, kk, c.W[gi*og*kk:], kk, src[gi*kk*ohw:], ohw, dst[gi*og*ohw:], ohw, c.B != nil)
 			}
 			continue
 		}
@@ -193,24 +159,9 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 				gemm.Sgemm(og, cols, kk, c.W[gi*og*kk:], kk, cm[gi*kk*cols:], cols,
 					dst[gi*og*ohw+y0*ow:], ohw, c.B != nil)
 			}
-			c.actRows(dst, ohw, y0*ow, y1*ow)
 		}
 	}
 	return out
-}
-
-// actBandValues is the output band (in values, 256 KB) a fused activation
-// runs over right after the GEMM wrote it; a variable so tests can force bands.
-var actBandValues = 1 << 16
-
-// actRows applies the activation to values [lo, hi) of every output plane.
-func (c *Conv2D) actRows(dst []float32, ohw, lo, hi int) {
-	if c.Act == ActNone {
-		return
-	}
-	for o := 0; o < c.OutC; o++ {
-		c.Act.apply(dst[o*ohw+lo : o*ohw+hi])
-	}
 }
 
 // colBandValues bounds the im2col buffer (in float32 values, 4 MB); a
@@ -308,7 +259,6 @@ func (c *Conv2D) depthwise(dst, src []float32, h, w, oh, ow int) {
 			wk := c.W[o*kk : (o+1)*kk]
 			if c.KH == 3 && c.KW == 3 {
 				dw3x3(out, plane, wk, bv, w, oh, ow, s)
-				c.Act.apply(out)
 				continue
 			}
 			for i := range out {
@@ -326,7 +276,6 @@ func (c *Conv2D) depthwise(dst, src []float32, h, w, oh, ow int) {
 					}
 				}
 			}
-			c.Act.apply(out)
 		}
 	})
 }
@@ -391,7 +340,6 @@ func (c *Conv2D) depthwise3x3Zero(dst, src []float32, h, w, oh, ow, p int) {
 				}
 				dwClipped(out, plane, wk, bv, h, w, ow, s, p, oy, 0, ow)
 			}
-			c.Act.apply(out)
 		}
 	})
 }

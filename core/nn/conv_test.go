@@ -3,8 +3,6 @@ package nn
 import (
 	"math/rand/v2"
 	"testing"
-
-	"gorgonia.org/tensor"
 )
 
 // naiveConv is a direct 6-loop convolution over a padded index map, an
@@ -68,43 +66,6 @@ func TestConvMatchesNaive(t *testing.T) {
 					if d := got[i] - want[i]; d > 1e-4 || d < -1e-4 {
 						t.Fatalf("mode %v stride %d cfg %v: [%d] got %g want %g", mode, s, cfg, i, got[i], want[i])
 					}
-				}
-			}
-		}
-	}
-}
-
-// TestConvFusedActivation checks that Act gives exactly the conv followed by
-// ReLU/ReLU6 on every path (1×1 GEMM in bands, im2col with and without
-// padding copy, depthwise with zero and other padding).
-func TestConvFusedActivation(t *testing.T) {
-	r := rand.New(rand.NewPCG(9, 10))
-	defer func(a, c int) { actBandValues, colBandValues = a, c }(actBandValues, colBandValues)
-	actBandValues, colBandValues = 40, 200
-	for _, act := range []struct {
-		a Activation
-		f func(*tensor.Dense) *tensor.Dense
-	}{{ActReLU, ReLU}, {ActReLU6, ReLU6}} {
-		for _, c := range []Conv2D{
-			{InC: 4, OutC: 6, KH: 1, KW: 1},
-			{InC: 4, OutC: 6, KH: 3, KW: 3, Pad: 1},
-			{InC: 4, OutC: 6, KH: 3, KW: 3, Pad: 1, Stride: 2, Mode: PadReflect},
-			{InC: 4, OutC: 4, KH: 3, KW: 3, Pad: 1, Groups: 4},
-			{InC: 4, OutC: 8, KH: 3, KW: 3, Pad: 1, Groups: 4, Mode: PadReplicate},
-			{InC: 4, OutC: 4, KH: 5, KW: 5, Pad: 2, Groups: 4},
-		} {
-			c.W = randSlice(r, c.OutC*c.InC/c.groups()*c.KH*c.KW)
-			c.B = randSlice(r, c.OutC)
-			for i := range c.W {
-				c.W[i] *= 3 // reach past 6 too
-			}
-			x := FromData(randSlice(r, 2*c.InC*9*8), 2, c.InC, 9, 8)
-			want := Data(act.f(c.Forward(x)))
-			c.Act = act.a
-			got := Data(c.Forward(x))
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("act %d conv %+v: [%d] = %v, want %v", act.a, c, i, got[i], want[i])
 				}
 			}
 		}
