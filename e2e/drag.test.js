@@ -21,7 +21,7 @@ async function main() {
   const server = await serve();
   const browser = await launch();
   const { page, logs } = browser;
-  let failed = false;
+  let failed = false, passed = 0, nfailed = 0;
   try {
     const t0 = Date.now();
     await page.goto(server.url + "?model=" + model);
@@ -39,7 +39,7 @@ async function main() {
     await page.screenshot({ path: path.join(artifacts, "after.png") });
     console.log("after: ", JSON.stringify({ crop: after.crop, salient: after.salient, spc: after.spc, latencyMs: after.latencyMs }));
 
-    const check = (ok, msg) => { console.log((ok ? "ok   " : "FAIL ") + msg); if (!ok) failed = true; };
+    const check = (ok, msg) => { console.log((ok ? "ok   " : "FAIL ") + msg); if (ok) passed++; else { failed = true; nfailed++; } };
     // Mouse positions are whole page pixels, so the crop lands within a
     // photo pixel or two of the asked offset.
     const tolCrop = 1.5 / (after.view.scale * 0.9);
@@ -55,6 +55,7 @@ async function main() {
     }
   } catch (e) {
     failed = true;
+    nfailed++;
     console.log("FAIL " + e.message);
     await page.screenshot({ path: path.join(artifacts, "failure.png") }).catch(() => {});
   } finally {
@@ -64,9 +65,9 @@ async function main() {
   }
   if (failed) {
     console.log("console log in " + path.join(artifacts, "console.log"));
-    process.exit(1);
   }
-  console.log("PASS");
+  console.log(`e2e: ${passed} passed, ${nfailed} failed`);
+  if (failed) process.exit(1);
 }
 
 main().catch(e => { console.error(e); process.exit(1); });
