@@ -347,17 +347,16 @@ func (c *Conv2D) depthwise3x3Zero(dst, src []float32, h, w, oh, ow, p int) {
 // dwClipped computes outputs [x0, x1) of row oy of a zero-padded depthwise
 // 3×3 conv term by term, skipping taps outside the input.
 func dwClipped(out, plane, wk []float32, bv float32, h, w, ow, s, p, oy, x0, x1 int) {
+	y := oy*s - p
+	kya, kyb := max(0, -y), min(3, h-y)
 	for ox := x0; ox < x1; ox++ {
+		x := ox*s - p
+		kxa, kxb := max(0, -x), min(3, w-x)
 		sum := bv
-		for ky := 0; ky < 3; ky++ {
-			iy := oy*s - p + ky
-			if iy < 0 || iy >= h {
-				continue
-			}
-			for kx := 0; kx < 3; kx++ {
-				if ix := ox*s - p + kx; ix >= 0 && ix < w {
-					sum += wk[ky*3+kx] * plane[iy*w+ix]
-				}
+		for ky := kya; ky < kyb; ky++ {
+			in := plane[(y+ky)*w:]
+			for kx := kxa; kx < kxb; kx++ {
+				sum += wk[ky*3+kx] * in[x+kx]
 			}
 		}
 		out[oy*ow+ox] = sum
