@@ -65,3 +65,16 @@ func BenchmarkResizePIL_481x321to224(b *testing.B) {
 		ResizePIL(src, 481, 321, 3, 224, 224)
 	}
 }
+
+func BenchmarkReLU6_96x112(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	src := randSlice(r, 96*112*112)
+	for i := range src {
+		src[i] *= 4 // both clamps taken often
+	}
+	x := New(1, 96, 112, 112)
+	for b.Loop() {
+		copy(Data(x), src)
+		ReLU6(x)
+	}
+}
