@@ -17,10 +17,9 @@ import (
 )
 
 var featuresFlags struct {
-	encoder, init, weights, padding, image, out string
-	seed                                        uint64
-	normalize                                   bool
-	size                                        int
+	enc        probeEncoderFlags
+	image, out string
+	size       int
 }
 
 var featuresCmd = &cobra.Command{
@@ -52,12 +51,7 @@ expect.`,
 
 func init() {
 	f := featuresCmd.Flags()
-	f.StringVar(&featuresFlags.encoder, "encoder", "", "encoder name ("+strings.Join(encoder.Names(), ", ")+")")
-	f.StringVar(&featuresFlags.init, "init", encoder.InitImageNet, "weights: imagenet (pretrained) or random")
-	f.Uint64Var(&featuresFlags.seed, "seed", 0, "seed of --init random")
-	f.StringVar(&featuresFlags.weights, "weights", "", "weight file or folder (default: found as 'posprobe weights list' shows)")
-	f.StringVar(&featuresFlags.padding, "padding", "zero", "conv padding: zero, none, reflect, replicate or circular")
-	f.BoolVar(&featuresFlags.normalize, "normalize", false, "apply ImageNet mean/std to the input")
+	featuresFlags.enc.add(f)
 	f.StringVar(&featuresFlags.image, "image", "", "input image (JPEG, PNG or GIF)")
 	f.StringVar(&featuresFlags.out, "out", "", "output folder for <tap>.npy (created if missing)")
 	f.IntVar(&featuresFlags.size, "size", 224, "input height and width after resizing")
@@ -69,20 +63,14 @@ func init() {
 
 func runFeatures(cmd *cobra.Command, _ []string) error {
 	ff := featuresFlags
-	pad, err := nn.ParsePadMode(ff.padding)
-	if err != nil {
-		return err
-	}
 	if ff.size < 1 {
 		return fmt.Errorf("--size %d: must be positive", ff.size)
 	}
-	enc, err := encoder.New(ff.encoder, encoder.Options{
-		Init: ff.init, Seed: ff.seed, Padding: pad, Weights: ff.weights,
-		DataDir: dataDir(), Normalize: ff.normalize,
-	})
+	pe, err := ff.enc.build()
 	if err != nil {
 		return err
 	}
+	enc := pe.enc
 	x, err := imageio.LoadTensor(ff.image, ff.size)
 	if err != nil {
 		return fmt.Errorf("%s: %w", ff.image, err)

@@ -16,12 +16,8 @@ import (
 
 func runFeaturesCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	featuresFlags = struct {
-		encoder, init, weights, padding, image, out string
-		seed                                        uint64
-		normalize                                   bool
-		size                                        int
-	}{init: encoder.InitImageNet, padding: "zero", size: 224}
+	featuresFlags.enc = probeEncoderFlags{init: encoder.InitImageNet, padding: "zero"}
+	featuresFlags.image, featuresFlags.out, featuresFlags.size = "", "", 224
 	return runCLI(t, append([]string{"features"}, args...)...)
 }
 
