@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Runs the ONNX Runtime / TF.js anchor benchmark (/work/shared/anchors/run.sh, in
+# Runs the ONNX Runtime / TF.js anchor benchmark (../shared/anchors/run.sh, in
 # a temporary copy) and `posprobe bench` (native 1 and 2 threads, js/wasm under
 # node) in one go, so the ratios come from the same machine state, and writes
 # bench/compare.md. Needs node + npm (the anchors' npm ci) and Debian's python3.
 #
-# Env: ENCODERS (space-separated), ANCHORS (default /work/shared/anchors), PASSES (anchor passes, default 1),
+# Env: ENCODERS (space-separated), ANCHORS (default ../shared/anchors beside the repository), PASSES (anchor passes, default 1),
 #      REPS (our timed passes, default 10), WASM_REPS (default 3), WASM=0 skips the wasm run,
 #      ANCHOR_OUT=dir reuses an earlier anchor out/ folder instead of running run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-ANCHORS=${ANCHORS:-/work/shared/anchors}
+ANCHORS=${ANCHORS:-$ROOT/../shared/anchors}
 REPS=${REPS:-10}
 OUTMD=${OUTMD:-$ROOT/bench/compare.md}
 TMP=$(mktemp -d)
