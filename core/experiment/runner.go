@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -772,27 +771,11 @@ func (r *runner) keepMap(p pending, t posmap.Target) func(int, []float32) {
 	}
 }
 
-// scoreSum merges the scores of chunks of a test set.
-type scoreSum struct {
-	n               int
-	spc, spcSq, mae float64
-	constant        int
-}
+// scoreSum merges the scores of chunks of a test set (probe.Merge).
+type scoreSum struct{ probe.Score }
 
-func (s *scoreSum) add(sc probe.Score) {
-	n := float64(sc.N)
-	s.n += sc.N
-	s.spc += sc.SPC * n
-	s.spcSq += (sc.SPCStd*sc.SPCStd + sc.SPC*sc.SPC) * n
-	s.mae += sc.MAE * n
-	s.constant += sc.Constant
-}
+func (s *scoreSum) add(sc probe.Score) { s.Score = probe.Merge(s.Score, sc) }
 
 func (s *scoreSum) score() Score {
-	if s.n == 0 {
-		return Score{}
-	}
-	n := float64(s.n)
-	m := s.spc / n
-	return Score{Cell: Cell{SPC: m, MAE: s.mae / n}, SPCStd: math.Sqrt(max(s.spcSq/n-m*m, 0)), N: s.n, Constant: s.constant}
+	return Score{Cell: Cell{SPC: s.SPC, MAE: s.MAE}, SPCStd: s.SPCStd, N: s.N, Constant: s.Constant}
 }
