@@ -71,16 +71,23 @@ async function toPage(page, s, x, y) {
 }
 
 // dragCrop drags the crop from its centre by (dx, dy) photo pixels with real
-// mouse events, in steps spanning several frames.
+// mouse events, in steps spanning several frames. The app samples the
+// pointer once per frame, and a frame can take a few hundred ms while a
+// prediction runs, so it waits for the app to see the press before moving
+// (else the grab point lands a step late) and for the crop to arrive before
+// releasing.
 async function dragCrop(page, s, dx, dy, steps = 20) {
   const c = s.crop;
   const a = await toPage(page, s, c.x + c.w / 2, c.y + c.h / 2);
   const b = await toPage(page, s, c.x + c.w / 2 + dx, c.y + c.h / 2 + dy);
   await page.mouse.move(a.x, a.y);
   await page.mouse.down();
+  await waitFor(page, t => t.drag === "move", "the app to see the press", 30000);
   await page.mouse.move(b.x, b.y, { steps });
-  await page.waitForTimeout(100);
+  const moved = t => Math.abs(t.crop.x - (c.x + dx)) < 4 && Math.abs(t.crop.y - (c.y + dy)) < 4;
+  await waitFor(page, moved, "the crop to follow the pointer", 30000).catch(() => {});
   await page.mouse.up();
+  await waitFor(page, t => t.drag === "none", "the app to see the release", 30000);
 }
 
 // siteManifest reads the built site's site.json.

@@ -455,7 +455,7 @@ func (g *Game) publish() {
 	s := demo.State{
 		Encoder: m.Encoder, Padding: m.Padding, Init: m.Init, Target: g.target,
 		Crop: g.drag.Crop, SPC: math.NaN(), MAE: math.NaN(), LatencyMs: math.NaN(),
-		Rate: g.meter.Rate(time.Now()), Predictions: g.predictions,
+		Rate: g.meter.Rate(time.Now()), Predictions: g.predictions, Drag: g.drag.Mode,
 		View: g.view, ScreenW: screenW, ScreenH: screenH,
 	}
 	_, lerr, _ := g.predictor()

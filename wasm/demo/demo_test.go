@@ -358,12 +358,16 @@ func TestHook(t *testing.T) {
 	if c["x"] != 1.0 || c["y"] != 2.0 || c["w"] != 3.0 || c["h"] != 3.0 {
 		t.Errorf("crop %v", c)
 	}
-	if h["resultCrop"] != nil || h["predictions"] != 0 {
+	if h["resultCrop"] != nil || h["predictions"] != 0 || h["drag"] != "none" {
 		t.Errorf("no result yet: %v", h)
 	}
 	s.ResultCrop = &Crop{7, 8, 9}
 	if c := s.Hook()["resultCrop"].(map[string]any); c["x"] != 7.0 || c["w"] != 9.0 {
 		t.Errorf("resultCrop %v", c)
+	}
+	s.Drag = DragMove
+	if d := s.Hook()["drag"]; d != "move" {
+		t.Errorf("drag %v", d)
 	}
 	s.Salient = &Point{5, 6}
 	if p := s.Hook()["salient"].(map[string]any); p["x"] != 5.0 || p["y"] != 6.0 {

@@ -11,6 +11,17 @@ const (
 	DragResize          // the press began on the corner handle: it resizes
 )
 
+// String names the mode for the state hook.
+func (m DragMode) String() string {
+	switch m {
+	case DragMove:
+		return "move"
+	case DragResize:
+		return "resize"
+	}
+	return "none"
+}
+
 // Dragger turns pointer samples (in photo pixels) into crop changes. The app
 // feeds it one sample per frame from the mouse or the first touch; it knows
 // nothing of screens or devices.

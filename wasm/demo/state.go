@@ -56,16 +56,18 @@ type State struct {
 	Rate      float64 // predictions per second
 	Message   string  // loading progress or what is missing
 
-	Predictions int   // results shown so far
-	ResultCrop  *Crop // the crop the shown prediction (salient, SPC, MAE) was made on
-	View        View  // photo -> logical screen mapping
-	ScreenW     int   // logical screen size
+	Predictions int      // results shown so far
+	Drag        DragMode // what the pointer is doing to the crop now
+	ResultCrop  *Crop    // the crop the shown prediction (salient, SPC, MAE) was made on
+	View        View     // photo -> logical screen mapping
+	ScreenW     int      // logical screen size
 	ScreenH     int
 }
 
 // Hook returns the state as plain values for JavaScript:
 // {ready, encoder, padding, init, target, crop:{x,y,w,h}, salient:{x,y}|null,
-// spc, mae, latencyMs, rate, message, predictions, resultCrop:{x,y,w,h}|null,
+// spc, mae, latencyMs, rate, message, predictions, drag:"none"|"move"|"resize",
+// resultCrop:{x,y,w,h}|null,
 // view:{offX,offY,scale,screenW,screenH}}; unknown numbers are null.
 func (s State) Hook() map[string]any {
 	num := func(x float64) any {
@@ -97,6 +99,7 @@ func (s State) Hook() map[string]any {
 		"message":   s.Message,
 
 		"predictions": s.Predictions,
+		"drag":        s.Drag.String(),
 		"resultCrop":  rc,
 		"view": map[string]any{"offX": s.View.OffX, "offY": s.View.OffY, "scale": s.View.Scale,
 			"screenW": s.ScreenW, "screenH": s.ScreenH},
