@@ -70,7 +70,11 @@ func (c *Conv2D) OutSize(h, w int) (int, int) {
 // Forward convolves x [N,InC,H,W] and returns a new [N,OutC,OH,OW] tensor.
 // It panics on a configuration or shape error (see Check): those are
 // programming errors of the model builder, not bad user input.
-func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
+func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense { return c.ForwardIn(nil, x) }
+
+// ForwardIn is Forward with the output and the scratch memory taken from a
+// (see Arena); a nil a allocates them.
+func (c *Conv2D) ForwardIn(a *Arena, x *tensor.Dense) *tensor.Dense {
 	if err := c.Check(); err != nil {
 		panic("nn." + err.Error())
 	}
@@ -83,7 +87,7 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 	if h+2*p < c.KH || w+2*p < c.KW {
 		panic(fmt.Sprintf("nn.conv: %dx%d input (padding %d) smaller than the %dx%d kernel", h, w, p, c.KH, c.KW))
 	}
-	out := New(n, c.OutC, oh, ow)
+	out := a.New(n, c.OutC, oh, ow)
 	xd, od := Data(x), Data(out)
 	hp, wp := h+2*p, w+2*p
 	ohw := oh * ow
@@ -96,10 +100,13 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 	zeroCols := p > 0 && c.Mode == PadZero && cg > 1 && !direct
 	// Likewise the depthwise 3×3 loop clips its border windows itself.
 	zeroDW := p > 0 && c.Mode == PadZero && cg == 1 && c.KH == 3 && c.KW == 3
-	var padded *[]float32
+	var padded []float32
 	if p > 0 && !zeroCols && !zeroDW {
-		padded = getBuf(ci * hp * wp)
-		defer putBuf(padded)
+		var pool *[]float32
+		padded, pool = a.buf(scratchPad, ci*hp*wp)
+		if pool != nil {
+			defer putBuf(pool)
+		}
 	}
 	// The column matrix is built for bands of output rows so its size stays
 	// bounded (a 64-channel 224×224 layer would need 115 MB at once) and the
@@ -108,15 +115,18 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 	if !direct {
 		band = max(1, min(oh, colBandValues/(ci*c.KH*c.KW*ow)))
 	}
-	var col *[]float32
+	var col []float32
 	if cg > 1 && !direct {
-		col = getBuf(ci * c.KH * c.KW * band * ow)
-		defer putBuf(col)
+		var pool *[]float32
+		col, pool = a.buf(scratchCol, ci*c.KH*c.KW*band*ow)
+		if pool != nil {
+			defer putBuf(pool)
+		}
 	}
 	for b := 0; b < n; b++ {
 		src := xd[b*ci*h*w : (b+1)*ci*h*w]
 		if padded != nil {
-			pd := *padded
+			pd := padded
 			parallelFor(ci, ci*hp*wp, func(lo, hi int) {
 				padPlanes(pd[lo*hp*wp:hi*hp*wp], src[lo*h*w:hi*h*w], hi-lo, h, w, p, p, hp, wp, c.Mode)
 			})
@@ -149,7 +159,7 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 		for y0 := 0; y0 < oh; y0 += band {
 			y1 := min(y0+band, oh)
 			cols := (y1 - y0) * ow
-			cm := (*col)[:ci*c.KH*c.KW*cols]
+			cm := col[:ci*c.KH*c.KW*cols]
 			if zeroCols {
 				im2colZero(cm, src, ci, h, w, c.KH, c.KW, s, p, y0, y1, ow)
 			} else {

@@ -9,7 +9,10 @@ import (
 )
 
 // Concat joins 4-d tensors of equal N, H, W along channels.
-func Concat(xs ...*tensor.Dense) *tensor.Dense {
+func Concat(xs ...*tensor.Dense) *tensor.Dense { return ConcatIn(nil, xs...) }
+
+// ConcatIn is Concat with its output from a (see Arena).
+func ConcatIn(a *Arena, xs ...*tensor.Dense) *tensor.Dense {
 	if len(xs) == 0 {
 		panic("nn.Concat: no tensors")
 	}
@@ -22,7 +25,7 @@ func Concat(xs ...*tensor.Dense) *tensor.Dense {
 		}
 		total += xc
 	}
-	out := New(n, total, h, w)
+	out := a.New(n, total, h, w)
 	od := Data(out)
 	hw := h * w
 	off := 0
@@ -49,14 +52,17 @@ func Add(dst, src *tensor.Dense) *tensor.Dense {
 
 // CenterCrop cuts the central h×w window like torchvision's center_crop
 // (offsets rounded half to even, as Python's round does).
-func CenterCrop(x *tensor.Dense, h, w int) *tensor.Dense {
+func CenterCrop(x *tensor.Dense, h, w int) *tensor.Dense { return CenterCropIn(nil, x, h, w) }
+
+// CenterCropIn is CenterCrop with its output from a (see Arena).
+func CenterCropIn(a *Arena, x *tensor.Dense, h, w int) *tensor.Dense {
 	n, c, ih, iw := Dims4(x)
 	if h < 1 || w < 1 || h > ih || w > iw {
 		panic(fmt.Sprintf("nn.CenterCrop: %dx%d crop of a %dx%d input", h, w, ih, iw))
 	}
 	top := int(math.RoundToEven(float64(ih-h) / 2))
 	left := int(math.RoundToEven(float64(iw-w) / 2))
-	out := New(n, c, h, w)
+	out := a.New(n, c, h, w)
 	xd, od := Data(x), Data(out)
 	for pl := 0; pl < n*c; pl++ {
 		src := xd[pl*ih*iw:]

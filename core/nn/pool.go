@@ -42,10 +42,15 @@ func poolArgs(name string, k, stride, pad int) int {
 // MaxPool2D is PyTorch's max_pool2d with a k×k window (stride 0 means k);
 // padding counts as -inf and NaN propagates.
 func MaxPool2D(x *tensor.Dense, k, stride, pad int, ceil bool) *tensor.Dense {
+	return MaxPool2DIn(nil, x, k, stride, pad, ceil)
+}
+
+// MaxPool2DIn is MaxPool2D with its output from a (see Arena).
+func MaxPool2DIn(a *Arena, x *tensor.Dense, k, stride, pad int, ceil bool) *tensor.Dense {
 	s := poolArgs("MaxPool2D", k, stride, pad)
 	n, c, h, w := Dims4(x)
 	oh, ow := poolOut(h, k, s, pad, ceil), poolOut(w, k, s, pad, ceil)
-	out := New(n, c, oh, ow)
+	out := a.New(n, c, oh, ow)
 	xd, od := Data(x), Data(out)
 	parallelFor(n*c, n*c*oh*ow*k*k, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
@@ -133,10 +138,15 @@ func maxClipped(row, src []float32, h, w, oy, xlo, xhi, k, s, pad int) {
 // With countIncludePad the divisor counts padded cells (but never cells past
 // the padding, which ceil mode can reach); without it only input cells count.
 func AvgPool2D(x *tensor.Dense, k, stride, pad int, ceil, countIncludePad bool) *tensor.Dense {
+	return AvgPool2DIn(nil, x, k, stride, pad, ceil, countIncludePad)
+}
+
+// AvgPool2DIn is AvgPool2D with its output from a (see Arena).
+func AvgPool2DIn(a *Arena, x *tensor.Dense, k, stride, pad int, ceil, countIncludePad bool) *tensor.Dense {
 	s := poolArgs("AvgPool2D", k, stride, pad)
 	n, c, h, w := Dims4(x)
 	oh, ow := poolOut(h, k, s, pad, ceil), poolOut(w, k, s, pad, ceil)
-	out := New(n, c, oh, ow)
+	out := a.New(n, c, oh, ow)
 	xd, od := Data(x), Data(out)
 	parallelFor(n*c, n*c*oh*ow*k*k, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
@@ -171,9 +181,12 @@ func AvgPool2D(x *tensor.Dense, k, stride, pad int, ceil, countIncludePad bool) 
 }
 
 // GlobalAvgPool averages each channel plane: [N,C,H,W] → [N,C,1,1].
-func GlobalAvgPool(x *tensor.Dense) *tensor.Dense {
+func GlobalAvgPool(x *tensor.Dense) *tensor.Dense { return GlobalAvgPoolIn(nil, x) }
+
+// GlobalAvgPoolIn is GlobalAvgPool with its output from a (see Arena).
+func GlobalAvgPoolIn(a *Arena, x *tensor.Dense) *tensor.Dense {
 	n, c, h, w := Dims4(x)
-	out := New(n, c, 1, 1)
+	out := a.New(n, c, 1, 1)
 	xd, od := Data(x), Data(out)
 	hw := h * w
 	for pl := range od {

@@ -31,8 +31,16 @@ func FromData(data []float32, shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
 }
 
-// Data returns the backing float32 slice of t.
-func Data(t *tensor.Dense) []float32 { return t.Data().([]float32) }
+// Data returns the backing float32 slice of t. It panics if t does not hold
+// float32 values.
+func Data(t *tensor.Dense) []float32 {
+	if t.Dtype() == tensor.Float32 && !t.IsScalar() {
+		// The typed accessor, without the reflection (and the allocation
+		// per call) of t.Data(); the same slice.
+		return t.Float32s()
+	}
+	return t.Data().([]float32)
+}
 
 // Dims4 returns N, C, H, W of a 4-d tensor.
 func Dims4(t *tensor.Dense) (n, c, h, w int) {
