@@ -107,6 +107,7 @@ type darknet struct {
 	head      *nn.Conv2D
 	mode      nn.PadMode
 	normalize bool
+	workspace
 }
 
 func newDarknet(opts Options) (Encoder, error) {
@@ -360,15 +361,18 @@ func (m *darknet) sizes(n int) ([]int, bool) {
 }
 
 func (m *darknet) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
-	taps, _, err := m.forward(x, m.normalize)
+	a := m.get()
+	taps, _, err := m.forward(a, x, m.normalize)
+	m.done(a, taps)
 	return taps, err
 }
 
-func (m *darknet) forward(x *tensor.Dense, normalize bool) ([]*tensor.Dense, *tensor.Dense, error) {
+// forward runs the chain with its maps from a (nil: fresh).
+func (m *darknet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*tensor.Dense, *tensor.Dense, error) {
 	if err := checkSize(m.Name(), x, squareSizes(m.sizes)); err != nil {
 		return nil, nil, err
 	}
-	y, err := prepare(x, normalize)
+	y, err := prepareIn(a, x, normalize)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -376,13 +380,15 @@ func (m *darknet) forward(x *tensor.Dense, normalize bool) ([]*tensor.Dense, *te
 	for _, l := range m.layers {
 		if l.spec.pool {
 			taps = append(taps, y)
-			y = nn.MaxPool2D(y, 2, 2, 0, l.spec.ceil)
+			y = nn.MaxPool2DIn(a, y, 2, 2, 0, l.spec.ceil)
 			continue
 		}
-		y = l.conv.Forward(y)
+		z := l.conv.ForwardIn(a, y)
 		if l.spec.leaky {
-			nn.LeakyReLU(y, l.spec.alpha)
+			nn.LeakyReLU(z, l.spec.alpha)
 		}
+		release(a, taps, y)
+		y = z
 	}
 	return append(taps, y), y, nil
 }
@@ -394,7 +400,7 @@ func (m *darknet) Classify(x *tensor.Dense) (*tensor.Dense, error) {
 	if m.head == nil {
 		return nil, fmt.Errorf("%s: no classifier", m.Name())
 	}
-	_, y, err := m.forward(x, false)
+	_, y, err := m.forward(nil, x, false)
 	if err != nil {
 		return nil, err
 	}

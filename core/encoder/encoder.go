@@ -29,6 +29,13 @@ type Encoder interface {
 	// Forward takes x [N,3,H,W] in [0,1] (ImageNet-normalised inside when
 	// Options.Normalize is set) and returns one [N,C,h,w] tensor per tap, in
 	// the order of Taps. x is not modified.
+	//
+	// The taps belong to the caller: the encoder never touches them again
+	// unless the caller hands them back with Recycle (see Recycler). The
+	// intermediate maps of a pass are reused by the next pass (per call: a
+	// Forward running concurrently on the same encoder gets memory of its
+	// own), so repeated calls on one input size allocate little beyond the
+	// taps, and nothing big once the taps are recycled.
 	Forward(x *tensor.Dense) ([]*tensor.Dense, error)
 }
 
@@ -86,19 +93,25 @@ func NormalizeImageNet(x *tensor.Dense) (*tensor.Dense, error) {
 		return nil, err
 	}
 	if c != 3 {
-		return nil, fmt.Errorf("normalize: want 3 input channels, got %d", c)
+		return nil, errNormalizeChannels(c)
 	}
-	src := nn.Data(x)
 	out := nn.New(n, c, h, w)
-	dst := nn.Data(out)
-	hw := h * w
-	for i := 0; i < n*c; i++ {
+	normalizeInto(nn.Data(out), nn.Data(x), n*c, h*w)
+	return out, nil
+}
+
+func errNormalizeChannels(c int) error {
+	return fmt.Errorf("normalize: want 3 input channels, got %d", c)
+}
+
+// normalizeInto writes (src-mean)/std of planes planes of hw values to dst.
+func normalizeInto(dst, src []float32, planes, hw int) {
+	for i := 0; i < planes; i++ {
 		m, s := ImageNetMean[i%3], ImageNetStd[i%3]
 		for j := i * hw; j < (i+1)*hw; j++ {
 			dst[j] = (src[j] - m) / s
 		}
 	}
-	return out, nil
 }
 
 // dims4 checks that x is a float32 4-d tensor and returns its dimensions.
@@ -130,16 +143,6 @@ func checkInput(name string, x *tensor.Dense, min int) error {
 		return fmt.Errorf("%s: input %dx%d is too small: this variant needs at least %dx%d", name, h, w, min, min)
 	}
 	return nil
-}
-
-// prepare returns the tensor the network sees: x itself, or a normalised
-// copy when Normalize is set. Networks must not modify the returned tensor
-// when it is x.
-func prepare(x *tensor.Dense, normalize bool) (*tensor.Dense, error) {
-	if normalize {
-		return NormalizeImageNet(x)
-	}
-	return x, nil
 }
 
 // locateSet returns the ImageNet weight set of an encoder: Options.Set, or

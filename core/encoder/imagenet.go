@@ -9,7 +9,6 @@ import (
 
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
-	"gorgonia.org/tensor"
 )
 
 // Class is one ImageNet-1k class: its WordNet id and a readable name.
@@ -194,13 +193,6 @@ func (p *params) skip(prefixes ...string) {
 	}
 }
 
-// crop1 removes one pixel on every side: with padding none a 3×3 conv's
-// output is the centre of its input, so skip paths are cut to match.
-func crop1(x *tensor.Dense) *tensor.Dense {
-	_, _, h, w := nn.Dims4(x)
-	return nn.CenterCrop(x, h-2, w-2)
-}
-
 // convSize is a conv's output length along one axis, 0 when it would be empty.
 func convSize(n, k, stride, pad int) int {
 	if n < 1 || n+2*pad < k {
@@ -239,11 +231,4 @@ func squareSizes(f func(n int) ([]int, bool)) func(h, w int) ([][2]int, bool) {
 		}
 		return out, true
 	}
-}
-
-// copyTensor returns a copy of x (Forward must not modify its input).
-func copyTensor(x *tensor.Dense) *tensor.Dense {
-	y := nn.New(x.Shape()...)
-	copy(nn.Data(y), nn.Data(x))
-	return y
 }

@@ -58,6 +58,7 @@ type mobilenetv2 struct {
 	head      *nn.Conv2D
 	mode      nn.PadMode
 	normalize bool
+	workspace
 }
 
 func newMobileNetV2(opts Options) (Encoder, error) {
@@ -165,34 +166,52 @@ func (m *mobilenetv2) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 	if err := checkSize(m.Name(), x, squareSizes(m.sizes)); err != nil {
 		return nil, err
 	}
-	y, err := prepare(x, m.normalize)
+	a := m.get()
+	in, err := prepareIn(a, x, m.normalize)
 	if err != nil {
+		m.done(a, nil)
 		return nil, err
 	}
-	y = nn.ReLU6(m.stem.Forward(y))
-	var taps []*tensor.Dense
+	y := nn.ReLU6(m.stem.ForwardIn(a, in))
+	a.Release(in)
+	taps := make([]*tensor.Dense, 0, len(mbv2TapBlocks)+1)
 	for i, b := range m.blocks {
-		y = b.forward(y, m.mode)
+		z := b.forward(a, y, m.mode)
+		release(a, taps, y)
+		y = z
 		if len(taps) < len(mbv2TapBlocks) && i+1 == mbv2TapBlocks[len(taps)] {
 			taps = append(taps, y)
 		}
 	}
-	return append(taps, nn.ReLU6(m.head.Forward(y))), nil
+	head := nn.ReLU6(m.head.ForwardIn(a, y))
+	release(a, taps, y)
+	taps = append(taps, head)
+	m.done(a, taps)
+	return taps, nil
 }
 
-func (b *invRes) forward(x *tensor.Dense, mode nn.PadMode) *tensor.Dense {
+// forward returns the block's output from a; it releases its own
+// temporaries, never x.
+func (b *invRes) forward(a *nn.Arena, x *tensor.Dense, mode nn.PadMode) *tensor.Dense {
 	h := x
 	if b.expand != nil {
-		h = nn.ReLU6(b.expand.Forward(h))
+		h = nn.ReLU6(b.expand.ForwardIn(a, h))
 	}
-	h = nn.ReLU6(b.dw.Forward(h))
-	h = b.project.Forward(h)
+	d := nn.ReLU6(b.dw.ForwardIn(a, h))
+	if h != x {
+		a.Release(h)
+	}
+	p := b.project.ForwardIn(a, d)
+	a.Release(d)
 	if b.residual {
 		s := x
 		if mode == nn.PadNone {
-			s = crop1(x)
+			s = crop1In(a, x)
 		}
-		nn.Add(h, s)
+		nn.Add(p, s)
+		if s != x {
+			a.Release(s)
+		}
 	}
-	return h
+	return p
 }

@@ -66,6 +66,7 @@ type resnet struct {
 	layers    [4][]block
 	normalize bool
 	fc        *nn.Linear // when present in the weight file
+	workspace
 }
 
 func newResNet(name string, bottleneck bool, nblocks [4]int, url string, opts Options) (Encoder, error) {
@@ -173,46 +174,67 @@ func (m *resnet) sizes(h, w int) ([][2]int, bool) {
 }
 
 func (m *resnet) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
-	return m.forward(x, m.normalize)
+	a := m.get()
+	taps, err := m.forward(a, x, m.normalize)
+	m.done(a, taps)
+	return taps, err
 }
 
-func (m *resnet) forward(x *tensor.Dense, normalize bool) ([]*tensor.Dense, error) {
+// forward runs the network with its maps from a (nil: fresh).
+func (m *resnet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*tensor.Dense, error) {
 	if err := checkSize(m.name, x, m.sizes); err != nil {
 		return nil, err
 	}
-	y, err := prepare(x, normalize)
+	in, err := prepareIn(a, x, normalize)
 	if err != nil {
 		return nil, err
 	}
-	y = nn.ReLU(m.stem.Forward(y))
+	y := nn.ReLU(m.stem.ForwardIn(a, in))
+	a.Release(in)
 	taps := []*tensor.Dense{y}
-	y = nn.MaxPool2D(y, 3, 2, 1, false)
+	y = nn.MaxPool2DIn(a, y, 3, 2, 1, false)
 	for _, layer := range m.layers {
 		for _, b := range layer {
-			y = b.forward(y)
+			z := b.forward(a, y)
+			release(a, taps, y)
+			y = z
 		}
 		taps = append(taps, y)
 	}
 	return taps, nil
 }
 
-func (b *block) forward(x *tensor.Dense) *tensor.Dense {
+// forward returns the block's output from a; it releases its own
+// temporaries, never x.
+func (b *block) forward(a *nn.Arena, x *tensor.Dense) *tensor.Dense {
 	y := x
 	for i, c := range b.convs {
-		y = c.Forward(y)
+		z := c.ForwardIn(a, y)
 		if i < len(b.convs)-1 {
-			nn.ReLU(y)
+			nn.ReLU(z)
 		}
+		if y != x {
+			a.Release(y)
+		}
+		y = z
 	}
 	s := x
 	if b.down != nil {
-		s = b.down.Forward(x)
+		s = b.down.ForwardIn(a, x)
 	}
 	_, _, h, w := nn.Dims4(y)
 	if _, _, sh, sw := nn.Dims4(s); sh != h || sw != w {
-		s = nn.CenterCrop(s, h, w)
+		c := nn.CenterCropIn(a, s, h, w)
+		if s != x {
+			a.Release(s)
+		}
+		s = c
 	}
-	return nn.ReLU(nn.Add(y, s))
+	nn.ReLU(nn.Add(y, s))
+	if s != x {
+		a.Release(s)
+	}
+	return y
 }
 
 // resnetClassifier is a ResNet whose fc weights were loaded.
@@ -221,7 +243,7 @@ type resnetClassifier struct{ *resnet }
 // Classify runs torchvision's forward on ImageNet-normalised x: layer4,
 // global average pool, fc.
 func (m *resnetClassifier) Classify(x *tensor.Dense) (*tensor.Dense, error) {
-	taps, err := m.forward(x, true)
+	taps, err := m.forward(nil, x, true)
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,7 @@ type resnet50v2 struct {
 	stages    [3][]preactUnit
 	mode      nn.PadMode
 	normalize bool
+	workspace
 }
 
 func newResNet50V2(opts Options) (Encoder, error) {
@@ -136,37 +137,53 @@ func (m *resnet50v2) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 	if err := checkSize(m.Name(), x, squareSizes(m.sizes)); err != nil {
 		return nil, err
 	}
-	y, err := prepare(x, m.normalize)
+	a := m.get()
+	in, err := prepareIn(a, x, m.normalize)
 	if err != nil {
+		m.done(a, nil)
 		return nil, err
 	}
-	y = m.dataBN.Forward(copyTensor(y))
-	y = nn.ReLU(m.conv0.Forward(y))
+	bn := m.dataBN.Forward(a.Copy(in))
+	a.Release(in)
+	y := nn.ReLU(m.conv0.ForwardIn(a, bn))
+	a.Release(bn)
 	taps := []*tensor.Dense{y}
-	y = nn.MaxPool2D(y, 3, 2, 1, false)
+	y = nn.MaxPool2DIn(a, y, 3, 2, 1, false)
 	for _, st := range m.stages {
 		for i := range st {
-			y = st[i].forward(y, m.mode)
+			z := st[i].forward(a, y, m.mode)
+			release(a, taps, y)
+			y = z
 		}
 		taps = append(taps, y)
 	}
+	m.done(a, taps)
 	return taps, nil
 }
 
-func (u *preactUnit) forward(x *tensor.Dense, mode nn.PadMode) *tensor.Dense {
-	a := nn.ReLU(u.bn1.Forward(copyTensor(x)))
-	h := nn.ReLU(u.c1.Forward(a))
-	h = nn.ReLU(u.c2.Forward(h))
-	h = u.c3.Forward(h)
+// forward returns the unit's output from ar; it releases its own
+// temporaries, never x.
+func (u *preactUnit) forward(ar *nn.Arena, x *tensor.Dense, mode nn.PadMode) *tensor.Dense {
+	a := nn.ReLU(u.bn1.Forward(ar.Copy(x)))
+	h1 := nn.ReLU(u.c1.ForwardIn(ar, a))
+	h2 := nn.ReLU(u.c2.ForwardIn(ar, h1))
+	ar.Release(h1)
+	h := u.c3.ForwardIn(ar, h2)
+	ar.Release(h2)
 	s := x
 	if u.down != nil {
 		s = a
 	}
+	var cropped, proj *tensor.Dense
 	if mode == nn.PadNone {
-		s = crop1(s)
+		cropped = crop1In(ar, s)
+		s = cropped
 	}
 	if u.down != nil {
-		s = u.down.Forward(s)
+		proj = u.down.ForwardIn(ar, s)
+		s = proj
 	}
-	return nn.Add(h, s)
+	nn.Add(h, s)
+	ar.Release(a, cropped, proj)
+	return h
 }

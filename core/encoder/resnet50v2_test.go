@@ -55,7 +55,7 @@ func TestResNet50V2BNStatistics(t *testing.T) {
 						sums[name][ch] += float64(v) / float64(h*w)
 					}
 				}
-				y = st[u].forward(y, m.mode)
+				y = st[u].forward(nil, y, m.mode)
 			}
 		}
 	}

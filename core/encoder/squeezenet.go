@@ -48,6 +48,7 @@ type squeezenet struct {
 	classifier *nn.Conv2D // conv25, 512→1000 1×1
 	mode       nn.PadMode
 	normalize  bool
+	workspace
 }
 
 func newSqueezeNet(opts Options) (Encoder, error) {
@@ -110,24 +111,33 @@ func (m *squeezenet) sizes(n int) ([]int, bool) {
 }
 
 func (m *squeezenet) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
-	return m.forward(x, m.normalize)
+	a := m.get()
+	taps, err := m.forward(a, x, m.normalize)
+	m.done(a, taps)
+	return taps, err
 }
 
-func (m *squeezenet) forward(x *tensor.Dense, normalize bool) ([]*tensor.Dense, error) {
+// forward runs the network with its maps from a (nil: fresh).
+func (m *squeezenet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*tensor.Dense, error) {
 	if err := checkSize(m.Name(), x, squareSizes(m.sizes)); err != nil {
 		return nil, err
 	}
-	y, err := prepare(x, normalize)
+	in, err := prepareIn(a, x, normalize)
 	if err != nil {
 		return nil, err
 	}
-	y = nn.ReLU(m.conv0.Forward(y))
+	y := nn.ReLU(m.conv0.ForwardIn(a, in))
+	a.Release(in)
 	taps := []*tensor.Dense{y}
 	for k := range m.fires {
 		if k == 0 || k == 2 || k == 4 {
-			y = nn.MaxPool2D(y, 3, 2, 0, true)
+			p := nn.MaxPool2DIn(a, y, 3, 2, 0, true)
+			release(a, taps, y)
+			y = p
 		}
-		y = m.fires[k].forward(y, m.mode)
+		z := m.fires[k].forward(a, y, m.mode)
+		release(a, taps, y)
+		y = z
 		if k == 1 || k == 3 || k == 5 || k == 7 {
 			taps = append(taps, y)
 		}
@@ -135,14 +145,21 @@ func (m *squeezenet) forward(x *tensor.Dense, normalize bool) ([]*tensor.Dense, 
 	return taps, nil
 }
 
-func (f *fire) forward(x *tensor.Dense, mode nn.PadMode) *tensor.Dense {
-	s := nn.ReLU(f.squeeze.Forward(x))
-	e1 := nn.ReLU(f.e1.Forward(s))
-	e3 := nn.ReLU(f.e3.Forward(s))
+// forward returns the module's output from a; it releases its own
+// temporaries, never x.
+func (f *fire) forward(a *nn.Arena, x *tensor.Dense, mode nn.PadMode) *tensor.Dense {
+	s := nn.ReLU(f.squeeze.ForwardIn(a, x))
+	e1 := nn.ReLU(f.e1.ForwardIn(a, s))
+	e3 := nn.ReLU(f.e3.ForwardIn(a, s))
+	a.Release(s)
 	if mode == nn.PadNone {
-		e1 = crop1(e1)
+		c := crop1In(a, e1)
+		a.Release(e1)
+		e1 = c
 	}
-	return nn.Concat(e1, e3)
+	out := nn.ConcatIn(a, e1, e3)
+	a.Release(e1, e3)
+	return out
 }
 
 // Classify applies ImageNet mean/std to x, runs the whole network and returns
@@ -153,7 +170,7 @@ func (m *squeezenet) Classify(x *tensor.Dense) (*tensor.Dense, error) {
 }
 
 func (m *squeezenet) logits(x *tensor.Dense, normalize bool) (*tensor.Dense, error) {
-	taps, err := m.forward(x, normalize)
+	taps, err := m.forward(nil, x, normalize)
 	if err != nil {
 		return nil, err
 	}

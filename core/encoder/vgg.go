@@ -45,6 +45,7 @@ type vgg struct {
 	blocks    [][]*nn.Conv2D // the convs of each block; a pool follows all but the last
 	normalize bool
 	head      [3]*nn.Linear // classifier.0, .3, .6 when present
+	workspace
 }
 
 func newVGG16(opts Options) (Encoder, error) {
@@ -109,27 +110,32 @@ func (m *vgg) sizes(h, w int) ([][2]int, bool) {
 }
 
 func (m *vgg) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
-	taps, _, err := m.forward(x, m.normalize, false)
+	a := m.get()
+	taps, _, err := m.forward(a, x, m.normalize, false)
+	m.done(a, taps)
 	return taps, err
 }
 
-// forward runs the feature stack; with pooled it also returns the output of
-// the last pool (torchvision's model.features(x)).
-func (m *vgg) forward(x *tensor.Dense, normalize, pooled bool) ([]*tensor.Dense, *tensor.Dense, error) {
+// forward runs the feature stack with its maps from a (nil: fresh); with
+// pooled it also returns the output of the last pool (torchvision's
+// model.features(x)).
+func (m *vgg) forward(a *nn.Arena, x *tensor.Dense, normalize, pooled bool) ([]*tensor.Dense, *tensor.Dense, error) {
 	if err := checkSize("vgg16", x, m.sizes); err != nil {
 		return nil, nil, err
 	}
-	y, err := prepare(x, normalize)
+	y, err := prepareIn(a, x, normalize)
 	if err != nil {
 		return nil, nil, err
 	}
 	taps := make([]*tensor.Dense, 0, len(m.blocks))
 	for i, b := range m.blocks {
 		if i > 0 {
-			y = nn.MaxPool2D(y, 2, 2, 0, false)
+			y = nn.MaxPool2DIn(a, y, 2, 2, 0, false) // y was the last tap
 		}
 		for _, c := range b {
-			y = nn.ReLU(c.Forward(y))
+			z := nn.ReLU(c.ForwardIn(a, y))
+			a.Release(y) // the input x is not the arena's: ignored
+			y = z
 		}
 		taps = append(taps, y)
 	}
@@ -150,7 +156,7 @@ type vggClassifier struct{ *vgg }
 // Classify runs torchvision's VGG16 forward on ImageNet-normalised x:
 // features, adaptive average pool to 7×7, classifier (dropout is inactive).
 func (m *vggClassifier) Classify(x *tensor.Dense) (*tensor.Dense, error) {
-	_, y, err := m.forward(x, true, true)
+	_, y, err := m.forward(nil, x, true, true)
 	if err != nil {
 		return nil, err
 	}
