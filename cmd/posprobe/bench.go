@@ -34,27 +34,55 @@ type benchResult struct {
 	GFLOPCPU float64 `json:"gflop_per_cpu_s"`
 	GOOS     string  `json:"goos"`
 	GOARCH   string  `json:"goarch"`
+	Warmup   int     `json:"warmup"`
+	Recycled bool    `json:"recycled_taps"`
+	// PeakRSSMB is the process's peak resident set size (MB) after this
+	// encoder's passes: a high-water mark of the whole process so far, so
+	// with several encoders it never goes down; null where unknown (n/a).
+	PeakRSSMB *float64 `json:"peak_rss_mb"`
+}
+
+// fmtRSS prints a peak RSS in MB, or n/a.
+func fmtRSS(mb *float64) string {
+	if mb == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f", *mb)
 }
 
 func init() {
 	var (
 		name, path    string
 		threads, reps int
-		size          int
+		warmup, size  int
 		asJSON        bool
+		recycle       bool
 		profile       string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Time encoder forward passes (batch 1, random weights) in ms and GFLOP/s",
 		Long: `bench times Forward of each encoder on one random 3x224x224 image with random
-weights (no data needed): a warm-up pass, then --reps timed passes; it prints
-the minimum and median milliseconds and GFLOP/s at the median, counting the
-FLOPs of the convolutions done by core/gemm (all but depthwise ones).`,
+weights (no data needed): --warmup passes (default 1), then --reps timed
+passes; it prints the minimum and median milliseconds and GFLOP/s at the
+median, counting the FLOPs of the convolutions done by core/gemm (all but
+depthwise ones), and the process's peak resident set size (RSS) after each
+encoder (Linux; n/a elsewhere). The peak is the whole process's so far, so
+for the memory of one encoder run one encoder per process:
+
+  posprobe bench --encoder vgg16 --warmup 0 --reps 1    # peak RSS of one VGG16 forward
+  posprobe bench --encoder vgg16 --warmup 0 --reps 10   # ... of 10 forwards
+
+With --recycle each pass hands its taps back to the encoder (encoder.Recycle),
+so steady passes allocate almost nothing; without it every pass allocates its
+taps fresh, as for callers that keep them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if reps < 1 {
 				return fmt.Errorf("--reps must be at least 1, got %d", reps)
+			}
+			if warmup < 0 {
+				return fmt.Errorf("--warmup must be at least 0, got %d", warmup)
 			}
 			if threads > 0 {
 				runtime.GOMAXPROCS(threads)
@@ -91,16 +119,16 @@ FLOPs of the convolutions done by core/gemm (all but depthwise ones).`,
 			var results []benchResult
 			out := cmd.OutOrStdout()
 			if !asJSON {
-				fmt.Fprintf(out, "%-14s %10s %10s %8s %8s %12s\n", "encoder", "min ms", "median ms", "GFLOP", "GFLOP/s", "GFLOP/cpu-s")
+				fmt.Fprintf(out, "%-14s %10s %10s %8s %8s %12s %13s\n", "encoder", "min ms", "median ms", "GFLOP", "GFLOP/s", "GFLOP/cpu-s", "peak RSS MB")
 			}
 			for _, n := range names {
-				r, err := benchEncoder(n, size, reps)
+				r, err := benchEncoder(n, size, warmup, reps, recycle)
 				if err != nil {
 					return err
 				}
 				results = append(results, r)
 				if !asJSON {
-					fmt.Fprintf(out, "%-14s %10.2f %10.2f %8.3f %8.1f %12.1f\n", r.Encoder, r.MinMS, r.MedianMS, r.GFLOP, r.GFLOPS, r.GFLOPCPU)
+					fmt.Fprintf(out, "%-14s %10.2f %10.2f %8.3f %8.1f %12.1f %13s\n", r.Encoder, r.MinMS, r.MedianMS, r.GFLOP, r.GFLOPS, r.GFLOPCPU, fmtRSS(r.PeakRSSMB))
 				}
 			}
 			if asJSON {
@@ -108,14 +136,20 @@ FLOPs of the convolutions done by core/gemm (all but depthwise ones).`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(results)
 			}
-			fmt.Fprintf(out, "(%s/%s, kernel path %s, %d threads, batch 1, %dx%d)\n",
-				runtime.GOOS, runtime.GOARCH, gemm.Path(), gemm.Threads(), size, size)
+			rec := ""
+			if recycle {
+				rec = ", taps recycled"
+			}
+			fmt.Fprintf(out, "(%s/%s, kernel path %s, %d threads, batch 1, %dx%d, %d warm-up + %d timed passes%s; peak RSS: the process's so far)\n",
+				runtime.GOOS, runtime.GOARCH, gemm.Path(), gemm.Threads(), size, size, warmup, reps, rec)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&name, "encoder", "all", "encoder name or all ("+strings.Join(encoder.Names(), ", ")+")")
 	cmd.Flags().IntVar(&threads, "threads", 0, "threads (0 = GOMAXPROCS)")
 	cmd.Flags().IntVar(&reps, "reps", 10, "timed passes per encoder")
+	cmd.Flags().IntVar(&warmup, "warmup", 1, "untimed passes per encoder before the timed ones")
+	cmd.Flags().BoolVar(&recycle, "recycle", false, "hand each pass's taps back to the encoder (encoder.Recycle)")
 	cmd.Flags().IntVar(&size, "size", 224, "input height and width")
 	cmd.Flags().StringVar(&path, "kernel", "auto", "GEMM kernel path (auto, "+strings.Join(gemm.Paths(), ", ")+")")
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
@@ -123,7 +157,7 @@ FLOPs of the convolutions done by core/gemm (all but depthwise ones).`,
 	rootCmd.AddCommand(cmd)
 }
 
-func benchEncoder(name string, size, reps int) (benchResult, error) {
+func benchEncoder(name string, size, warmup, reps int, recycle bool) (benchResult, error) {
 	enc, err := encoder.New(name, encoder.Options{Init: encoder.InitRandom})
 	if err != nil {
 		return benchResult{}, err
@@ -133,23 +167,39 @@ func benchEncoder(name string, size, reps int) (benchResult, error) {
 	for i, d := 0, nn.Data(x); i < len(d); i++ {
 		d[i] = r.Float32()
 	}
-	f0 := gemm.Flops()
-	if _, err := enc.Forward(x); err != nil { // warm-up: buffers, page faults
-		return benchResult{}, fmt.Errorf("%s: %w", name, err)
+	pass := func() error {
+		taps, err := enc.Forward(x)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if recycle {
+			encoder.Recycle(enc, taps)
+		}
+		return nil
 	}
-	flop := float64(gemm.Flops() - f0)
+	f0 := gemm.Flops()
+	for range warmup { // buffers, page faults
+		if err := pass(); err != nil {
+			return benchResult{}, err
+		}
+	}
 	ms := make([]float64, reps)
 	cpu0 := cpuSeconds()
 	for i := range ms {
 		t0 := time.Now()
-		if _, err := enc.Forward(x); err != nil {
-			return benchResult{}, fmt.Errorf("%s: %w", name, err)
+		if err := pass(); err != nil {
+			return benchResult{}, err
 		}
 		ms[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
 	}
+	flop := float64(gemm.Flops()-f0) / float64(warmup+reps) // one pass
 	var perCPU float64
 	if cpu := cpuSeconds() - cpu0; cpu > 0 {
 		perCPU = flop * float64(reps) / cpu / 1e9
+	}
+	var rss *float64
+	if mb, ok := peakRSSMB(); ok {
+		rss = &mb
 	}
 	slices.Sort(ms)
 	med := ms[reps/2]
@@ -159,6 +209,6 @@ func benchEncoder(name string, size, reps int) (benchResult, error) {
 	return benchResult{
 		Encoder: name, Threads: gemm.Threads(), Path: gemm.Path(), Size: size, Reps: reps,
 		MinMS: ms[0], MedianMS: med, GFLOP: flop / 1e9, GFLOPS: flop / 1e6 / med, GFLOPCPU: perCPU,
-		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
+		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Warmup: warmup, Recycled: recycle, PeakRSSMB: rss,
 	}, nil
 }
