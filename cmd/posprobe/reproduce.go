@@ -139,6 +139,9 @@ func runReproduce(cmd *cobra.Command, _ []string) error {
 	if rep == nil {
 		return runErr
 	}
+	if mb, ok := peakRSSMB(); ok {
+		rep.Info.PeakRSSMB = mb // this process's peak: the rows it ran, not those resumed
+	}
 	if err := writeReport(rep, rf.out, !rf.noFigures, errw); err != nil {
 		return err
 	}

@@ -23,7 +23,11 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(b, "- Command: `%s`\n", in.Command)
 	fmt.Fprintf(b, "- Training images: %s (%d); test photos: %s (%d); black, white and noise are single 224x224 images.\n", in.TrainImages, in.NTrain, in.TestImages, in.NTest)
 	fmt.Fprintf(b, "- Readout recipe: MSE, SGD momentum 0.9, weight decay 1e-4, lr 0.1 (x0.1 from epoch 10), batch 32, %d epochs, seed %d; stripes in [%s]; one readout per target.\n", in.Epochs, in.Seed, map[string]string{"01": "0,1", "pm1": "-1,1"}[in.Stripes])
-	fmt.Fprintf(b, "- Started %s, %d threads, %s; total wall time %s.\n", in.Started, in.Threads, in.GoVersion, fmtDur(in.Seconds))
+	rss := ""
+	if in.PeakRSSMB > 0 {
+		rss = fmt.Sprintf("; peak RSS %.0f MB", in.PeakRSSMB)
+	}
+	fmt.Fprintf(b, "- Started %s, %d threads, %s; total wall time %s%s.\n", in.Started, in.Threads, in.GoVersion, fmtDur(in.Seconds), rss)
 	if in.Quick {
 		fmt.Fprintf(b, "- **Quick mode**: few images and epochs; the numbers only show that every table runs end to end.\n")
 	}

@@ -53,20 +53,23 @@ func (r *RowResult) Score(target, set string) (Score, bool) {
 
 // RunInfo records how a report was produced.
 type RunInfo struct {
-	Command     string   `json:"command"`
-	TrainImages string   `json:"train_images"`
-	NTrain      int      `json:"n_train"`
-	TestImages  string   `json:"test_images"`
-	NTest       int      `json:"n_test"`
-	Epochs      int      `json:"epochs"`
-	Seed        uint64   `json:"seed"`
-	Quick       bool     `json:"quick"`
-	Stripes     string   `json:"stripes"`
-	Threads     int      `json:"threads"`
-	GoVersion   string   `json:"go_version"`
-	Started     string   `json:"started"`
-	Seconds     float64  `json:"seconds"`
-	Notes       []string `json:"notes,omitempty"`
+	Command     string  `json:"command"`
+	TrainImages string  `json:"train_images"`
+	NTrain      int     `json:"n_train"`
+	TestImages  string  `json:"test_images"`
+	NTest       int     `json:"n_test"`
+	Epochs      int     `json:"epochs"`
+	Seed        uint64  `json:"seed"`
+	Quick       bool    `json:"quick"`
+	Stripes     string  `json:"stripes"`
+	Threads     int     `json:"threads"`
+	GoVersion   string  `json:"go_version"`
+	Started     string  `json:"started"`
+	Seconds     float64 `json:"seconds"`
+	// PeakRSSMB is the peak resident set size (MB) of the process that ran
+	// the report (rows resumed from an earlier run not included); 0 = unknown.
+	PeakRSSMB float64  `json:"peak_rss_mb,omitempty"`
+	Notes     []string `json:"notes,omitempty"`
 	// FigurePhotos are the test photos of the qualitative figure.
 	FigurePhotos []string `json:"figure_photos,omitempty"`
 	// Skipped are the photos that could not be read (left out of every row).
