@@ -46,10 +46,10 @@ type scratch struct {
 	bp, a, c []float32
 }
 
-var scratchPool sync.Pool
+var scratchStock stock[*scratch]
 
 func getScratch(kn *kernel, nc int) *scratch {
-	s, _ := scratchPool.Get().(*scratch)
+	s, _ := scratchStock.get()
 	if s == nil {
 		s = &scratch{}
 	}
@@ -99,7 +99,7 @@ func (kn *kernel) run(m, n, k int, a []float32, lda int, b bSource, c []float32,
 		rows := (m + t - 1) / t
 		rowChunk = (rows + kn.mr - 1) / kn.mr * kn.mr
 		buf := getPacked(k * panels * kn.nr)
-		defer packedPool.Put(buf)
+		defer packedStock.put(buf)
 		pre = *buf
 		ks := kStep(k)
 		parallel(t, (k+ks-1)/ks, func(_ *scratch, blk int) {
@@ -125,7 +125,7 @@ func parallel(t, tasks int, do func(s *scratch, task int), get func() *scratch) 
 		var s *scratch
 		if get != nil {
 			s = get()
-			defer scratchPool.Put(s)
+			defer scratchStock.put(s)
 		}
 		for {
 			task := int(next.Add(1)) - 1
@@ -158,15 +158,20 @@ func kStep(k int) int {
 	return (k + nb - 1) / nb
 }
 
-var packedPool sync.Pool
+var packedStock stock[*[]float32]
 
+// getPacked returns a buffer of n values (contents unspecified); one too
+// small is replaced by a bigger one, so the stock grows to the largest size.
 func getPacked(n int) *[]float32 {
-	if v, ok := packedPool.Get().(*[]float32); ok && cap(*v) >= n {
-		*v = (*v)[:n]
-		return v
+	v, ok := packedStock.get()
+	if !ok {
+		v = new([]float32)
 	}
-	v := make([]float32, n)
-	return &v
+	if cap(*v) < n {
+		*v = make([]float32, n)
+	}
+	*v = (*v)[:n]
+	return v
 }
 
 // block computes rows [r0,r1) × columns [c0,c1) of C.

@@ -1,9 +1,6 @@
 package gemm
 
-import (
-	"fmt"
-	"sync"
-)
+import "fmt"
 
 // Conv computes one group of a 2-d convolution as a GEMM whose B operand, the
 // im2col matrix, is packed straight from the image (never materialised):
@@ -35,7 +32,10 @@ func Conv(m int, w []float32, ldw int, in []float32, c, h, wd, kh, kw, s int, ou
 		p.kn.run(m, n, k, w, ldw, cv, out, ldo, accumulate)
 		return
 	}
-	col := colPool.Get().(*[]float32)
+	col, ok := colStock.get()
+	if !ok {
+		col = new([]float32)
+	}
 	if cap(*col) < k*n {
 		*col = make([]float32, k*n)
 	}
@@ -44,10 +44,10 @@ func Conv(m int, w []float32, ldw int, in []float32, c, h, wd, kh, kw, s int, ou
 		cv.row(cols[q*n:(q+1)*n], q, 0)
 	}
 	p.run(m, n, k, w, ldw, cols, n, out, ldo, accumulate)
-	colPool.Put(col)
+	colStock.put(col)
 }
 
-var colPool = sync.Pool{New: func() any { return new([]float32) }}
+var colStock stock[*[]float32]
 
 // convB is the im2col matrix of a padded input, packed on demand.
 type convB struct {
