@@ -222,23 +222,44 @@ func TestForwardBadInput(t *testing.T) {
 	}
 }
 
+// BenchmarkForward times steady passes (after one untimed pass that fills
+// the encoder's arena) with fresh taps, and with the taps recycled after each
+// pass (BenchmarkForward/<name>/recycled); -benchmem gives the bytes a pass
+// allocates.
 func BenchmarkForward(b *testing.B) {
 	x := fixedInput(1, 224, 224)
 	for _, name := range Names() {
-		b.Run(name, func(b *testing.B) {
-			enc, err := New(name, Options{Init: InitRandom})
-			if err != nil {
-				b.Skip(err)
+		for _, recycle := range []bool{false, true} {
+			sub := name
+			if recycle {
+				sub += "/recycled"
 			}
-			f0 := gemm.Flops()
-			for b.Loop() {
-				if _, err := enc.Forward(x); err != nil {
+			b.Run(sub, func(b *testing.B) {
+				enc, err := New(name, Options{Init: InitRandom})
+				if err != nil {
+					b.Skip(err)
+				}
+				taps, err := enc.Forward(x)
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-			// GEMM work only (convs; depthwise convs are not counted).
-			b.ReportMetric(float64(gemm.Flops()-f0)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+				if recycle {
+					Recycle(enc, taps)
+				}
+				f0 := gemm.Flops()
+				for b.Loop() {
+					taps, err := enc.Forward(x)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if recycle {
+						Recycle(enc, taps)
+					}
+				}
+				// GEMM work only (convs; depthwise convs are not counted).
+				b.ReportMetric(float64(gemm.Flops()-f0)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }
 
