@@ -8,7 +8,7 @@ import (
 )
 
 func sampleReport() *Report {
-	r := &Report{Info: RunInfo{Command: "posprobe reproduce", Epochs: 15, Stripes: "01"}, Tables: Tables(), Rows: map[string]RowResult{}}
+	r := &Report{Info: RunInfo{Command: "posprobe reproduce", Epochs: 15, Stripes: "01", Seconds: 90, PeakRSSMB: 1234.4}, Tables: Tables(), Rows: map[string]RowResult{}}
 	r.Rows[RowKey("1", "none")] = RowResult{Table: "1", Row: "none", Status: StatusOK,
 		Scores: map[string]map[string]Score{"H": {Natural: {Cell: Cell{SPC: 0.0123, MAE: 0.251}, N: 500}}}}
 	r.Rows[RowKey("1", "vgg16")] = RowResult{Table: "1", Row: "vgg16", Status: StatusUnavailable, Reason: "weights not available"}
@@ -26,6 +26,7 @@ func TestMarkdownShowsPaperOursAndReasons(t *testing.T) {
 		"VGG16 (ImageNet): unavailable — weights not available.",
 		"SqueezeNet 1.1 (ImageNet): not run yet.",
 		"## Table 4",
+		"total wall time 1.5 min; peak RSS 1234 MB.",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
