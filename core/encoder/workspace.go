@@ -60,7 +60,7 @@ func (w *workspace) done(a *nn.Arena, taps []*tensor.Dense) {
 	if a == nil {
 		return
 	}
-	a.Reset(taps...)
+	a.Reset(taps)
 	w.mu.Lock()
 	w.free = append(w.free, a)
 	w.mu.Unlock()

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	"gorgonia.org/tensor"
 )
@@ -18,28 +19,41 @@ import (
 //
 // Ownership: a tensor from New belongs to the arena until the pass ends. The
 // pass gives dead tensors back with Release (optional: it only lowers the
-// peak) and ends with Reset(keep...): the tensors in keep (the pass's
-// results) leave the arena for good and belong to the caller, every other
-// tensor handed out during the pass returns to the free list and must not be
-// used any more. Recycle hands a result back once its user is done with it.
+// peak) and ends with Reset(results): the results leave the arena for good
+// and belong to the caller, every other tensor handed out during the pass
+// returns to the free list and must not be used any more. Recycle hands
+// results back once their user is done with them.
 //
-// Buffers are reused only for tensors of exactly the same number of values,
-// so a result never holds more memory than its shape needs. Free buffers that
-// a whole pass did not use are dropped at its Reset, so an arena holds no more
-// than the last pass needed (plus what was recycled since).
+// Memory: an intermediate takes the smallest free buffer that holds it
+// (best fit), so dead maps of any size are reused. A result always has memory
+// of exactly its size: New remembers which requests of a pass (by their order)
+// were results and serves them next pass from recycled results of the same
+// size or fresh memory; a result that still landed in a bigger buffer (first
+// pass, or a pass whose sequence changed) is copied out by Reset. Free
+// buffers that a whole pass did not use are dropped at its Reset, so an arena
+// holds no more than the last pass needed (plus what was recycled since).
 //
 // An Arena is not safe for concurrent use: give each concurrent pass its own.
 type Arena struct {
-	free    map[int][][]float32    // by length
-	owned   map[*float32][]float32 // buffers handed out during this pass, by first element
-	used    map[*float32]bool      // buffers taken or recycled during this pass (kept by Reset)
-	isFree  map[*float32]bool      // buffers in free
-	scratch [2][]float32           // conv scratch: padded planes, im2col columns
+	free    [][]float32        // buffers for intermediates
+	spare   [][]float32        // recycled results, for the results of the next pass
+	held    map[*float32]bool  // buffers in free or spare
+	owned   map[*float32]lease // handed out during this pass, by first element
+	used    map[*float32]bool  // taken, allocated or recycled during this pass (kept by Reset)
+	seq     int                // requests so far in this pass
+	results map[int]int        // request index -> length: the results of the last pass
+	scratch [2][]float32       // conv scratch: padded planes, im2col columns
+}
+
+// lease is a buffer handed out and the index of its request in the pass.
+type lease struct {
+	buf []float32
+	seq int
 }
 
 // NewArena returns an empty arena.
 func NewArena() *Arena {
-	return &Arena{free: map[int][][]float32{}, owned: map[*float32][]float32{}, used: map[*float32]bool{}, isFree: map[*float32]bool{}}
+	return &Arena{held: map[*float32]bool{}, owned: map[*float32]lease{}, used: map[*float32]bool{}, results: map[int]int{}}
 }
 
 // New returns an n-value tensor of the given shape whose contents are
@@ -56,19 +70,57 @@ func (a *Arena) New(shape ...int) *tensor.Dense {
 	if n <= 0 {
 		return New(shape...)
 	}
+	idx := a.seq
+	a.seq++
 	var buf []float32
-	if l := a.free[n]; len(l) > 0 {
-		buf = l[len(l)-1]
-		l[len(l)-1] = nil
-		a.free[n] = l[:len(l)-1]
-		delete(a.isFree, &buf[0])
-		a.used[&buf[0]] = true
+	if m, ok := a.results[idx]; ok && m == n {
+		buf = take(&a.spare, n, true)
 	} else {
-		buf = make([]float32, n)
-		a.used[&buf[0]] = true
+		buf = take(&a.free, n, false)
 	}
-	a.owned[&buf[0]] = buf
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(buf))
+	if buf == nil {
+		buf = make([]float32, n)
+	} else {
+		delete(a.held, &buf[0])
+	}
+	a.used[&buf[0]] = true
+	a.owned[&buf[0]] = lease{buf, idx}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(buf[:n:n]))
+}
+
+// take removes and returns the smallest buffer of *l with at least n values
+// (exactly n when exact), or nil.
+func take(l *[][]float32, n int, exact bool) []float32 {
+	best := -1
+	for i, b := range *l {
+		if len(b) < n || (exact && len(b) != n) {
+			continue
+		}
+		if best < 0 || len(b) < len((*l)[best]) {
+			best = i
+			if len(b) == n {
+				break
+			}
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	s := *l
+	b := s[best]
+	s[best] = s[len(s)-1]
+	s[len(s)-1] = nil
+	*l = s[:len(s)-1]
+	return b
+}
+
+// push adds b to *l unless the arena holds it already.
+func (a *Arena) push(l *[][]float32, b []float32) {
+	if a.held[&b[0]] {
+		return
+	}
+	a.held[&b[0]] = true
+	*l = append(*l, b)
 }
 
 // Release gives tensors the pass no longer needs back to the arena; their
@@ -87,61 +139,78 @@ func (a *Arena) Release(ts ...*tensor.Dense) {
 			continue
 		}
 		p := &d[:1][0]
-		b, ok := a.owned[p]
+		l, ok := a.owned[p]
 		if !ok {
 			continue
 		}
 		delete(a.owned, p)
-		a.push(b)
+		a.push(&a.free, l.buf)
 	}
 }
 
-// push adds b to the free list unless it is there already.
-func (a *Arena) push(b []float32) {
-	if a.isFree[&b[0]] {
-		return
-	}
-	a.isFree[&b[0]] = true
-	a.free[len(b)] = append(a.free[len(b)], b)
-}
-
-// Reset ends a pass: the tensors in keep leave the arena (the caller owns
-// them from now on); every other tensor handed out since the last Reset
-// returns to the free list; free buffers no New of this pass took are
+// Reset ends a pass. The tensors in results leave the arena: the caller owns
+// them from now on (a result held in a bigger buffer is replaced, in results,
+// by a copy of exactly its size). Every other tensor handed out since the last
+// Reset returns to the free list; free buffers no New of this pass took are
 // dropped.
-func (a *Arena) Reset(keep ...*tensor.Dense) {
+func (a *Arena) Reset(results []*tensor.Dense) {
 	if a == nil {
 		return
 	}
-	for _, t := range keep {
+	clear(a.results)
+	var copies map[*tensor.Dense]*tensor.Dense
+	for i, t := range results {
 		if t == nil {
 			continue
 		}
-		if d := Data(t); len(d) > 0 {
-			delete(a.owned, &d[:1][0])
+		if c, ok := copies[t]; ok {
+			results[i] = c
+			continue
+		}
+		d := Data(t)
+		if len(d) == 0 {
+			continue
+		}
+		l, ok := a.owned[&d[:1][0]]
+		if !ok {
+			continue
+		}
+		delete(a.owned, &d[0])
+		a.results[l.seq] = len(d)
+		if len(l.buf) > len(d) {
+			c := tensor.New(tensor.WithShape(t.Shape().Clone()...), tensor.WithBacking(append([]float32(nil), d...)))
+			if copies == nil {
+				copies = map[*tensor.Dense]*tensor.Dense{}
+			}
+			copies[t] = c
+			results[i] = c
+			a.push(&a.free, l.buf)
 		}
 	}
-	for _, b := range a.owned {
-		a.push(b)
+	// In request order, so that passes are repeatable (map order is random).
+	rest := make([]lease, 0, len(a.owned))
+	for _, l := range a.owned {
+		rest = append(rest, l)
+	}
+	slices.SortFunc(rest, func(x, y lease) int { return x.seq - y.seq })
+	for _, l := range rest {
+		a.push(&a.free, l.buf)
 	}
 	clear(a.owned)
-	for n, l := range a.free {
-		kept := l[:0]
-		for _, b := range l {
+	for _, l := range []*[][]float32{&a.free, &a.spare} {
+		kept := (*l)[:0]
+		for _, b := range *l {
 			if a.used[&b[0]] {
 				kept = append(kept, b)
 			} else {
-				delete(a.isFree, &b[0])
+				delete(a.held, &b[0])
 			}
 		}
-		clear(l[len(kept):])
-		if len(kept) == 0 {
-			delete(a.free, n)
-		} else {
-			a.free[n] = kept
-		}
+		clear((*l)[len(kept):])
+		*l = kept
 	}
 	clear(a.used)
+	a.seq = 0
 }
 
 // Recycle gives the arena tensors that an earlier Reset handed to the caller
@@ -164,7 +233,7 @@ func (a *Arena) Recycle(ts ...*tensor.Dense) {
 		if _, ok := a.owned[p]; ok {
 			continue
 		}
-		a.push(d[:len(d):len(d)])
+		a.push(&a.spare, d[:len(d):len(d)])
 		a.used[p] = true // survives the next Reset even if that pass has no use for it
 	}
 }
@@ -204,15 +273,17 @@ func (a *Arena) Owned() int {
 	return len(a.owned)
 }
 
-// FreeValues is the number of float32 values in the free list (for tests and
-// diagnostics).
+// FreeValues is the number of float32 values the arena holds for later
+// passes, free and recycled (for tests and diagnostics).
 func (a *Arena) FreeValues() int {
 	if a == nil {
 		return 0
 	}
 	s := 0
-	for n, l := range a.free {
-		s += n * len(l)
+	for _, l := range [][][]float32{a.free, a.spare} {
+		for _, b := range l {
+			s += len(b)
+		}
 	}
 	return s
 }

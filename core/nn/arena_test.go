@@ -17,64 +17,88 @@ func TestArenaReuse(t *testing.T) {
 	x := a.New(2, 3)
 	y := a.New(2, 3)
 	a.Release(x)
-	if z := a.New(3, 2); first(z) != first(x) {
+	z := a.New(3, 2)
+	if first(z) != first(x) {
 		t.Error("a released buffer of the same size was not reused")
 	}
-	if w := a.New(4, 3); first(w) == first(y) {
+	w := a.New(4, 3)
+	if first(w) == first(y) || first(w) == first(z) {
 		t.Error("a live buffer was handed out again")
 	}
 	in := New(2, 3)
 	a.Release(in, nil) // not the arena's: ignored
-	if z := a.New(2, 3); first(z) == first(in) {
+	v := a.New(2, 3)
+	if first(v) == first(in) {
 		t.Error("the arena took a tensor it did not hand out")
 	}
-	// End of pass: y is a result, everything else comes back.
-	a.Reset(y)
-	if a.Owned() != 0 {
-		t.Errorf("%d tensors still owned after Reset", a.Owned())
+	// Best fit: 5 values go to the 6-value buffer, not the 12-value one.
+	a.Release(w, z)
+	if v5 := a.New(5); first(v5) != first(z) || len(Data(v5)) != 5 {
+		t.Error("best fit did not pick the smallest free buffer that holds the request")
 	}
-	got := map[*float32]bool{}
-	for range 3 {
-		got[first(a.New(2, 3))] = true
+	// End of pass: y (request 1) is a result, everything else comes back.
+	res := []*tensor.Dense{y}
+	a.Reset(res)
+	if a.Owned() != 0 || res[0] != y {
+		t.Errorf("after Reset: %d tensors still owned, result replaced %v", a.Owned(), res[0] != y)
 	}
-	if got[first(y)] {
+	p0 := a.New(2, 3) // request 0: an intermediate, from the free list
+	p1 := a.New(2, 3) // request 1: a result last pass, so fresh memory of its size
+	if first(p1) == first(y) || first(p0) == first(y) {
 		t.Error("a kept result was reused")
 	}
-	if !got[first(x)] {
+	old := []*float32{first(x), first(w), first(v)} // z shares x's buffer
+	if !slices.Contains(old, first(p0)) {
 		t.Error("a pass intermediate was not reused by the next pass")
 	}
-	// y recycled: the next pass may take it.
-	a.Reset()
-	a.Recycle(y)
-	a.Recycle(y.ShallowClone()) // owned by the free list already: a second copy must not appear
-	seen := 0
-	for range 5 {
-		if first(a.New(2, 3)) == first(y) {
-			seen++
-		}
+	if slices.Contains(old, first(p1)) {
+		t.Error("a result was given an intermediate's buffer")
 	}
-	if seen != 1 {
-		t.Errorf("recycled buffer handed out %d times in one pass, want 1", seen)
+	a.Reset(nil)
+
+	// A result that lands in a bigger buffer is copied out; the buffer stays.
+	b := NewArena()
+	big := b.New(12)
+	b.Release(big)
+	r := b.New(2, 3)
+	for i := range Data(r) {
+		Data(r)[i] = float32(i)
 	}
-	// A pass that uses nothing of size 6 drops those buffers.
-	a.Reset()
-	if a.FreeValues() == 0 {
-		t.Fatal("no free buffers after a pass")
+	res = []*tensor.Dense{r, r}
+	b.Reset(res)
+	if res[0] == r || res[1] != res[0] || !slices.Equal(Data(res[0]), []float32{0, 1, 2, 3, 4, 5}) ||
+		!slices.Equal(res[0].Shape(), tensor.Shape{2, 3}) || first(res[0]) == first(big) {
+		t.Error("a result in a bigger buffer was not replaced by an exact copy")
 	}
-	a.New(7)
-	a.Reset()
-	if got := a.FreeValues(); got != 7 {
-		t.Errorf("free list keeps %d values, want the 7 the last pass used", got)
+	// Recycled results serve the results of the next pass; twice is once.
+	b.Recycle(res[0])
+	b.Recycle(res[0].ShallowClone())
+	if n := b.FreeValues(); n != 12+6 {
+		t.Errorf("arena holds %d values after recycling, want 18", n)
+	}
+	if q := b.New(12); first(q) != first(big) {
+		t.Error("the big buffer was not reused")
+	}
+	if q := b.New(2, 3); first(q) != first(res[0]) {
+		t.Error("a recycled result did not serve the same result of the next pass")
+	}
+	b.Reset(nil)
+	// A pass that uses one buffer (7 values in the 12-value one) drops the
+	// rest (the 6-value one).
+	b.New(7)
+	b.Reset(nil)
+	if got := b.FreeValues(); got != 12 {
+		t.Errorf("free list keeps %d values, want the 12 the last pass used", got)
 	}
 	// A nil arena allocates fresh zeroed tensors and ignores the rest.
 	var nilA *Arena
-	z := nilA.New(2, 2)
-	if !slices.Equal(Data(z), make([]float32, 4)) {
+	nv := nilA.New(2, 2)
+	if !slices.Equal(Data(nv), make([]float32, 4)) {
 		t.Error("nil arena tensor not zeroed")
 	}
-	nilA.Release(z)
-	nilA.Reset(z)
-	nilA.Recycle(z)
+	nilA.Release(nv)
+	nilA.Reset([]*tensor.Dense{nv})
+	nilA.Recycle(nv)
 }
 
 // dirty fills a's free list with NaN buffers of the given sizes, as a
@@ -151,6 +175,6 @@ func TestArenaLayersMatch(t *testing.T) {
 		dirty(a, len(Data(ct)))
 		same("concat", ConcatIn(a, x, x), ct)
 		same("copy", a.Copy(x), x)
-		a.Reset()
+		a.Reset(nil)
 	}
 }
