@@ -15,24 +15,35 @@ type BatchNorm struct {
 	Eps                    float32
 }
 
-// scaleShift returns per-channel a, b with y = a·x + b, computed in float64.
-func (bn *BatchNorm) scaleShift() (a, b []float64) {
+// check panics when the parameter lengths differ.
+func (bn *BatchNorm) check() {
 	c := len(bn.Mean)
 	if len(bn.Var) != c || (bn.Gamma != nil && len(bn.Gamma) != c) || (bn.Beta != nil && len(bn.Beta) != c) {
 		panic(fmt.Sprintf("nn.BatchNorm: parameter lengths differ (mean %d, var %d, gamma %d, beta %d)",
 			c, len(bn.Var), len(bn.Gamma), len(bn.Beta)))
 	}
+}
+
+// coef returns channel i's a, b with y = a·x + b, computed in float64.
+func (bn *BatchNorm) coef(i int) (a, b float64) {
+	g, be := 1.0, 0.0
+	if bn.Gamma != nil {
+		g = float64(bn.Gamma[i])
+	}
+	if bn.Beta != nil {
+		be = float64(bn.Beta[i])
+	}
+	a = g / math.Sqrt(float64(bn.Var[i])+float64(bn.Eps))
+	return a, be - float64(bn.Mean[i])*a
+}
+
+// scaleShift returns per-channel a, b with y = a·x + b, computed in float64.
+func (bn *BatchNorm) scaleShift() (a, b []float64) {
+	bn.check()
+	c := len(bn.Mean)
 	a, b = make([]float64, c), make([]float64, c)
 	for i := range a {
-		g, be := 1.0, 0.0
-		if bn.Gamma != nil {
-			g = float64(bn.Gamma[i])
-		}
-		if bn.Beta != nil {
-			be = float64(bn.Beta[i])
-		}
-		a[i] = g / math.Sqrt(float64(bn.Var[i])+float64(bn.Eps))
-		b[i] = be - float64(bn.Mean[i])*a[i]
+		a[i], b[i] = bn.coef(i)
 	}
 	return a, b
 }
@@ -43,14 +54,17 @@ func (bn *BatchNorm) Forward(x *tensor.Dense) *tensor.Dense {
 	if c != len(bn.Mean) {
 		panic(fmt.Sprintf("nn.BatchNorm: input has %d channels, layer has %d", c, len(bn.Mean)))
 	}
-	a, b := bn.scaleShift()
+	bn.check()
 	d := Data(x)
 	hw := h * w
-	for i := 0; i < n*c; i++ {
-		av, bv := float32(a[i%c]), float32(b[i%c])
-		p := d[i*hw : (i+1)*hw]
-		for j, v := range p {
-			p[j] = v*av + bv
+	for ch := 0; ch < c; ch++ {
+		a, b := bn.coef(ch) // per call, not stored: the fields may change
+		av, bv := float32(a), float32(b)
+		for i := ch; i < n*c; i += c {
+			p := d[i*hw : (i+1)*hw]
+			for j, v := range p {
+				p[j] = v*av + bv
+			}
 		}
 	}
 	return x
