@@ -17,10 +17,12 @@ build:
 	$(GO) build -o bin/posprobe ./cmd/posprobe
 
 # ---- the demo -------------------------------------------------------------
-# site/dist is a static folder: app.wasm, wasm_exec.js from the same GOROOT,
+# site/dist is a static folder: app.wasm (the UI), worker.wasm (inference in a
+# Web Worker), wasm_exec.js from the same GOROOT,
 # the page, the photo, our readouts, and (with POSPROBE_DATA) the encoder weights.
 site: build
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o site/dist/app.wasm ./wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o site/dist/worker.wasm ./wasm/worker
 	bin/posprobe site --out site/dist --goroot "$(GOROOT)"
 
 serve: site

@@ -11,14 +11,14 @@ const { serve, launch, state, waitFor, toPage, siteManifest, siteDir, artifacts 
 const DRAG_MS = +(process.env.POSPROBE_DRAG_MS || 6000);
 
 function pageWeight(man) {
-  const files = ["index.html", "app.html", "style.css", "wasm_exec.js", "app.wasm", "site.json", man.photo,
+  const files = ["index.html", "app.html", "style.css", "wasm_exec.js", "worker.js", "app.wasm", "worker.wasm", "site.json", man.photo,
     ...Object.values(man.encoders || {}), ...(man.readouts || [])];
   const rows = files.map(f => {
     const b = fs.readFileSync(path.join(siteDir, f));
     return { file: f, bytes: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length };
   });
   const sum = sel => rows.filter(sel).reduce((a, r) => ({ bytes: a.bytes + r.bytes, gzip: a.gzip + r.gzip }), { bytes: 0, gzip: 0 });
-  return { rows, wasm: sum(r => r.file === "app.wasm"), weights: sum(r => r.file.startsWith("weights/") || r.file.startsWith("readouts/")), total: sum(() => true) };
+  return { rows, wasm: sum(r => r.file.endsWith(".wasm")), weights: sum(r => r.file.startsWith("weights/") || r.file.startsWith("readouts/")), total: sum(() => true) };
 }
 
 async function measureModel(url, key) {
@@ -26,7 +26,7 @@ async function measureModel(url, key) {
   const { page, logs } = browser;
   try {
     const t0 = Date.now();
-    await page.goto(url + "?model=" + key);
+    await page.goto(url + "?model=" + key + (process.env.POSPROBE_WORKERS ? "&workers=" + process.env.POSPROBE_WORKERS : ""));
     const s0 = await waitFor(page, s => (s.ready && s.resultCrop) || (s.message && /missing|not found|no trained/i.test(s.message)), "ready", 180000);
     if (!s0.ready) return { model: key, missing: s0.message };
     const readyMs = Date.now() - t0;
@@ -72,7 +72,7 @@ async function main() {
   const man = siteManifest();
   const w = pageWeight(man);
   const mb = n => (n / 1e6).toFixed(2) + " MB";
-  console.log(`page weight: app.wasm ${mb(w.wasm.bytes)} (gzip ${mb(w.wasm.gzip)}); weights+readouts ${mb(w.weights.bytes)} (gzip ${mb(w.weights.gzip)}); all ${mb(w.total.bytes)} (gzip ${mb(w.total.gzip)})`);
+  console.log(`page weight: app.wasm + worker.wasm ${mb(w.wasm.bytes)} (gzip ${mb(w.wasm.gzip)}); weights+readouts ${mb(w.weights.bytes)} (gzip ${mb(w.weights.gzip)}); all ${mb(w.total.bytes)} (gzip ${mb(w.total.gzip)})`);
   const server = await serve();
   const keys = (process.env.POSPROBE_MODELS || "sq-zero,sq-none,pixels,sq-random").split(",");
   const results = [];

@@ -5,12 +5,9 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"image"
-	_ "image/jpeg"
-	_ "image/png"
 	"io/fs"
 	"log"
 	"math"
@@ -22,7 +19,6 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 
 	"github.com/posprobe/posprobe/wasm/demo"
-	"github.com/posprobe/posprobe/wasm/probe"
 )
 
 // Logical screen; ebiten scales it to the window or the page's frame.
@@ -33,9 +29,9 @@ const (
 
 // Game is the ebiten app.
 type Game struct {
-	src  probe.Source
-	man  probe.Manifest
-	pipe demo.Pipeline
+	src demo.Source
+	man demo.Manifest
+	be  backend
 
 	// Shared with loader goroutines and the page hook.
 	mu       sync.Mutex
@@ -53,7 +49,7 @@ type Game struct {
 	photoID   int
 	drag      demo.Dragger
 	view      demo.View
-	sched     *demo.Scheduler
+	sched     runner
 	model     int
 	target    string
 	seq       uint64
@@ -74,10 +70,9 @@ type Game struct {
 	ui          *ui
 	dragging    bool
 	predictions int
-	drawn       string // drawKey of the frame on screen
+	drawn       [3]string // draw keys of the frame on screen and of layer
 	layer       *ebiten.Image
-	layerDrawn  string // layerKey of layer
-	outside     [2]int // window size, part of drawKey
+	outside     [2]int // window size, part of fullKey
 }
 
 type photoFile struct {
@@ -103,8 +98,8 @@ func newGame() *Game {
 	if t := queryParam("target"); demo.TargetNames[t] != "" {
 		g.target = t
 	}
-	g.pipe = probe.Pipeline()
-	g.sched = demo.NewScheduler(g.pipe.Run)
+	g.be = newBackend()
+	g.sched = g.be.Runner()
 	g.drag.MinSize = 32
 	return g
 }
@@ -119,7 +114,7 @@ func (g *Game) open() error {
 	}
 	g.src = src
 	setProgress(0.52, "Reading the site manifest")
-	if g.man, err = probe.ReadManifest(src); err != nil {
+	if g.man, err = demo.ReadManifest(src); err != nil {
 		logf("STATUS %v", err)
 	}
 	m := demo.Models[g.model]
@@ -175,7 +170,7 @@ func (g *Game) ensureModel(i int) {
 	go func() {
 		m := demo.Models[i]
 		start := time.Now()
-		p, err := probe.LoadModel(m, g.src, g.man, dataDir(), func(frac float64, msg string) {
+		p, missing, err := g.be.Load(i, g.src, g.man, func(frac float64, msg string) {
 			setProgress(0.56+0.44*frac, msg)
 			g.mu.Lock()
 			g.message = msg
@@ -183,8 +178,8 @@ func (g *Game) ensureModel(i int) {
 		})
 		g.mu.Lock()
 		g.loading[i] = false
-		if err == nil && len(p.Missing) > 0 {
-			logf("MODEL %s: no readout %s", m.Key, strings.Join(p.Missing, ", "))
+		if err == nil && len(missing) > 0 {
+			logf("MODEL %s: no readout %s", m.Key, strings.Join(missing, ", "))
 		}
 		if err != nil {
 			g.loadErr[i] = err
@@ -217,19 +212,24 @@ func (g *Game) Update() error {
 	return nil
 }
 
-// layerKey sums up what the cached layer shows; drawKey adds the crop.
-// Draw skips frames whose key did not change (software WebGL makes every
-// redraw expensive, and an idle page should cost nothing).
-func (g *Game) layerKey() string {
-	s := g.snapshot()
+// Draw keys sum up what each screen region shows; Draw skips a frame whose
+// keys did not change (an idle page costs nothing) and redraws only the
+// regions whose key did. fullKey: the controls and everything else;
+// rightKey: the maps, scores and message; cropKey: the photo panel and the
+// crop preview.
+func (g *Game) fullKey() string {
 	g.mu.Lock()
 	loading := fmt.Sprint(g.loading, len(g.loadErr), len(g.preds))
 	g.mu.Unlock()
-	return fmt.Sprint(g.outside, g.model, g.target, g.predictions, s.Message, loading, g.photoID, len(g.truth),
+	return fmt.Sprint(g.outside, g.model, loading, g.photoID, len(g.truth))
+}
+
+func (g *Game) rightKey() string {
+	return fmt.Sprint(g.target, g.predictions, g.snapshot().Message,
 		time.Now().Unix()) // the rate shown decays: refresh once a second
 }
 
-func (g *Game) drawKey() string { return fmt.Sprint(g.layerKey(), g.drag.Crop) }
+func (g *Game) cropKey() string { return fmt.Sprint(g.drag.Crop, g.predictions, g.photoID) }
 
 // takePhoto installs a photo handed over by the loader, the page or a drop.
 func (g *Game) takePhoto() {
@@ -247,28 +247,16 @@ func (g *Game) takePhoto() {
 	if pf == nil {
 		return
 	}
-	img, _, err := image.Decode(bytes.NewReader(pf.data))
+	img, err := demo.DecodePhoto(pf.data, pf.name)
 	if err != nil {
-		g.setMessage(fmt.Sprintf("%s: not a PNG or JPEG photo (%v)", pf.name, err))
+		g.setMessage(err.Error())
 		return
 	}
 	b := img.Bounds()
-	if b.Dx() < 32 || b.Dy() < 32 {
-		g.setMessage(fmt.Sprintf("%s: %dx%d is too small (32x32 at least)", pf.name, b.Dx(), b.Dy()))
-		return
-	}
-	if b.Min != (image.Point{}) { // work in coordinates from (0,0)
-		rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-		for y := 0; y < b.Dy(); y++ {
-			for x := 0; x < b.Dx(); x++ {
-				rgba.Set(x, y, img.At(b.Min.X+x, b.Min.Y+y))
-			}
-		}
-		img = rgba
-	}
 	g.photo, g.photoName = img, pf.name
 	g.photoImg = ebiten.NewImageFromImage(img)
 	g.photoID++
+	g.be.SetPhoto(g.photoID, pf.data, pf.name)
 	g.floor = g.seq
 	g.drag.SetPhoto(b.Dx(), b.Dy())
 	g.view = demo.FitView(photoPanel, b.Dx(), b.Dy())
@@ -437,7 +425,7 @@ func (g *Game) submit() {
 	}
 	g.seq++
 	s.crop, s.model, s.photoID, s.full = g.drag.Crop, g.model, g.photoID, full
-	req := demo.Request{Seq: g.seq, Photo: g.photo, Crop: g.drag.Crop, Model: p, Rank: []string{g.target}, Submitted: time.Now()}
+	req := demo.Request{Seq: g.seq, Photo: g.photo, PhotoID: g.photoID, Crop: g.drag.Crop, Model: p, Rank: []string{g.target}, Submitted: time.Now()}
 	if full {
 		req.Rank = nil
 	}

@@ -3,7 +3,7 @@
 package main
 
 import (
-	"github.com/posprobe/posprobe/wasm/probe"
+	"github.com/posprobe/posprobe/wasm/demo"
 
 	"errors"
 	"flag"
@@ -27,7 +27,7 @@ var (
 // app runs without `make site`.
 type dirSource struct{ dirs []string }
 
-func newSource() (probe.Source, error) {
+func newSource() (demo.Source, error) {
 	return dirSource{dirs: []string{*siteFlag, "site", "weights"}}, nil
 }
 

@@ -89,28 +89,50 @@ func newUI() *ui {
 	return u
 }
 
+// Screen regions redrawn on their own. Software WebGL (SwiftShader, and the
+// compositor reading the canvas back each frame) makes every pixel drawn
+// count, so a drag frame touches only the photo panel and the crop preview,
+// and a new prediction only the right-hand side.
+var (
+	leftRect    = image.Rect(0, 32, 656, 482) // the photo panel, with room for the crop label and marker
+	rightRect   = image.Rect(656, 36, screenW, screenH)
+	previewRect = image.Rect(bigX[0], bigY, bigX[0]+bigSize, bigY+bigSize)
+)
+
 func (g *Game) Draw(screen *ebiten.Image) {
-	// Everything but the crop lives on a cached layer, redrawn only when a
-	// prediction, the model, the target or a message changes: a drag then
-	// costs one copy plus the photo panel (software WebGL makes each draw
-	// call count).
-	k := g.drawKey()
-	if k == g.drawn {
+	keys := [3]string{g.fullKey(), g.rightKey(), g.cropKey()}
+	if keys == g.drawn {
 		return
 	}
-	g.drawn = k
 	if g.layer == nil {
 		g.layer = ebiten.NewImage(screenW, screenH)
 	}
-	if sk := g.layerKey(); sk != g.layerDrawn {
-		g.layerDrawn = sk
+	switch {
+	case keys[0] != g.drawn[0]:
 		g.drawLayer(g.layer)
+		screen.DrawImage(g.layer, nil)
+	case keys[1] != g.drawn[1]:
+		sub := g.layer.SubImage(rightRect).(*ebiten.Image)
+		sub.Fill(colBG)
+		g.drawRight(sub)
+		copyRect(screen, g.layer, rightRect)
+		copyRect(screen, g.layer, leftRect)
+	default:
+		copyRect(screen, g.layer, leftRect)
+		copyRect(screen, g.layer, previewRect)
 	}
-	screen.DrawImage(g.layer, nil)
+	g.drawn = keys
 	if g.photoImg != nil {
-		g.drawPhoto(screen)
-		g.drawCropPreview(screen)
+		g.drawPhoto(screen.SubImage(leftRect).(*ebiten.Image))
+		g.drawCropPreview(screen.SubImage(previewRect).(*ebiten.Image))
 	}
+}
+
+// copyRect copies region r of src to the same place on dst.
+func copyRect(dst, src *ebiten.Image, r image.Rectangle) {
+	op := &ebiten.DrawImageOptions{Blend: ebiten.BlendCopy}
+	op.GeoM.Translate(float64(r.Min.X), float64(r.Min.Y))
+	dst.DrawImage(src.SubImage(r).(*ebiten.Image), op)
 }
 
 func (g *Game) drawLayer(dst *ebiten.Image) {
@@ -125,6 +147,11 @@ func (g *Game) drawLayer(dst *ebiten.Image) {
 	}
 	vector.DrawFilledRect(dst, float32(photoPanel.Min.X), float32(photoPanel.Min.Y), float32(photoPanel.Dx()), float32(photoPanel.Dy()), colPanel, false)
 	g.drawControls(dst)
+	g.drawRight(dst)
+}
+
+// drawRight draws the maps, scores and status message (rightRect).
+func (g *Game) drawRight(dst *ebiten.Image) {
 	g.drawMaps(dst)
 	g.drawStatus(dst)
 }
@@ -340,7 +367,7 @@ func (g *Game) ensureTruth() {
 		return
 	}
 	for _, t := range demo.Targets {
-		m, err := g.pipe.Truth(t, demo.MapSize)
+		m, err := g.be.Truth(t, demo.MapSize)
 		if err != nil {
 			g.truthErr = err
 			return

@@ -43,6 +43,7 @@ var siteCmd = &cobra.Command{
 readouts from weights/readouts, and each pretrained encoder's weights from the
 data folder converted to one safetensors file. app.wasm itself is built by
   GOOS=js GOARCH=wasm go build -o site/dist/app.wasm ./wasm
+  GOOS=js GOARCH=wasm go build -o site/dist/worker.wasm ./wasm/worker
 (make site does both). Without a data folder only the random-init encoder
 (generated in the browser from its seed) and the encoder-free readout work;
 site.json says so and the page shows it.`,
@@ -148,8 +149,10 @@ func buildSite(log io.Writer, src, out, readouts, goroot, data string) error {
 	if err := writeFileAtomic(filepath.Join(out, "site.json"), append(b, '\n')); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(out, "app.wasm")); err != nil {
-		fmt.Fprintf(log, "warning: %s/app.wasm is missing; build it with GOOS=js GOARCH=wasm go build -o %s/app.wasm ./wasm\n", out, out)
+	for _, w := range []struct{ file, pkg string }{{"app.wasm", "./wasm"}, {"worker.wasm", "./wasm/worker"}} {
+		if _, err := os.Stat(filepath.Join(out, w.file)); err != nil {
+			fmt.Fprintf(log, "warning: %s/%s is missing; build it with GOOS=js GOARCH=wasm go build -o %s/%s %s\n", out, w.file, out, w.file, w.pkg)
+		}
 	}
 	fmt.Fprintf(log, "site assembled in %s: %d readouts, %d encoders\n", out, len(man.Readouts), len(man.Encoders))
 	if man.Note != "" {

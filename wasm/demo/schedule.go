@@ -18,10 +18,11 @@ type Predictor interface {
 
 // Request asks for the predictions of one crop of one photo.
 type Request struct {
-	Seq   uint64
-	Photo image.Image
-	Crop  Crop
-	Model Predictor
+	Seq     uint64
+	Photo   image.Image
+	PhotoID int // which photo Photo is (the inference worker holds its own copy)
+	Crop    Crop
+	Model   Predictor
 	// Rank lists the targets whose SPC is computed (ranking 224² values is
 	// the slowest step after the encoder); nil ranks all. MAE is always
 	// computed.

@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"math"
@@ -13,38 +12,18 @@ import (
 	"github.com/posprobe/posprobe/wasm/demo"
 )
 
-// Manifest is site.json, written by `posprobe site`: what the built site holds.
-type Manifest struct {
-	Photo    string            `json:"photo"`    // default photo path
-	Encoders map[string]string `json:"encoders"` // encoder name -> safetensors path
-	Readouts []string          `json:"readouts"` // readout paths
-	Note     string            `json:"note"`     // what the site lacks, in words
-}
-
-// Source reads the site's files (weights, readouts, photo) by path.
-type Source interface {
-	Read(path string, progress func(done, total int64)) ([]byte, error)
-}
+// The site's manifest and file access live in demo (the UI reads them too,
+// without this package's core dependencies).
+type (
+	Manifest = demo.Manifest
+	Source   = demo.Source
+)
 
 // DefaultPhoto is the photo the demo opens with.
-const DefaultPhoto = "photo/coffee.png"
+const DefaultPhoto = demo.DefaultPhoto
 
-// ReadManifest reads site.json. Without one (the desktop app run from the
-// sources) the manifest is empty: Readouts nil means "try every file".
-func ReadManifest(src Source) (Manifest, error) {
-	m := Manifest{Photo: DefaultPhoto}
-	b, err := src.Read("site.json", nil)
-	if err != nil {
-		return m, nil
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return Manifest{Photo: DefaultPhoto}, fmt.Errorf("site.json: %w", err)
-	}
-	if m.Photo == "" {
-		m.Photo = DefaultPhoto
-	}
-	return m, nil
-}
+// ReadManifest reads site.json (see demo.ReadManifest).
+func ReadManifest(src Source) (Manifest, error) { return demo.ReadManifest(src) }
 
 // Pipeline wires the demo's pipeline to the core packages: Pillow-exact
 // resampling of the crop, the reference ground-truth maps, Spearman and MAE.
