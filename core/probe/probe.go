@@ -201,6 +201,9 @@ func Extract(ctx context.Context, enc encoder.Encoder, set *Images, sel []int, s
 			if _, err := readout.Prepare(feats.Data[kept*per:(kept+len(good))*per], chosen, size); err != nil {
 				return nil, skipped, fmt.Errorf("%s: %w", enc.Name(), err)
 			}
+			// The taps are copied into the features: hand their memory back
+			// for the next batch (VGG16 at batch 8: ~200 MB less garbage).
+			encoder.Recycle(enc, out)
 			kept += len(good)
 		}
 		if progress != nil {
