@@ -45,10 +45,16 @@ func (c *conv) forward(x []float32, h, w int, out []float32, ws *workspace) {
 
 func (c *conv) forwardWr(wr, x []float32, h, w int, out []float32, ws *workspace) {
 	kk, hw := c.K*c.K, h*w
-	ho, wo := h+2*c.Pad-c.K+1, w+2*c.Pad-c.K+1
 	ws.z = grow(ws.z, kk*c.OutC*hw)
 	z := ws.z
 	gemm.Sgemm(kk*c.OutC, hw, c.InC, wr, c.InC, x, hw, z, hw, false)
+	c.gather(z, h, w, out)
+}
+
+// gather sums the GEMM output z [(ij,o), h*w] into out [OutC, Ho*Wo] + bias.
+func (c *conv) gather(z []float32, h, w int, out []float32) {
+	hw := h * w
+	ho, wo := h+2*c.Pad-c.K+1, w+2*c.Pad-c.K+1
 	for o := 0; o < c.OutC; o++ {
 		dst := out[o*ho*wo : (o+1)*ho*wo]
 		for j := range dst {

@@ -10,6 +10,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/posprobe/posprobe/core/gemm"
 )
 
 // Config is the readout's architecture.
@@ -180,26 +182,98 @@ func (r *Readout) Predict(feat []float32) ([]float32, error) {
 	for i, l := range r.layers {
 		z := make([]float32, l.conv.OutC*l.outH()*l.outW())
 		l.conv.forward(x, l.h, l.w, z, &ws)
-		hw := l.outH() * l.outW()
-		for o := 0; o < l.conv.OutC; o++ {
-			sc := l.bn.Gamma[o] / float32(math.Sqrt(float64(l.bn.Var[o])+bnEps))
-			sh := l.bn.Beta[o] - l.bn.Mean[o]*sc
-			zz := z[o*hw : (o+1)*hw]
-			for j, v := range zz {
-				v = v*sc + sh
-				if i == len(r.layers)-1 {
-					zz[j] = sigmoid(v)
-				} else {
-					zz[j] = max(v, 0)
-				}
-			}
-		}
+		r.activate(i, z)
 		x = z
 	}
+	return r.upsample(x), nil
+}
+
+// activate applies layer i's BN (running statistics) and its ReLU, or the
+// sigmoid for the last layer, to its conv output z in place.
+func (r *Readout) activate(i int, z []float32) {
+	l := r.layers[i]
+	hw := l.outH() * l.outW()
+	for o := 0; o < l.conv.OutC; o++ {
+		sc := l.bn.Gamma[o] / float32(math.Sqrt(float64(l.bn.Var[o])+bnEps))
+		sh := l.bn.Beta[o] - l.bn.Mean[o]*sc
+		zz := z[o*hw : (o+1)*hw]
+		for j, v := range zz {
+			v = v*sc + sh
+			if i == len(r.layers)-1 {
+				zz[j] = sigmoid(v)
+			} else {
+				zz[j] = max(v, 0)
+			}
+		}
+	}
+}
+
+// upsample maps the last layer's output to the OutSize x OutSize map.
+func (r *Readout) upsample(x []float32) []float32 {
 	s := r.LowSize()
 	up := newUpsampler(s, r.Config.OutSize)
 	out := make([]float32, r.Config.OutSize*r.Config.OutSize)
 	up.forward(x, out, make([]float32, s*r.Config.OutSize))
+	return out
+}
+
+// stackable tells whether a and b can share one GEMM in PredictMany:
+// single-layer readouts of the same input and conv geometry.
+func stackable(a, b *Readout) bool {
+	return a.Config.Depth == 1 && b.Config.Depth == 1 && a.Channels == b.Channels &&
+		a.Config.Size == b.Config.Size && a.Config.Kernel == b.Config.Kernel && a.Config.Pad == b.Config.Pad
+}
+
+// PredictMany is Predict of every readout of rs on the same features. The
+// single-layer readouts of one input and conv geometry (the demo's five
+// targets) are computed with one GEMM whose rows are all their (ij, o)
+// rows, so the features are packed once and the kernel gets a taller A;
+// the others run Predict. Each result is Predict's up to float rounding.
+func PredictMany(rs []*Readout, feat []float32) ([][]float32, error) {
+	out := make([][]float32, len(rs))
+	done := make([]bool, len(rs))
+	var ws workspace
+	for i, r := range rs {
+		if done[i] {
+			continue
+		}
+		group := []int{i}
+		for j := i + 1; j < len(rs); j++ {
+			if !done[j] && stackable(r, rs[j]) {
+				group = append(group, j)
+			}
+		}
+		if len(group) == 1 {
+			p, err := r.Predict(feat)
+			if err != nil {
+				return nil, err
+			}
+			out[i], done[i] = p, true
+			continue
+		}
+		if len(feat) != r.FeatureLen() {
+			return nil, fmt.Errorf("readout: got %d feature values, want %d (C=%d x %dx%d)",
+				len(feat), r.FeatureLen(), r.Channels, r.Config.Size, r.Config.Size)
+		}
+		l := r.layers[0]
+		c := l.conv
+		hw, rows := l.h*l.w, c.K*c.K*c.OutC
+		// The stacked weights [(g, ij, o), c] and the GEMM's output.
+		ws.wr = grow(ws.wr, len(group)*rows*c.InC)
+		for g, j := range group {
+			rs[j].layers[0].conv.rearranged(ws.wr[g*rows*c.InC : (g+1)*rows*c.InC])
+		}
+		ws.z = grow(ws.z, len(group)*rows*hw)
+		gemm.Sgemm(len(group)*rows, hw, c.InC, ws.wr, c.InC, feat, hw, ws.z, hw, false)
+		for g, j := range group {
+			rj := rs[j]
+			lj := rj.layers[0]
+			z := make([]float32, lj.conv.OutC*lj.outH()*lj.outW())
+			lj.conv.gather(ws.z[g*rows*hw:(g+1)*rows*hw], l.h, l.w, z)
+			rj.activate(0, z)
+			out[j], done[j] = rj.upsample(z), true
+		}
+	}
 	return out, nil
 }
 

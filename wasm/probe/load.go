@@ -63,25 +63,43 @@ func (p *Predictor) Predict(x []float32) (map[string][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Readouts reading the same taps at the same size share their features.
-	feats := map[string][]float32{}
-	out := make(map[string][]float32, len(p.targets))
+	return p.predictTaps(taps)
+}
+
+// predictTaps runs every target's readout on the encoder's taps. Readouts
+// reading the same taps at the same size share their features, and
+// readout.PredictMany computes them together (one GEMM for the demo's five).
+func (p *Predictor) predictTaps(taps []*tensor.Dense) (map[string][]float32, error) {
+	var keys []string
+	groups := map[string][]string{}
 	for _, t := range p.targets {
-		r := p.readouts[t]
-		key := fmt.Sprint(p.taps[t], r.Config.Size)
-		f, ok := feats[key]
-		if !ok {
-			sel := make([]*tensor.Dense, len(p.taps[t]))
-			for i, j := range p.taps[t] {
-				sel[i] = taps[j]
-			}
-			if f, err = readout.PrepareOne(sel, r.Config.Size); err != nil {
-				return nil, err
-			}
-			feats[key] = f
+		key := fmt.Sprint(p.taps[t], p.readouts[t].Config.Size)
+		if _, ok := groups[key]; !ok {
+			keys = append(keys, key)
 		}
-		if out[t], err = r.Predict(f); err != nil {
-			return nil, fmt.Errorf("readout %s: %w", t, err)
+		groups[key] = append(groups[key], t)
+	}
+	out := make(map[string][]float32, len(p.targets))
+	for _, key := range keys {
+		ts := groups[key]
+		sel := make([]*tensor.Dense, len(p.taps[ts[0]]))
+		for i, j := range p.taps[ts[0]] {
+			sel[i] = taps[j]
+		}
+		f, err := readout.PrepareOne(sel, p.readouts[ts[0]].Config.Size)
+		if err != nil {
+			return nil, err
+		}
+		rs := make([]*readout.Readout, len(ts))
+		for i, t := range ts {
+			rs[i] = p.readouts[t]
+		}
+		maps, err := readout.PredictMany(rs, f)
+		if err != nil {
+			return nil, fmt.Errorf("readouts %v: %w", ts, err)
+		}
+		for i, t := range ts {
+			out[t] = maps[i]
 		}
 	}
 	return out, nil

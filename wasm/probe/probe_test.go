@@ -234,12 +234,16 @@ func BenchmarkPrediction(b *testing.B) {
 		b.Run(m.Key, func(b *testing.B) {
 			p := benchPredictor(b, m)
 			b.ResetTimer()
+			cpu0 := cpuSeconds()
 			for i := 0; i < b.N; i++ {
 				// While dragging the app ranks only the selected target.
 				r := pipe.Run(demo.Request{Seq: 1, Photo: photo, Crop: demo.Crop{X: 200, Y: 100, Size: 200}, Model: p, Rank: []string{"G"}})
 				if r.Err != nil {
 					b.Fatal(r.Err)
 				}
+			}
+			if cpu := cpuSeconds() - cpu0; cpu > 0 {
+				b.ReportMetric(cpu*1e3/float64(b.N), "cpu-ms/op")
 			}
 		})
 	}
