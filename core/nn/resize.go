@@ -54,30 +54,87 @@ func bilinearTaps(in, out int, alignCorners bool) linearTaps {
 // ResizeBilinear resizes the spatial axes of x to oh×ow like PyTorch's
 // F.interpolate(x, size=(oh, ow), mode="bilinear", align_corners=alignCorners).
 func ResizeBilinear(x *tensor.Dense, oh, ow int, alignCorners bool) *tensor.Dense {
+	n, c, _, _ := Dims4(x)
+	out := New(n, c, oh, ow)
+	ResizeBilinearInto(Data(out), x, oh, ow, alignCorners)
+	return out
+}
+
+// ResizeBilinearInto is ResizeBilinear writing its [N,C,oh,ow] result into
+// dst, which must hold exactly that many values.
+//
+// Each output is wy0·(wx0·r0[a]+wx1·r0[b]) + wy1·(wx0·r1[a]+wx1·r1[b]) in
+// float32; the inner (horizontal) sums are computed once per source row
+// that some output reads and kept when upsampling (13 -> 28: a third of the
+// work), with the same roundings as the one-expression form.
+func ResizeBilinearInto(dst []float32, x *tensor.Dense, oh, ow int, alignCorners bool) {
 	n, c, h, w := Dims4(x)
 	if oh < 1 || ow < 1 || h < 1 || w < 1 {
 		panic(fmt.Sprintf("nn.ResizeBilinear: %dx%d -> %dx%d", h, w, oh, ow))
 	}
+	if len(dst) != n*c*oh*ow {
+		panic(fmt.Sprintf("nn.ResizeBilinearInto: destination holds %d values, want %d", len(dst), n*c*oh*ow))
+	}
 	ty, tx := bilinearTaps(h, oh, alignCorners), bilinearTaps(w, ow, alignCorners)
-	out := New(n, c, oh, ow)
-	xd, od := Data(x), Data(out)
+	need := make([]bool, h) // source rows some output reads
+	for oy := 0; oy < oh; oy++ {
+		need[ty.i0[oy]], need[ty.i1[oy]] = true, true
+	}
+	rows := 0
+	for _, ok := range need {
+		if ok {
+			rows++
+		}
+	}
+	xd := Data(x)
+	if rows >= oh {
+		// Downscaling: no source row is shared, the kept sums would only
+		// cost a pass more.
+		parallelFor(n*c, n*c*oh*ow*4, func(lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				src := xd[pl*h*w : (pl+1)*h*w]
+				out := dst[pl*oh*ow : (pl+1)*oh*ow]
+				for oy := 0; oy < oh; oy++ {
+					r0, r1 := src[ty.i0[oy]*w:][:w], src[ty.i1[oy]*w:][:w]
+					wy0, wy1 := ty.w0[oy], ty.w1[oy]
+					row := out[oy*ow : (oy+1)*ow]
+					i0, i1, w0, w1 := tx.i0[:len(row)], tx.i1[:len(row)], tx.w0[:len(row)], tx.w1[:len(row)]
+					for ox := range row {
+						a, b := i0[ox], i1[ox]
+						wx0, wx1 := w0[ox], w1[ox]
+						row[ox] = wy0*(wx0*r0[a]+wx1*r0[b]) + wy1*(wx0*r1[a]+wx1*r1[b])
+					}
+				}
+			}
+		})
+		return
+	}
 	parallelFor(n*c, n*c*oh*ow*4, func(lo, hi int) {
+		tmp := make([]float32, h*ow) // horizontal sums of the needed rows
 		for pl := lo; pl < hi; pl++ {
 			src := xd[pl*h*w : (pl+1)*h*w]
-			dst := od[pl*oh*ow : (pl+1)*oh*ow]
+			for y, ok := range need {
+				if !ok {
+					continue
+				}
+				r, t := src[y*w:(y+1)*w], tmp[y*ow:(y+1)*ow]
+				i0, i1, w0, w1 := tx.i0[:len(t)], tx.i1[:len(t)], tx.w0[:len(t)], tx.w1[:len(t)]
+				for ox := range t {
+					t[ox] = w0[ox]*r[i0[ox]] + w1[ox]*r[i1[ox]]
+				}
+			}
+			out := dst[pl*oh*ow : (pl+1)*oh*ow]
 			for oy := 0; oy < oh; oy++ {
-				r0, r1 := src[ty.i0[oy]*w:], src[ty.i1[oy]*w:]
+				h0, h1 := tmp[ty.i0[oy]*ow:][:ow], tmp[ty.i1[oy]*ow:][:ow]
 				wy0, wy1 := ty.w0[oy], ty.w1[oy]
-				row := dst[oy*ow : (oy+1)*ow]
+				row := out[oy*ow : (oy+1)*ow]
+				h0, h1 = h0[:len(row)], h1[:len(row)]
 				for ox := range row {
-					a, b := tx.i0[ox], tx.i1[ox]
-					wx0, wx1 := tx.w0[ox], tx.w1[ox]
-					row[ox] = wy0*(wx0*r0[a]+wx1*r0[b]) + wy1*(wx0*r1[a]+wx1*r1[b])
+					row[ox] = wy0*h0[ox] + wy1*h1[ox]
 				}
 			}
 		}
 	})
-	return out
 }
 
 // pilPrecision is Pillow's fixed-point precision for 8-bit resampling

@@ -36,6 +36,12 @@ func Prepare(dst []float32, taps []*tensor.Dense, size int) (int, error) {
 	for _, t := range taps {
 		ci := t.Shape()[1]
 		var d []float32
+		if n == 1 && (t.Shape()[2] != size || t.Shape()[3] != size) {
+			// One image: its channels are contiguous in dst.
+			nn.ResizeBilinearInto(dst[off*ss:(off+ci)*ss], t, size, size, true)
+			off += ci
+			continue
+		}
 		if t.Shape()[2] == size && t.Shape()[3] == size {
 			d = nn.Data(t)
 		} else {
