@@ -63,7 +63,7 @@ func RGB(img image.Image) (pix []uint8, w, h int) {
 			copyRGB(pix, src.Pix, src.Stride, w, h)
 			break
 		}
-		generic(pix, img, w, h)
+		unpremultiplyRGB(pix, src.Pix, src.Stride, w, h)
 	default:
 		if ycc, ok := img.(*image.YCbCr); ok {
 			// draw converts YCbCr with the same integer formula as
@@ -84,6 +84,30 @@ func copyRGB(dst, src []uint8, stride, w, h int) {
 		for x := 0; x < w; x++ {
 			o := (y*w + x) * 3
 			dst[o], dst[o+1], dst[o+2] = row[4*x], row[4*x+1], row[4*x+2]
+		}
+	}
+}
+
+// unpremultiplyRGB is generic for *image.RGBA pixels without the At and
+// colour-model calls: color.NRGBAModel's integer formula on 16-bit values,
+// truncation included (also for invalid R > A pixels).
+func unpremultiplyRGB(dst, src []uint8, stride, w, h int) {
+	for y := 0; y < h; y++ {
+		row := src[y*stride : y*stride+4*w]
+		out := dst[y*w*3 : (y+1)*w*3]
+		for x := 0; x < w; x++ {
+			px := row[4*x : 4*x+4 : 4*x+4]
+			o := out[3*x : 3*x+3 : 3*x+3]
+			switch a := uint32(px[3]) * 0x101; a {
+			case 0xffff:
+				o[0], o[1], o[2] = px[0], px[1], px[2]
+			case 0:
+				o[0], o[1], o[2] = 0, 0, 0
+			default:
+				o[0] = uint8(uint32(px[0]) * 0x101 * 0xffff / a >> 8)
+				o[1] = uint8(uint32(px[1]) * 0x101 * 0xffff / a >> 8)
+				o[2] = uint8(uint32(px[2]) * 0x101 * 0xffff / a >> 8)
+			}
 		}
 	}
 }

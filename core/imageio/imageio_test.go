@@ -160,3 +160,21 @@ func samePaths(dir string, got, want []string) bool {
 	}
 	return true
 }
+
+func TestUnpremultiplyMatchesColorModel(t *testing.T) {
+	img := image.NewRGBA(image.Rect(3, 5, 3+61, 5+37))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i*7 + i/5) // any bytes, R > A included
+	}
+	for i := 3; i < 40; i += 4 {
+		img.Pix[i] = []uint8{0, 255, 1, 128}[i/4%4]
+	}
+	for _, sub := range []image.Image{img, img.SubImage(image.Rect(10, 9, 50, 30))} {
+		got, w, h := RGB(sub)
+		want := make([]uint8, w*h*3)
+		generic(want, sub, w, h)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%v: unpremultiplied RGB differs from color.NRGBAModel", sub.Bounds())
+		}
+	}
+}
