@@ -31,15 +31,20 @@ inner() {
     echo "FAIL: no '$1' in the app log after $2 s"; cat "$log" "$OUT/app.stderr"; return 1
   }
   wait_for '^VIEW ' 60
-  sleep 2 # a few frames
   local win
   win=$(xdotool search --sync --name 'posprobe' | head -1)
   eval "$(xdotool getwindowgeometry --shell "$win")" # X Y WIDTH HEIGHT
-  /usr/bin/import -window root "$OUT/before.png"
-  local sd
-  sd=$(/usr/bin/convert "$OUT/before.png" -colorspace gray -format '%[fx:standard_deviation]' info:)
+  # The first frames take seconds on a loaded machine (software GL): poll
+  # until the window shows something, 30 s at most.
+  local sd=0
+  for _ in $(seq 30); do
+    sleep 1
+    /usr/bin/import -window root "$OUT/before.png"
+    sd=$(/usr/bin/convert "$OUT/before.png" -colorspace gray -format '%[fx:standard_deviation]' info:)
+    awk -v s="$sd" 'BEGIN { exit !(s > 0.05) }' && break
+  done
   echo "window $WIDTH x $HEIGHT at $X,$Y; screenshot grey std-dev $sd"
-  awk -v s="$sd" 'BEGIN { exit !(s > 0.05) }' || { echo "FAIL: the window looks blank (std-dev $sd)"; return 1; }
+  awk -v s="$sd" 'BEGIN { exit !(s > 0.05) }' || { echo "FAIL: the window looks blank (std-dev $sd) after 30 s"; return 1; }
 
   # Photo pixel -> screen pixel, from the app's VIEW line and the window's scale.
   read -r offx offy scale sw sh < <(sed -n 's/^VIEW offx=\(.*\) offy=\(.*\) scale=\(.*\) screen=\(.*\)x\(.*\)$/\1 \2 \3 \4 \5/p' "$log" | tail -1)
@@ -51,11 +56,12 @@ inner() {
   read -r bx by < <(to_screen $((cx + cw / 2 + dx)) $((cy + cw / 2 + dy)))
   echo "drag from $ax,$ay to $bx,$by (photo offset $dx,$dy)"
   xdotool mousemove "$ax" "$ay"; sleep 0.2
-  xdotool mousedown 1; sleep 0.2
+  xdotool mousedown 1
+  wait_for '^CROP dragstart' 10 # the app samples the pointer once per frame
   for i in $(seq 1 10); do
     xdotool mousemove $((ax + (bx - ax) * i / 10)) $((ay + (by - ay) * i / 10)); sleep 0.05
   done
-  sleep 0.2; xdotool mouseup 1
+  sleep 1; xdotool mouseup 1 # a frame must see the last position before the release
   wait_for '^CROP dragend' 10
   sleep 1
   /usr/bin/import -window root "$OUT/after.png"
