@@ -109,7 +109,9 @@ func Tables() []Table {
 	t3.Rows = append(t3.Rows, Row{ID: "all", Label: "all taps", PaperRow: "VGG/all", Setting: base("squeezenet1.1", "imagenet", "zero")})
 
 	t4 := Table{ID: "4", Title: "Table 4 — padding: readout padding on PosENet, encoder padding modes", Targets: []string{"H", "G", "HS"}, Sets: []string{Natural},
-		Note: "Beyond the paper: reflect, replicate and circular padding on the same weights."}
+		Note: "Beyond the paper: reflect, replicate and circular padding on the same weights. " +
+			"The paper's VGG rows are VGG16 (ImageNet); ours is VGG16 with random init (ImageNet VGG16 weights are not " +
+			"available offline), so compare what removing or replacing zero padding does, not the values."}
 	for _, p := range []int{0, 1, 2} {
 		s := base("none", "random", "zero")
 		s.Pad = p
