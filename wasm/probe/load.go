@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/nn"
@@ -25,6 +26,9 @@ type Predictor struct {
 	readouts map[string]*readout.Readout
 	taps     map[string][]int // per target: indices of the encoder taps its readout reads
 	Missing  []string         // readout files not found (their targets are not predicted)
+
+	mu    sync.Mutex           // guards feats
+	feats map[string][]float32 // per feature key: the features buffer, reused by every prediction
 }
 
 // NewPredictor combines an encoder with readouts (by target) it was trained
@@ -63,13 +67,30 @@ func (p *Predictor) Predict(x []float32) (map[string][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.predictTaps(taps)
+	out, err := p.predictTaps(taps)
+	p.recycle(x, taps)
+	return out, err
+}
+
+// recycle hands the taps of input x back to the encoder once copied into the
+// features, so that the next pass reuses their memory (not x's, should a tap
+// be the input itself).
+func (p *Predictor) recycle(x []float32, taps []*tensor.Dense) {
+	keep := taps[:0:0]
+	for _, t := range taps {
+		if d := nn.Data(t); len(d) > 0 && len(x) > 0 && &d[0] != &x[0] {
+			keep = append(keep, t)
+		}
+	}
+	encoder.Recycle(p.enc, keep)
 }
 
 // predictTaps runs every target's readout on the encoder's taps. Readouts
 // reading the same taps at the same size share their features, and
 // readout.PredictMany computes them together (one GEMM for the demo's five).
 func (p *Predictor) predictTaps(taps []*tensor.Dense) (map[string][]float32, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var keys []string
 	groups := map[string][]string{}
 	for _, t := range p.targets {
@@ -86,7 +107,7 @@ func (p *Predictor) predictTaps(taps []*tensor.Dense) (map[string][]float32, err
 		for i, j := range p.taps[ts[0]] {
 			sel[i] = taps[j]
 		}
-		f, err := readout.PrepareOne(sel, p.readouts[ts[0]].Config.Size)
+		f, err := p.features(key, sel, p.readouts[ts[0]].Config.Size)
 		if err != nil {
 			return nil, err
 		}
@@ -103,6 +124,32 @@ func (p *Predictor) predictTaps(taps []*tensor.Dense) (map[string][]float32, err
 		}
 	}
 	return out, nil
+}
+
+// features prepares the taps' features [C,size,size] into the buffer kept
+// for key (p.mu held): 8 MB for squeezenet, cleared and collected every
+// prediction when allocated fresh.
+func (p *Predictor) features(key string, taps []*tensor.Dense, size int) ([]float32, error) {
+	c := 0
+	for _, t := range taps {
+		s := t.Shape()
+		if len(s) != 4 || s[0] != 1 {
+			return nil, fmt.Errorf("readout: tap shape %v, want [1,C,H,W]", s)
+		}
+		c += s[1]
+	}
+	f := p.feats[key]
+	if len(f) != c*size*size {
+		f = make([]float32, c*size*size)
+		if p.feats == nil {
+			p.feats = map[string][]float32{}
+		}
+		p.feats[key] = f
+	}
+	if _, err := readout.Prepare(f, taps, size); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // LoadModel builds the predictor of model m: its encoder (ImageNet weights

@@ -47,6 +47,7 @@ func BenchmarkPredictionStages(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		p.recycle(x, taps)
 		lap(2)
 		for _, tg := range p.targets {
 			gt, _ := pipe.Truth(tg, demo.MapSize)
