@@ -28,6 +28,20 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		rss = fmt.Sprintf("; peak RSS %.0f MB", in.PeakRSSMB)
 	}
 	fmt.Fprintf(b, "- Started %s, %d threads, %s; total wall time %s%s.\n", in.Started, in.Threads, in.GoVersion, fmtDur(in.Seconds), rss)
+	if in.Resumed > 0 {
+		var rows float64
+		passes := map[float64]bool{} // rows of one encoder pass share its extraction time
+		for _, rr := range r.Rows {
+			rows += rr.Seconds
+			if !passes[rr.ExtractSeconds] {
+				passes[rr.ExtractSeconds] = true
+				rows += rr.ExtractSeconds
+			}
+		}
+		fmt.Fprintf(b, "- %d of the %d rows were finished by earlier runs of this command (cache/rows) and taken as they were; "+
+			"the rows' own times (training and evaluation per row, plus each encoder pass's feature extraction) add up to %s.\n",
+			in.Resumed, len(r.Rows), fmtDur(rows))
+	}
 	if in.Quick {
 		fmt.Fprintf(b, "- **Quick mode**: few images and epochs; the numbers only show that every table runs end to end.\n")
 	}

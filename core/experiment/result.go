@@ -66,6 +66,9 @@ type RunInfo struct {
 	GoVersion   string  `json:"go_version"`
 	Started     string  `json:"started"`
 	Seconds     float64 `json:"seconds"`
+	// Resumed counts the rows taken from cache/rows (finished by earlier
+	// runs of the same command); their own times stay in their rows.
+	Resumed int `json:"resumed,omitempty"`
 	// PeakRSSMB is the peak resident set size (MB) of the process that ran
 	// the report (rows resumed from an earlier run not included); 0 = unknown.
 	PeakRSSMB float64  `json:"peak_rss_mb,omitempty"`

@@ -183,6 +183,7 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 			groups[k] = append(groups[k], pending{tb, row})
 		}
 	}
+	r.rep.Info.Resumed = r.done
 	if r.done > 0 {
 		r.log(fmt.Sprintf("%d of %d rows already done in %s", r.done, r.rows, filepath.Join(cfg.Out, "cache", "rows")))
 	}
