@@ -32,16 +32,19 @@ func newUpsampler(in, out int) *upsampler {
 // forward maps x [in*in] to y [out*out]; tmp holds in*out values.
 func (u *upsampler) forward(x, y, tmp []float32) {
 	n, m := u.in, u.out
+	// The tables are taken into locals and the slices cut to one length:
+	// the loops then run without reloading them or checking bounds (wasm).
+	i0, i1, w0, w1 := u.i0[:m], u.i1[:m], u.l0[:m], u.l1[:m]
 	for r := 0; r < n; r++ { // along x
 		row, t := x[r*n:(r+1)*n], tmp[r*m:(r+1)*m]
-		for d := 0; d < m; d++ {
-			t[d] = u.l0[d]*row[u.i0[d]] + u.l1[d]*row[u.i1[d]]
+		for d := range t {
+			t[d] = w0[d]*row[i0[d]] + w1[d]*row[i1[d]]
 		}
 	}
 	for d := 0; d < m; d++ { // along y
-		a, b := tmp[u.i0[d]*m:(u.i0[d]+1)*m], tmp[u.i1[d]*m:(u.i1[d]+1)*m]
-		l0, l1 := u.l0[d], u.l1[d]
 		o := y[d*m : (d+1)*m]
+		a, b := tmp[i0[d]*m:][:len(o)], tmp[i1[d]*m:][:len(o)]
+		l0, l1 := w0[d], w1[d]
 		for j := range o {
 			o[j] = l0*a[j] + l1*b[j]
 		}
