@@ -87,7 +87,8 @@ func (p *Predictor) recycle(x []float32, taps []*tensor.Dense) {
 
 // predictTaps runs every target's readout on the encoder's taps. Readouts
 // reading the same taps at the same size share their features, and
-// readout.PredictMany computes them together (one GEMM for the demo's five).
+// readout.PredictTaps (or PredictMany) computes them together (one GEMM
+// for the demo's five).
 func (p *Predictor) predictTaps(taps []*tensor.Dense) (map[string][]float32, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -107,15 +108,20 @@ func (p *Predictor) predictTaps(taps []*tensor.Dense) (map[string][]float32, err
 		for i, j := range p.taps[ts[0]] {
 			sel[i] = taps[j]
 		}
-		f, err := p.features(key, sel, p.readouts[ts[0]].Config.Size)
-		if err != nil {
-			return nil, err
-		}
 		rs := make([]*readout.Readout, len(ts))
 		for i, t := range ts {
 			rs[i] = p.readouts[t]
 		}
-		maps, err := readout.PredictMany(rs, f)
+		// Readouts sharing one GEMM read the taps directly (small taps are
+		// multiplied before their resize); others take prepared features.
+		maps, ok, err := readout.PredictTaps(rs, sel)
+		if !ok {
+			var f []float32
+			if f, err = p.features(key, sel, rs[0].Config.Size); err != nil {
+				return nil, err
+			}
+			maps, err = readout.PredictMany(rs, f)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("readouts %v: %w", ts, err)
 		}
