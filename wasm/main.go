@@ -45,6 +45,7 @@ type Game struct {
 	// UI loop only.
 	photo     image.Image
 	photoImg  *ebiten.Image
+	photoDim  *ebiten.Image // photoImg darkened: the photo outside the crop
 	photoName string
 	photoID   int
 	drag      demo.Dragger
@@ -70,7 +71,7 @@ type Game struct {
 	ui          *ui
 	dragging    bool
 	predictions int
-	drawn       [3]string // draw keys of the frame on screen and of layer
+	drawn       [4]string // draw keys of the frame on screen and of layer
 	layer       *ebiten.Image
 	outside     [2]int // window size, part of fullKey
 }
@@ -215,8 +216,8 @@ func (g *Game) Update() error {
 // Draw keys sum up what each screen region shows; Draw skips a frame whose
 // keys did not change (an idle page costs nothing) and redraws only the
 // regions whose key did. fullKey: the controls and everything else;
-// rightKey: the maps, scores and message; cropKey: the photo panel and the
-// crop preview.
+// rightKey: the layout of the maps, scores and message; predKey: the values
+// of the current prediction; cropKey: the photo panel and the crop preview.
 func (g *Game) fullKey() string {
 	g.mu.Lock()
 	loading := fmt.Sprint(g.loading, len(g.loadErr), len(g.preds))
@@ -225,9 +226,24 @@ func (g *Game) fullKey() string {
 }
 
 func (g *Game) rightKey() string {
-	return fmt.Sprint(g.target, g.predictions, g.snapshot().Message,
-		time.Now().Unix()) // the rate shown decays: refresh once a second
+	// What decides the right side's layout: everything but the values of
+	// the current prediction.
+	_, lerr, loading := g.predictor()
+	cur := g.current()
+	var have []string
+	if cur {
+		for _, t := range demo.Targets {
+			if g.last.Maps[t] != nil {
+				have = append(have, t)
+			}
+		}
+	}
+	return fmt.Sprint(g.target, g.snapshot().Message, lerr != nil, loading, cur, cur && g.last.Err != nil, have, g.model, g.photoID)
 }
+
+// predKey: the values of the current prediction, and the rate shown, which
+// decays (refreshed once a second).
+func (g *Game) predKey() string { return fmt.Sprint(g.predictions, time.Now().Unix()) }
 
 func (g *Game) cropKey() string { return fmt.Sprint(g.drag.Crop, g.predictions, g.photoID) }
 
@@ -255,6 +271,10 @@ func (g *Game) takePhoto() {
 	b := img.Bounds()
 	g.photo, g.photoName = img, pf.name
 	g.photoImg = ebiten.NewImageFromImage(img)
+	g.photoDim = ebiten.NewImage(b.Dx(), b.Dy())
+	dim := &ebiten.DrawImageOptions{}
+	dim.ColorScale.Scale(shadeKeep, shadeKeep, shadeKeep, 1)
+	g.photoDim.DrawImage(g.photoImg, dim)
 	g.photoID++
 	g.be.SetPhoto(g.photoID, pf.data, pf.name)
 	g.floor = g.seq

@@ -50,7 +50,7 @@ var (
 	colAccent  = color.RGBA{255, 196, 0, 255}
 	colWarn    = color.RGBA{255, 140, 90, 255}
 	colMarker  = color.RGBA{255, 64, 96, 255}
-	colShade   = color.RGBA{0, 0, 0, 140}
+	shadeKeep  = float32(0.45) // brightness kept outside the crop
 	colButton  = color.RGBA{44, 48, 60, 255}
 	colButtonH = color.RGBA{255, 196, 0, 255}
 )
@@ -100,7 +100,7 @@ var (
 )
 
 func (g *Game) Draw(screen *ebiten.Image) {
-	keys := [3]string{g.fullKey(), g.rightKey(), g.cropKey()}
+	keys := [4]string{g.fullKey(), g.rightKey(), g.predKey(), g.cropKey()}
 	if keys == g.drawn {
 		return
 	}
@@ -116,15 +116,37 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		sub.Fill(colBG)
 		g.drawRight(sub)
 		copyRect(screen, g.layer, rightRect)
-		copyRect(screen, g.layer, leftRect)
-	default:
-		copyRect(screen, g.layer, leftRect)
-		copyRect(screen, g.layer, previewRect)
+		g.restoreAroundPhoto(screen)
+	case keys[2] != g.drawn[2]:
+		g.drawPrediction(screen)
+		g.restoreAroundPhoto(screen)
+	default: // the crop moved: the photo and the preview cover their own areas
+		g.restoreAroundPhoto(screen)
 	}
 	g.drawn = keys
 	if g.photoImg != nil {
 		g.drawPhoto(screen.SubImage(leftRect).(*ebiten.Image))
 		g.drawCropPreview(screen.SubImage(previewRect).(*ebiten.Image))
+	}
+}
+
+// restoreAroundPhoto copies back from the layer the parts of the photo
+// panel the photo does not cover (where the crop label and marker may have
+// been drawn).
+func (g *Game) restoreAroundPhoto(screen *ebiten.Image) {
+	v := g.view
+	px0, py0 := v.ToScreen(0, 0)
+	px1, py1 := v.ToScreen(float64(v.PhotoW), float64(v.PhotoH))
+	p := image.Rect(int(math.Ceil(px0)), int(math.Ceil(py0)), int(px1), int(py1)).Intersect(leftRect)
+	for _, r := range []image.Rectangle{
+		image.Rect(leftRect.Min.X, leftRect.Min.Y, leftRect.Max.X, p.Min.Y),
+		image.Rect(leftRect.Min.X, p.Max.Y, leftRect.Max.X, leftRect.Max.Y),
+		image.Rect(leftRect.Min.X, p.Min.Y, p.Min.X, p.Max.Y),
+		image.Rect(p.Max.X, p.Min.Y, leftRect.Max.X, p.Max.Y),
+	} {
+		if !r.Empty() {
+			copyRect(screen, g.layer, r)
+		}
 	}
 }
 
@@ -158,26 +180,22 @@ func (g *Game) drawRight(dst *ebiten.Image) {
 
 func (g *Game) drawPhoto(screen *ebiten.Image) {
 	v := g.view
+	// The photo shaded outside the crop: the pre-darkened copy, then the
+	// crop's part of the bright one (two opaque draws, no blending).
 	op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
 	op.GeoM.Scale(v.Scale, v.Scale)
 	op.GeoM.Translate(v.OffX, v.OffY)
-	screen.DrawImage(g.photoImg, op)
-
-	// Shade what lies outside the crop.
+	screen.DrawImage(g.photoDim, op)
 	c := g.drag.Crop
+	if r := c.Rect().Intersect(g.photoImg.Bounds()); !r.Empty() {
+		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+		op.GeoM.Translate(float64(r.Min.X), float64(r.Min.Y))
+		op.GeoM.Scale(v.Scale, v.Scale)
+		op.GeoM.Translate(v.OffX, v.OffY)
+		screen.DrawImage(g.photoImg.SubImage(r).(*ebiten.Image), op)
+	}
 	x0, y0 := v.ToScreen(c.X, c.Y)
 	x1, y1 := v.ToScreen(c.X+c.Size, c.Y+c.Size)
-	px0, py0 := v.ToScreen(0, 0)
-	px1, py1 := v.ToScreen(float64(v.PhotoW), float64(v.PhotoH))
-	shade := func(ax, ay, bx, by float64) {
-		if bx > ax && by > ay {
-			vector.DrawFilledRect(screen, float32(ax), float32(ay), float32(bx-ax), float32(by-ay), colShade, false)
-		}
-	}
-	shade(px0, py0, px1, y0)
-	shade(px0, y1, px1, py1)
-	shade(px0, y0, x0, y1)
-	shade(x1, y0, px1, y1)
 	vector.StrokeRect(screen, float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), 2, colAccent, false)
 	vector.DrawFilledRect(screen, float32(x1-handleScreen/2-2), float32(y1-handleScreen/2-2), handleScreen+4, handleScreen+4, colAccent, false)
 	text.Draw(screen, fmt.Sprintf("%.0f×%.0f px at (%.0f, %.0f)", c.Size, c.Size, c.X, c.Y), g.ui.small, int(x0)+4, int(y0)-6, colAccent)
@@ -274,7 +292,7 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 	_, lerr, loading := g.predictor()
 	switch {
 	case cur && g.maps[g.target] != nil && g.last.Maps[g.target] != nil:
-		drawMap(g.maps[g.target], bigX[1], bigY, bigSize)
+		// drawn by drawPrediction
 	case lerr != nil:
 		wrap(screen, "Not available: "+lerr.Error(), ui.small, bigX[1]+8, bigY+20, bigSize-16, colWarn)
 	case cur && g.last.Err != nil:
@@ -299,20 +317,7 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 	text.Draw(screen, "0.5", ui.small, bigX[1]+bigSize-2, ly+24, colDim)
 	text.Draw(screen, "1", ui.small, bigX[2]+bigSize-8, ly+24, colDim)
 
-	// Scores.
 	sy := ly + 54
-	if cur && g.last.Err == nil {
-		if sc, ok := g.last.Scores[g.target]; ok {
-			spc := "SPC …"
-			if !math.IsNaN(sc.SPC) {
-				spc = fmt.Sprintf("SPC %.3f", sc.SPC)
-			}
-			text.Draw(screen, spc, ui.title, bigX[0], sy, colAccent)
-			text.Draw(screen, fmt.Sprintf("MAE %.3f", sc.MAE), ui.title, bigX[0]+150, sy, colAccent)
-		}
-		text.Draw(screen, fmt.Sprintf("%d ms per prediction · %.1f predictions/s",
-			g.last.Latency.Milliseconds(), g.meter.Rate(time.Now())), ui.normal, bigX[0]+300, sy, colText)
-	}
 	text.Draw(screen, "SPC: Spearman correlation of predicted and true map (1 = same ordering). MAE: mean absolute error.", ui.small, bigX[0], sy+22, colDim)
 
 	// All five targets, predicted over ground truth.
@@ -323,12 +328,62 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 			y := smallY + row*(smallSize+6)
 			vector.DrawFilledRect(screen, float32(x), float32(y), float32(smallSize), float32(smallSize), colPanel, false)
 		}
-		if cur && g.last.Maps[t] != nil {
-			drawMap(g.maps[t], x, smallY, smallSize)
-		} else if cur || lerr != nil {
+		if !(cur && g.last.Maps[t] != nil) && (cur || lerr != nil) {
 			text.Draw(screen, "no readout", ui.small, x+18, smallY+smallSize/2, colDim)
 		}
 		drawMap(g.truth[t], x, smallY+smallSize+6, smallSize)
+		if t == g.target {
+			vector.StrokeRect(screen, float32(x-2), float32(smallY-2), float32(smallSize+4), float32(2*smallSize+10), 2, colAccent, false)
+		}
+	}
+	g.drawPrediction(screen)
+}
+
+// Where drawPrediction writes text: it clears these first.
+var (
+	scoreRect = image.Rect(bigX[0], bigY+bigSize+14+54-22, screenW, bigY+bigSize+14+54+8)
+	labelRect = image.Rect(smallX0-2, smallY+2*smallSize+11, screenW, smallY+2*smallSize+30)
+)
+
+// drawPrediction draws what each new prediction changes: the predicted
+// maps (opaque, over their panels), the score line and the SPC labels. A
+// prediction that changes nothing else is drawn with it alone, straight on
+// the screen (rightKey is unchanged, predKey changed).
+func (g *Game) drawPrediction(dst *ebiten.Image) {
+	ui := g.ui
+	cur := g.current()
+	drawMap := func(img *ebiten.Image, x, y, size int) {
+		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+		op.GeoM.Scale(float64(size)/demo.MapSize, float64(size)/demo.MapSize)
+		op.GeoM.Translate(float64(x), float64(y))
+		dst.DrawImage(img, op)
+	}
+	if cur && g.maps[g.target] != nil && g.last.Maps[g.target] != nil {
+		drawMap(g.maps[g.target], bigX[1], bigY, bigSize)
+	}
+	fill := func(r image.Rectangle) {
+		vector.DrawFilledRect(dst, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), colBG, false)
+	}
+	fill(scoreRect)
+	sy := scoreRect.Max.Y - 8
+	if cur && g.last.Err == nil {
+		if sc, ok := g.last.Scores[g.target]; ok {
+			spc := "SPC …"
+			if !math.IsNaN(sc.SPC) {
+				spc = fmt.Sprintf("SPC %.3f", sc.SPC)
+			}
+			text.Draw(dst, spc, ui.title, bigX[0], sy, colAccent)
+			text.Draw(dst, fmt.Sprintf("MAE %.3f", sc.MAE), ui.title, bigX[0]+150, sy, colAccent)
+		}
+		text.Draw(dst, fmt.Sprintf("%d ms per prediction · %.1f predictions/s",
+			g.last.Latency.Milliseconds(), g.meter.Rate(time.Now())), ui.normal, bigX[0]+300, sy, colText)
+	}
+	fill(labelRect)
+	for i, t := range demo.Targets {
+		x := smallX0 + i*(smallSize+smallGap)
+		if cur && g.last.Maps[t] != nil && g.maps[t] != nil {
+			drawMap(g.maps[t], x, smallY, smallSize)
+		}
 		label := t
 		if cur {
 			if sc, ok := g.last.Scores[t]; ok && !math.IsNaN(sc.SPC) {
@@ -338,9 +393,8 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 		col := colDim
 		if t == g.target {
 			col = colAccent
-			vector.StrokeRect(screen, float32(x-2), float32(smallY-2), float32(smallSize+4), float32(2*smallSize+10), 2, colAccent, false)
 		}
-		text.Draw(screen, label, ui.small, x, smallY+2*smallSize+24, col)
+		text.Draw(dst, label, ui.small, x, smallY+2*smallSize+24, col)
 	}
 }
 
