@@ -70,6 +70,7 @@ type Game struct {
 	truthErr    error
 	ui          *ui
 	dragging    bool
+	cropMoved   time.Time // last crop change by the pointer
 	predictions int
 	drawn       [4]string // draw keys of the frame on screen and of layer
 	layer       *ebiten.Image
@@ -245,7 +246,7 @@ func (g *Game) rightKey() string {
 // decays (refreshed once a second).
 func (g *Game) predKey() string { return fmt.Sprint(g.predictions, time.Now().Unix()) }
 
-func (g *Game) cropKey() string { return fmt.Sprint(g.drag.Crop, g.predictions, g.photoID) }
+func (g *Game) cropKey() string { return fmt.Sprint(g.drag.Crop, g.photoID) }
 
 // takePhoto installs a photo handed over by the loader, the page or a drop.
 func (g *Game) takePhoto() {
@@ -386,7 +387,9 @@ func (g *Game) handleInput() {
 		changed = g.drag.Zoom(math.Pow(1.1, -wy)) || changed
 		g.logCrop("zoom")
 	}
-	_ = changed
+	if changed {
+		g.cropMoved = time.Now()
+	}
 }
 
 func (g *Game) selectModel(i int) {

@@ -104,6 +104,13 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	if keys == g.drawn {
 		return
 	}
+	// While the crop is being dragged a frame comes with each move anyway:
+	// a new prediction waits for it instead of costing a frame of its own
+	// (software WebGL makes frames the scarce resource).
+	if keys[0] == g.drawn[0] && keys[1] == g.drawn[1] && keys[3] == g.drawn[3] &&
+		g.dragging && time.Since(g.cropMoved) < 100*time.Millisecond {
+		return
+	}
 	if g.layer == nil {
 		g.layer = ebiten.NewImage(screenW, screenH)
 	}
