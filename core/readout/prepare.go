@@ -55,15 +55,25 @@ func Prepare(dst []float32, taps []*tensor.Dense, size int) (int, error) {
 	return c, nil
 }
 
-// PrepareOne is Prepare for a single image: it returns [C, size, size].
-func PrepareOne(taps []*tensor.Dense, size int) ([]float32, error) {
+// OneImageChannels checks that every tap is one image [1,C,H,W] and returns
+// the features' channel count (the sum of the taps').
+func OneImageChannels(taps []*tensor.Dense) (int, error) {
 	c := 0
 	for _, t := range taps {
 		s := t.Shape()
 		if len(s) != 4 || s[0] != 1 {
-			return nil, fmt.Errorf("readout: tap shape %v, want [1,C,H,W]", s)
+			return 0, fmt.Errorf("readout: tap shape %v, want [1,C,H,W]", s)
 		}
 		c += s[1]
+	}
+	return c, nil
+}
+
+// PrepareOne is Prepare for a single image: it returns [C, size, size].
+func PrepareOne(taps []*tensor.Dense, size int) ([]float32, error) {
+	c, err := OneImageChannels(taps)
+	if err != nil {
+		return nil, err
 	}
 	dst := make([]float32, c*size*size)
 	if _, err := Prepare(dst, taps, size); err != nil {

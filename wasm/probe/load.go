@@ -136,13 +136,9 @@ func (p *Predictor) predictTaps(taps []*tensor.Dense) (map[string][]float32, err
 // for key (p.mu held): 8 MB for squeezenet, cleared and collected every
 // prediction when allocated fresh.
 func (p *Predictor) features(key string, taps []*tensor.Dense, size int) ([]float32, error) {
-	c := 0
-	for _, t := range taps {
-		s := t.Shape()
-		if len(s) != 4 || s[0] != 1 {
-			return nil, fmt.Errorf("readout: tap shape %v, want [1,C,H,W]", s)
-		}
-		c += s[1]
+	c, err := readout.OneImageChannels(taps)
+	if err != nil {
+		return nil, err
 	}
 	f := p.feats[key]
 	if len(f) != c*size*size {
