@@ -14,6 +14,7 @@ import (
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/gemm"
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/internal/proc"
 	"github.com/spf13/cobra"
 )
 
@@ -184,7 +185,7 @@ func benchEncoder(name string, size, warmup, reps int, recycle bool) (benchResul
 		}
 	}
 	ms := make([]float64, reps)
-	cpu0 := cpuSeconds()
+	cpu0 := proc.CPUSeconds()
 	for i := range ms {
 		t0 := time.Now()
 		if err := pass(); err != nil {
@@ -194,7 +195,7 @@ func benchEncoder(name string, size, warmup, reps int, recycle bool) (benchResul
 	}
 	flop := float64(gemm.Flops()-f0) / float64(warmup+reps) // one pass
 	var perCPU float64
-	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+	if cpu := proc.CPUSeconds() - cpu0; cpu > 0 {
 		perCPU = flop * float64(reps) / cpu / 1e9
 	}
 	var rss *float64

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/posprobe/posprobe/internal/proc"
 )
 
 // VGG16-at-224 conv GEMM shapes (m = out channels, k = in channels·9,
@@ -28,13 +30,13 @@ func BenchmarkSgemm(b *testing.B) {
 				if err := SetPath(name); err != nil {
 					b.Fatal(err)
 				}
-				cpu0 := cpuSeconds()
+				cpu0 := proc.CPUSeconds()
 				for b.Loop() {
 					Sgemm(m, n, k, a, k, bb, n, c, n, false)
 				}
 				flop := 2 * float64(m) * float64(n) * float64(k) * float64(b.N)
 				b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				if cpu := cpuSeconds() - cpu0; cpu > 0 {
+				if cpu := proc.CPUSeconds() - cpu0; cpu > 0 {
 					b.ReportMetric(flop/cpu/1e9, "GFLOP/cpu-s")
 				}
 			})
@@ -53,19 +55,19 @@ func BenchmarkConv3x3(b *testing.B) {
 		w, in, out := randSlice(r, m*k), randSlice(r, c*hp*hp), make([]float32, m*n)
 		flop := 2 * float64(m) * float64(n) * float64(k)
 		b.Run(fmt.Sprintf("packed/%dx%dx%d", m, c, sz), func(b *testing.B) {
-			cpu0 := cpuSeconds()
+			cpu0 := proc.CPUSeconds()
 			for b.Loop() {
 				Conv(m, w, k, in, c, hp, hp, 3, 3, 1, out, n, false)
 			}
 			b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			if cpu := cpuSeconds() - cpu0; cpu > 0 {
+			if cpu := proc.CPUSeconds() - cpu0; cpu > 0 {
 				b.ReportMetric(flop*float64(b.N)/cpu/1e9, "GFLOP/cpu-s")
 			}
 		})
 		b.Run(fmt.Sprintf("im2col/%dx%dx%d", m, c, sz), func(b *testing.B) {
 			cols := make([]float32, k*n)
 			cv := convB{in: in, h: hp, w: hp, kh: 3, kw: 3, s: 1, ow: sz}
-			cpu0 := cpuSeconds()
+			cpu0 := proc.CPUSeconds()
 			for b.Loop() {
 				for q := 0; q < k; q++ {
 					cv.row(cols[q*n:(q+1)*n], q, 0)
@@ -73,7 +75,7 @@ func BenchmarkConv3x3(b *testing.B) {
 				Sgemm(m, n, k, w, k, cols, n, out, n, false)
 			}
 			b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			if cpu := cpuSeconds() - cpu0; cpu > 0 {
+			if cpu := proc.CPUSeconds() - cpu0; cpu > 0 {
 				b.ReportMetric(flop*float64(b.N)/cpu/1e9, "GFLOP/cpu-s")
 			}
 		})

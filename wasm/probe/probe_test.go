@@ -15,6 +15,7 @@ import (
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/internal/proc"
 	"github.com/posprobe/posprobe/wasm/demo"
 )
 
@@ -234,7 +235,7 @@ func BenchmarkPrediction(b *testing.B) {
 		b.Run(m.Key, func(b *testing.B) {
 			p := benchPredictor(b, m)
 			b.ResetTimer()
-			cpu0 := cpuSeconds()
+			cpu0 := proc.CPUSeconds()
 			for i := 0; i < b.N; i++ {
 				// While dragging the app ranks only the selected target.
 				r := pipe.Run(demo.Request{Seq: 1, Photo: photo, Crop: demo.Crop{X: 200, Y: 100, Size: 200}, Model: p, Rank: []string{"G"}})
@@ -242,7 +243,7 @@ func BenchmarkPrediction(b *testing.B) {
 					b.Fatal(r.Err)
 				}
 			}
-			if cpu := cpuSeconds() - cpu0; cpu > 0 {
+			if cpu := proc.CPUSeconds() - cpu0; cpu > 0 {
 				b.ReportMetric(cpu*1e3/float64(b.N), "cpu-ms/op")
 			}
 		})

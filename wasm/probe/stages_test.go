@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/internal/proc"
 	"github.com/posprobe/posprobe/wasm/demo"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkPredictionStages(b *testing.B) {
 	stages := []string{"resample", "encoder", "readouts", "score", "salient"}
 	tm := make([]time.Duration, len(stages))
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := proc.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		t := time.Now()
 		lap := func(s int) {
@@ -58,7 +59,7 @@ func BenchmarkPredictionStages(b *testing.B) {
 		lap(4)
 	}
 	b.StopTimer()
-	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+	if cpu := proc.CPUSeconds() - cpu0; cpu > 0 {
 		b.ReportMetric(cpu*1e3/float64(b.N), "cpu-ms/op")
 	}
 	for s, name := range stages {

@@ -1,11 +1,12 @@
 //go:build js
 
-package main
+// Package proc reads the process's own resource use for benchmarks.
+package proc
 
 import "syscall/js"
 
-// cpuSeconds is node's process CPU time; 0 in a browser (no such clock).
-func cpuSeconds() float64 {
+// CPUSeconds is node's process CPU time; 0 in a browser (no such clock).
+func CPUSeconds() float64 {
 	p := js.Global().Get("process")
 	if p.IsUndefined() || p.Get("cpuUsage").IsUndefined() {
 		return 0
