@@ -88,16 +88,7 @@ var (
 // NormalizeImageNet returns a copy of x [N,3,H,W] with (x-mean)/std applied
 // per channel.
 func NormalizeImageNet(x *tensor.Dense) (*tensor.Dense, error) {
-	n, c, h, w, err := dims4(x)
-	if err != nil {
-		return nil, err
-	}
-	if c != 3 {
-		return nil, errNormalizeChannels(c)
-	}
-	out := nn.New(n, c, h, w)
-	normalizeInto(nn.Data(out), nn.Data(x), n*c, h*w)
-	return out, nil
+	return prepareIn(nil, x, true) // a nil arena allocates a fresh tensor
 }
 
 func errNormalizeChannels(c int) error {

@@ -131,14 +131,10 @@ func (a *Arena) Release(ts ...*tensor.Dense) {
 		return
 	}
 	for _, t := range ts {
-		if t == nil {
+		p, _ := bufKey(t)
+		if p == nil {
 			continue
 		}
-		d := Data(t)
-		if len(d) == 0 {
-			continue
-		}
-		p := &d[:1][0]
 		l, ok := a.owned[p]
 		if !ok {
 			continue
@@ -222,20 +218,29 @@ func (a *Arena) Recycle(ts ...*tensor.Dense) {
 		return
 	}
 	for _, t := range ts {
-		if t == nil {
+		p, d := bufKey(t)
+		if p == nil {
 			continue
 		}
-		d := Data(t)
-		if len(d) == 0 {
-			continue
-		}
-		p := &d[:1][0]
 		if _, ok := a.owned[p]; ok {
 			continue
 		}
 		a.push(&a.spare, d[:len(d):len(d)])
 		a.used[p] = true // survives the next Reset even if that pass has no use for it
 	}
+}
+
+// bufKey returns the address of t's first value, which identifies its buffer
+// in the arena's maps, and its data; nil for a nil or empty tensor.
+func bufKey(t *tensor.Dense) (*float32, []float32) {
+	if t == nil {
+		return nil, nil
+	}
+	d := Data(t)
+	if len(d) == 0 {
+		return nil, nil
+	}
+	return &d[:1][0], d
 }
 
 // Copy returns a copy of x from the arena.
