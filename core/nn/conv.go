@@ -88,6 +88,10 @@ func (c *Conv2D) ForwardIn(a *Arena, x *tensor.Dense) *tensor.Dense {
 		panic(fmt.Sprintf("nn.conv: %dx%d input (padding %d) smaller than the %dx%d kernel", h, w, p, c.KH, c.KW))
 	}
 	out := a.New(n, c.OutC, oh, ow)
+	if c.winogradFits(oh, ow) {
+		c.winograd(a, out, x)
+		return out
+	}
 	xd, od := Data(x), Data(out)
 	hp, wp := h+2*p, w+2*p
 	ohw := oh * ow
