@@ -151,12 +151,14 @@ func (g *Game) openPhoto(b []byte, name string) {
 	g.mu.Lock()
 	g.newPhoto = &photoFile{b, name}
 	g.mu.Unlock()
+	wake()
 }
 
 func (g *Game) setMessage(m string) {
 	g.mu.Lock()
 	g.message = m
 	g.mu.Unlock()
+	wake()
 	logf("STATUS %s", m)
 }
 
@@ -177,6 +179,7 @@ func (g *Game) ensureModel(i int) {
 			g.mu.Lock()
 			g.message = msg
 			g.mu.Unlock()
+			wake()
 		})
 		g.mu.Lock()
 		g.loading[i] = false
@@ -190,6 +193,7 @@ func (g *Game) ensureModel(i int) {
 		}
 		g.message = ""
 		g.mu.Unlock()
+		wake()
 		if err != nil {
 			logf("MODEL %s missing: %v", m.Key, err)
 			setProgress(-1, "")
@@ -509,6 +513,7 @@ func main() {
 	ebiten.SetWindowTitle("posprobe: where is this crop?")
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	ebiten.SetScreenClearedEveryFrame(false) // Draw keeps the last frame when nothing changed
+	initFrames()
 	g := newGame()
 	installHook(g)
 	if err := g.open(); err != nil {

@@ -99,6 +99,9 @@ var (
 	previewRect = image.Rect(bigX[0], bigY, bigX[0]+bigSize, bigY+bigSize)
 )
 
+// resultHold is how long a new result waits for the next drag frame.
+const resultHold = 100 * time.Millisecond
+
 func (g *Game) Draw(screen *ebiten.Image) {
 	keys := [4]string{g.fullKey(), g.rightKey(), g.predKey(), g.cropKey()}
 	if keys == g.drawn {
@@ -108,7 +111,8 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	// a new prediction waits for it instead of costing a frame of its own
 	// (software WebGL makes frames the scarce resource).
 	if keys[0] == g.drawn[0] && keys[1] == g.drawn[1] && keys[3] == g.drawn[3] &&
-		g.dragging && time.Since(g.cropMoved) < 100*time.Millisecond {
+		g.dragging && time.Since(g.cropMoved) < resultHold {
+		time.AfterFunc(resultHold, wake) // in case no move comes
 		return
 	}
 	if g.layer == nil {
@@ -468,4 +472,15 @@ func wrap(dst *ebiten.Image, s string, face font.Face, x, y, width int, clr colo
 		line = try
 	}
 	text.Draw(dst, line, face, x, y, clr)
+}
+
+// DrawFinalScreen puts the logical screen on the window. The screen is
+// opaque, so it is copied rather than blended: where WebGL runs in software
+// that is one less read of every pixel per frame.
+func (g *Game) DrawFinalScreen(screen ebiten.FinalScreen, offscreen *ebiten.Image, geoM ebiten.GeoM) {
+	op := &ebiten.DrawImageOptions{GeoM: geoM, Blend: ebiten.BlendCopy}
+	if s := geoM.Element(0, 0); s != math.Floor(s) {
+		op.Filter = ebiten.FilterLinear
+	}
+	screen.DrawImage(offscreen, op)
 }
