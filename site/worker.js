@@ -1,10 +1,17 @@
-// posprobe's inference worker: downloads and starts worker.wasm (the Go
-// core), reporting download progress to the page, and queues the page's
-// messages until the Go side takes them over.
+// posprobe's inference worker: starts worker.wasm (the Go core) and queues
+// the page's messages until the Go side takes them over. The first worker
+// downloads and compiles the module, reporting progress, and hands the
+// compiled module to the page for the others (worker.js?shared): one
+// download, and one set of optimised code that all workers run.
 "use strict";
 importScripts("wasm_exec.js");
 self.posprobeEarly = [];
-self.onmessage = e => self.posprobeEarly.push(e.data);
+let gotModule;
+const sharedModule = new Promise(resolve => { gotModule = resolve; });
+self.onmessage = e => {
+  if (e.data && e.data.type === "module") gotModule(e.data.module);
+  else self.posprobeEarly.push(e.data);
+};
 
 async function download(url) {
   const resp = await fetch(url);
@@ -28,10 +35,16 @@ async function download(url) {
 (async () => {
   try {
     const go = new Go();
-    const bytes = await download("worker.wasm");
-    self.postMessage({ type: "boot", frac: 1, msg: "Starting the inference engine" });
-    const { instance } = await WebAssembly.instantiate(bytes, go.importObject);
-    go.run(instance);
+    let module;
+    if (new URL(self.location.href).searchParams.has("shared")) {
+      module = await sharedModule;
+    } else {
+      const bytes = await download("worker.wasm");
+      self.postMessage({ type: "boot", frac: 1, msg: "Starting the inference engine" });
+      module = await WebAssembly.compile(bytes);
+      self.postMessage({ type: "module", module });
+    }
+    go.run(await WebAssembly.instantiate(module, go.importObject));
   } catch (e) {
     self.postMessage({ type: "fatal", error: String(e) });
   }

@@ -60,7 +60,11 @@ func newBackend() backend {
 		return b
 	}
 	for i := 0; i < workerCount(); i++ {
-		w := ctor.New("worker.js")
+		url := "worker.js"
+		if i > 0 {
+			url += "?shared" // waits for the first worker's compiled module
+		}
+		w := ctor.New(url)
 		w.Set("onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
 			b.receive(i, args[0].Get("data"))
 			return nil
@@ -97,6 +101,13 @@ func (b *workerBackend) receive(worker int, m js.Value) {
 		return // the first worker reports for all
 	}
 	switch t {
+	case "module": // the first worker's compiled worker.wasm, for the others
+		msg := js.Global().Get("Object").New()
+		msg.Set("type", "module")
+		msg.Set("module", m.Get("module"))
+		for _, w := range b.ws[1:] {
+			w.Call("postMessage", msg)
+		}
 	case "boot": // worker.wasm downloading: the first part of every model's load
 		b.mu.Lock()
 		fs := make([]func(float64, string), 0, len(b.prog))
@@ -255,6 +266,7 @@ func (b *workerBackend) takeResult(o js.Value) {
 		r.Wait = max(0, time.Since(req.Submitted)-r.Latency)
 	}
 	b.shown, b.latest = seq, &r
+	wake()
 }
 
 func (b *workerBackend) Poll() (demo.Result, bool) {
