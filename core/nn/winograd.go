@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 	"weak"
 
 	"github.com/posprobe/posprobe/core/gemm"
@@ -137,7 +138,8 @@ func (c *Conv2D) winograd(a *Arena, out, x *tensor.Dense) {
 	}
 	th, tw := (oh+1)/2, (ow+1)/2
 	band := max(1, min(th, colBandValues/(16*(ci+co)*tw)))
-	buf, pool := a.buf(scratchCol, 16*(winoStride(ci*band*tw)+winoStride(co*band*tw)))
+	we := 2*tw + 2 // a tile row's input rows with their zeros, per channel
+	buf, pool := a.buf(scratchCol, 16*(winoStride(ci*band*tw)+winoStride(co*band*tw))+ci*4*we)
 	if pool != nil {
 		defer putBuf(pool)
 	}
@@ -155,10 +157,11 @@ func (c *Conv2D) winograd(a *Arena, out, x *tensor.Dense) {
 			t1 := min(t0+band, th)
 			nt := (t1 - t0) * tw
 			vs, ms := winoStride(ci*nt), winoStride(co*nt)
-			v, m := buf[:16*vs], buf[16*vs:16*(vs+ms)]
+			v, m, rows := buf[:16*vs], buf[16*vs:16*(vs+ms)], buf[16*(vs+ms):]
 			parallelFor(ci, 16*ci*nt, func(lo, hi int) {
+				r := rows[lo*4*we : (lo+1)*4*we]
 				for ch := lo; ch < hi; ch++ {
-					winoInput(v, src[ch*sh*sw:(ch+1)*sh*sw], sh, sw, off, t0, t1, tw, ch*nt, vs)
+					winoInput(v, src[ch*sh*sw:(ch+1)*sh*sw], r, sh, sw, off, t0, t1, tw, ch*nt, vs)
 				}
 			})
 			for xi := 0; xi < 16; xi++ {
@@ -184,51 +187,57 @@ func winoStride(n int) int { return (n+1023)/1024*1024 + 16 }
 
 // winoInput writes V = Bᵀ·d·B, Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
 // for the tiles of tile rows [t0, t1) of one plane: value ξ of band tile t
-// goes to v[ξ*stride+base+t].
-func winoInput(v, plane []float32, sh, sw, off, t0, t1, tw, base, stride int) {
+// goes to v[ξ*stride+base+t]. The four input rows of a tile row are copied
+// into r (4·(2·tw+2) values) with the zeros around them, so that every tile
+// is an interior one; neighbouring tiles share two column transforms (Bᵀ·d).
+// The 16 stores use unsafe offsets after one bounds check.
+func winoInput(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride int) {
+	we := 2*tw + 2
+	r = r[:4*we]
+	nt := (t1 - t0) * tw
+	_ = v[15*stride+base+nt-1]
+	v0, ss := unsafe.Pointer(&v[0]), uintptr(stride)*4
 	t := base
 	for ty := t0; ty < t1; ty++ {
 		y := 2*ty - off
-		for tx := 0; tx < tw; tx++ {
-			x := 2*tx - off
-			var d [16]float32
-			if y >= 0 && y+4 <= sh && x >= 0 && x+4 <= sw {
-				r0 := (*[4]float32)(plane[y*sw+x:])
-				r1 := (*[4]float32)(plane[(y+1)*sw+x:])
-				r2 := (*[4]float32)(plane[(y+2)*sw+x:])
-				r3 := (*[4]float32)(plane[(y+3)*sw+x:])
-				d = [16]float32{r0[0], r0[1], r0[2], r0[3], r1[0], r1[1], r1[2], r1[3],
-					r2[0], r2[1], r2[2], r2[3], r3[0], r3[1], r3[2], r3[3]}
-			} else {
-				for i := 0; i < 4; i++ {
-					if y+i < 0 || y+i >= sh {
-						continue
-					}
-					row := plane[(y+i)*sw : (y+i+1)*sw]
-					for j := 0; j < 4; j++ {
-						if x+j >= 0 && x+j < sw {
-							d[i*4+j] = row[x+j]
-						}
-					}
-				}
+		for i := 0; i < 4; i++ {
+			e := r[i*we : (i+1)*we]
+			if y+i < 0 || y+i >= sh {
+				clear(e)
+				continue
 			}
-			// Bᵀ·d, row by row, then ·B within each row.
-			var e [16]float32
-			for j := 0; j < 4; j++ {
-				d0, d1, d2, d3 := d[j], d[4+j], d[8+j], d[12+j]
-				e[j] = d0 - d2
-				e[4+j] = d1 + d2
-				e[8+j] = d2 - d1
-				e[12+j] = d1 - d3
-			}
-			for i := 0; i < 4; i++ {
-				e0, e1, e2, e3 := e[4*i], e[4*i+1], e[4*i+2], e[4*i+3]
-				o := v[(4*i)*stride+t:]
-				o[0] = e0 - e2
-				o[stride] = e1 + e2
-				o[2*stride] = e2 - e1
-				o[3*stride] = e1 - e3
-			}
+			lo := min(off, we)
+			clear(e[:lo])
+			n := copy(e[lo:], plane[(y+i)*sw:(y+i+1)*sw])
+			clear(e[lo+n:])
+		}
+		r0, r1, r2, r3 := r[:we], r[we:2*we], r[2*we:3*we], r[3*we:4*we]
+		// Columns j-2, j-1 of the tile (Bᵀ·d): p, q.
+		p0, p1, p2, p3 := r0[0]-r2[0], r1[0]+r2[0], r2[0]-r1[0], r1[0]-r3[0]
+		q0, q1, q2, q3 := r0[1]-r2[1], r1[1]+r2[1], r2[1]-r1[1], r1[1]-r3[1]
+		for j := 2; j+1 < we; j += 2 {
+			a0, a1, a2, a3 := r0[j]-r2[j], r1[j]+r2[j], r2[j]-r1[j], r1[j]-r3[j]
+			b0, b1, b2, b3 := r0[j+1]-r2[j+1], r1[j+1]+r2[j+1], r2[j+1]-r1[j+1], r1[j+1]-r3[j+1]
+			o := unsafe.Add(v0, 4*t)
+			st := func(xi uintptr, x float32) { *(*float32)(unsafe.Add(o, xi*ss)) = x }
+			st(0, p0-a0)
+			st(1, q0+a0)
+			st(2, a0-q0)
+			st(3, q0-b0)
+			st(4, p1-a1)
+			st(5, q1+a1)
+			st(6, a1-q1)
+			st(7, q1-b1)
+			st(8, p2-a2)
+			st(9, q2+a2)
+			st(10, a2-q2)
+			st(11, q2-b2)
+			st(12, p3-a3)
+			st(13, q3+a3)
+			st(14, a3-q3)
+			st(15, q3-b3)
+			p0, p1, p2, p3 = a0, a1, a2, a3
+			q0, q1, q2, q3 = b0, b1, b2, b3
 			t++
 		}
 	}
@@ -236,42 +245,47 @@ func winoInput(v, plane []float32, sh, sw, off, t0, t1, tw, base, stride int) {
 
 // winoOutput writes Y = Aᵀ·M·A + bias, Aᵀ = [1 1 1 0; 0 1 -1 -1], of the
 // tiles of tile rows [t0, t1) into the output plane (oh×ow), clipping the
-// partial last tiles; value ξ of band tile t is m[ξ*stride+base+t].
+// partial last tiles; value ξ of band tile t is m[ξ*stride+base+t], loaded
+// at unsafe offsets after one bounds check.
 func winoOutput(plane, m []float32, bv float32, oh, ow, t0, t1, tw, base, stride int) {
-	t := base
+	nt := (t1 - t0) * tw
+	_ = m[15*stride+base+nt-1]
+	p0 := unsafe.Pointer(&m[base])
+	st := uintptr(stride) * 4
+	full := ow / 2 // tiles with both columns inside
+	t := 0
 	for ty := t0; ty < t1; ty++ {
 		y := 2 * ty
-		for tx := 0; tx < tw; tx++ {
-			x := 2 * tx
-			var s [8]float32 // Aᵀ·M: two rows of four
-			for j := 0; j < 4; j++ {
-				q := m[j*stride+t:]
-				m0, m1, m2, m3 := q[0], q[4*stride], q[8*stride], q[12*stride]
-				s[j] = m0 + m1 + m2
-				s[4+j] = m1 - m2 - m3
-			}
-			y00 := bv + s[0] + s[1] + s[2]
-			y01 := bv + s[1] - s[2] - s[3]
-			y10 := bv + s[4] + s[5] + s[6]
-			y11 := bv + s[5] - s[6] - s[7]
-			if y+2 <= oh && x+2 <= ow {
-				r0 := (*[2]float32)(plane[y*ow+x:])
-				r1 := (*[2]float32)(plane[(y+1)*ow+x:])
-				r0[0], r0[1] = y00, y01
-				r1[0], r1[1] = y10, y11
-			} else {
-				plane[y*ow+x] = y00
-				if x+1 < ow {
-					plane[y*ow+x+1] = y01
-				}
-				if y+1 < oh {
-					plane[(y+1)*ow+x] = y10
-					if x+1 < ow {
-						plane[(y+1)*ow+x+1] = y11
-					}
-				}
-			}
-			t++
+		r0 := plane[y*ow : (y+1)*ow]
+		var r1 []float32 // none for the partial last tile row
+		if y+1 < oh {
+			r1 = plane[(y+1)*ow : (y+2)*ow]
 		}
+		for tx := 0; tx < tw; tx++ {
+			q := unsafe.Add(p0, 4*(t+tx))
+			ld := func(xi uintptr) float32 { return *(*float32)(unsafe.Add(q, xi*st)) }
+			// Aᵀ·M, then ·A.
+			s0 := ld(0) + ld(4) + ld(8)
+			s1 := ld(1) + ld(5) + ld(9)
+			s2 := ld(2) + ld(6) + ld(10)
+			s3 := ld(3) + ld(7) + ld(11)
+			u0 := ld(4) - ld(8) - ld(12)
+			u1 := ld(5) - ld(9) - ld(13)
+			u2 := ld(6) - ld(10) - ld(14)
+			u3 := ld(7) - ld(11) - ld(15)
+			x := 2 * tx
+			if tx < full {
+				if y+1 < oh {
+					r1[x], r1[x+1] = bv+u0+u1+u2, bv+u1-u2-u3
+				}
+				r0[x], r0[x+1] = bv+s0+s1+s2, bv+s1-s2-s3
+				continue
+			}
+			if y+1 < oh {
+				r1[x] = bv + u0 + u1 + u2
+			}
+			r0[x] = bv + s0 + s1 + s2
+		}
+		t += tw
 	}
 }
