@@ -75,6 +75,7 @@ type Game struct {
 	drawn       [4]string // draw keys of the frame on screen and of layer
 	layer       *ebiten.Image
 	outside     [2]int // window size, part of fullKey
+	pix         []byte // RGBA of one map, reused for each
 }
 
 type photoFile struct {
@@ -327,9 +328,11 @@ func (g *Game) takeResult() {
 			img = ebiten.NewImage(demo.MapSize, demo.MapSize)
 			g.maps[t] = img
 		}
-		pix := make([]byte, 4*demo.MapSize*demo.MapSize)
-		demo.Paint(m, demo.MapSize, pix)
-		img.WritePixels(pix)
+		if g.pix == nil {
+			g.pix = make([]byte, 4*demo.MapSize*demo.MapSize)
+		}
+		demo.Paint(m, demo.MapSize, g.pix)
+		img.WritePixels(g.pix)
 	}
 	if r.Err != nil {
 		logf("PRED error: %v", r.Err)

@@ -188,6 +188,31 @@ func TestColormap(t *testing.T) {
 	}
 }
 
+// TestPaint: the table lookup stays within one colour unit of Colormap,
+// clamps, paints NaN grey, and stops at the shorter of map and pixels.
+func TestPaint(t *testing.T) {
+	const n = 20001
+	m := make([]float32, n)
+	for i := range m {
+		m[i] = float32(i)/(n-1)*1.2 - 0.1
+	}
+	m[7] = float32(math.NaN())
+	pix := make([]byte, 4*n)
+	Paint(m, 200, pix[:4*200*100]) // pixels for half the map only
+	for i := 0; i < 200*100; i++ {
+		want := Colormap(float64(m[i]))
+		got := pix[4*i : 4*i+4]
+		for k, w := range []uint8{want.R, want.G, want.B, 255} {
+			if d := int(got[k]) - int(w); d < -1 || d > 1 {
+				t.Fatalf("value %g: channel %d is %d, Colormap gives %d", m[i], k, got[k], w)
+			}
+		}
+	}
+	if pix[4*200*100] != 0 {
+		t.Error("painted past the pixels given")
+	}
+}
+
 // fakeModel predicts a G bump at a fixed map position and an H ramp.
 type fakeModel struct {
 	u, v  float64
