@@ -3,6 +3,7 @@
 package main
 
 import (
+	"sync/atomic"
 	"syscall/js"
 	"time"
 
@@ -10,12 +11,12 @@ import (
 )
 
 // initFrames makes the page draw frames on demand: ebiten's default loop
-// runs every animation frame and, after any change, presents the unchanged
-// screen three more times. Where WebGL runs in software (SwiftShader in
-// headless Chromium, machines without a GPU) each present costs tens of ms
-// of CPU that the inference workers need. Frames now come from input
-// events, from results and loading progress (wake), and from a slow
-// heartbeat that keeps timers and the decaying rate display honest.
+// runs every animation frame, and after any change it presents the
+// unchanged screen three more times. Where WebGL runs in software
+// (SwiftShader in headless Chromium, machines without a GPU) each present
+// costs tens of ms of CPU that the inference workers need. Frames now come
+// from input events, from results and loading progress (wake), and from a
+// slow heartbeat that keeps timers and the decaying rate display honest.
 // FPSModeVsyncOffMinimum is deprecated for SetScreenClearedEveryFrame(false),
 // which the app also uses, but that alone does not stop the presents.
 func initFrames() {
@@ -39,5 +40,34 @@ func initFrames() {
 // heartbeat is the longest a change not announced by wake waits for a frame.
 const heartbeat = 250 * time.Millisecond
 
-// wake asks for a frame soon (safe from any goroutine).
-func wake() { ebiten.ScheduleFrame() } //nolint:staticcheck
+var (
+	quietUntil atomic.Int64 // unix ns; see holdFrames
+	timerSet   atomic.Bool
+)
+
+// wake asks for a frame soon (safe from any goroutine); during a hold it
+// asks for one when the hold ends.
+func wake() {
+	t := quietUntil.Load()
+	if d := time.Duration(t - time.Now().UnixNano()); d > 0 {
+		if timerSet.CompareAndSwap(false, true) {
+			time.AfterFunc(d, func() {
+				timerSet.Store(false)
+				wake()
+			})
+		}
+		return
+	}
+	ebiten.ScheduleFrame() //nolint:staticcheck
+}
+
+// holdFrames keeps wake from asking for frames for d (0 ends a hold): while
+// the crop is dragged the next pointer move brings a frame anyway, and a
+// frame that changes nothing still costs ebiten's presents.
+func holdFrames(d time.Duration) {
+	if d <= 0 {
+		quietUntil.Store(0)
+		return
+	}
+	quietUntil.Store(time.Now().Add(d).UnixNano())
+}

@@ -2,7 +2,11 @@
 
 package main
 
+import "time"
+
 // The desktop window runs ebiten's usual vsync loop (a GPU draws its frames).
 func initFrames() {}
 
 func wake() {}
+
+func holdFrames(time.Duration) {}

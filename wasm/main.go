@@ -388,6 +388,7 @@ func (g *Game) handleInput() {
 	}
 	if !pressed && g.dragging {
 		g.dragging = false
+		holdFrames(0)
 		g.logCrop("dragend")
 	}
 	if _, wy := ebiten.Wheel(); wy != 0 && image.Pt(sx, sy).In(photoPanel) {
@@ -396,6 +397,9 @@ func (g *Game) handleInput() {
 	}
 	if changed {
 		g.cropMoved = time.Now()
+		if g.dragging {
+			holdFrames(resultHold)
+		}
 	}
 }
 

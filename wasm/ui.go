@@ -100,7 +100,7 @@ var (
 )
 
 // resultHold is how long a new result waits for the next drag frame.
-const resultHold = 100 * time.Millisecond
+const resultHold = 250 * time.Millisecond
 
 func (g *Game) Draw(screen *ebiten.Image) {
 	keys := [4]string{g.fullKey(), g.rightKey(), g.predKey(), g.cropKey()}
@@ -112,7 +112,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	// (software WebGL makes frames the scarce resource).
 	if keys[0] == g.drawn[0] && keys[1] == g.drawn[1] && keys[3] == g.drawn[3] &&
 		g.dragging && time.Since(g.cropMoved) < resultHold {
-		time.AfterFunc(resultHold, wake) // in case no move comes
+		wake() // after the hold, in case no move comes
 		return
 	}
 	if g.layer == nil {
