@@ -74,8 +74,9 @@ type Game struct {
 	predictions int
 	drawn       [4]string // draw keys of the frame on screen and of layer
 	layer       *ebiten.Image
-	outside     [2]int // window size, part of fullKey
-	pix         []byte // RGBA of one map, reused for each
+	outside     [2]int          // window size, part of fullKey
+	pix         []byte          // RGBA of one map, reused for each
+	drawnCrop   image.Rectangle // screen area of the crop's drawing on screen now
 }
 
 type photoFile struct {

@@ -118,6 +118,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	if g.layer == nil {
 		g.layer = ebiten.NewImage(screenW, screenH)
 	}
+	area := leftRect // what of the photo panel to redraw
 	switch {
 	case keys[0] != g.drawn[0]:
 		g.drawLayer(g.layer)
@@ -127,24 +128,48 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		sub.Fill(colBG)
 		g.drawRight(sub)
 		copyRect(screen, g.layer, rightRect)
-		g.restoreAroundPhoto(screen)
-	case keys[2] != g.drawn[2]:
-		g.drawPrediction(screen)
-		g.restoreAroundPhoto(screen)
-	default: // the crop moved: the photo and the preview cover their own areas
-		g.restoreAroundPhoto(screen)
+		g.restoreAroundPhoto(screen, area)
+	default:
+		if keys[2] != g.drawn[2] {
+			g.drawPrediction(screen)
+		}
+		// Only the crop's drawing changed (the marker lies inside it): where
+		// it was and where it is now. Software WebGL pays for every pixel.
+		if !g.drawnCrop.Empty() {
+			area = g.drawnCrop.Union(g.cropArea())
+		}
+		g.restoreAroundPhoto(screen, area)
 	}
 	g.drawn = keys
 	if g.photoImg != nil {
-		g.drawPhoto(screen.SubImage(leftRect).(*ebiten.Image))
+		g.drawPhoto(screen.SubImage(area).(*ebiten.Image))
 		g.drawCropPreview(screen.SubImage(previewRect).(*ebiten.Image))
+		g.drawnCrop = g.cropArea()
 	}
+}
+
+// cropArea is the part of the photo panel the crop's outline, handle,
+// label and marker cover.
+func (g *Game) cropArea() image.Rectangle {
+	v := g.view
+	c := g.drag.Crop
+	x0, y0 := v.ToScreen(c.X, c.Y)
+	x1, y1 := v.ToScreen(c.X+c.Size, c.Y+c.Size)
+	const m = 16 // the marker's arms and the handle reach this far out
+	lw := text.BoundString(g.ui.small, g.cropLabel()).Dx()
+	r := image.Rect(int(x0)-m, int(y0)-m-12, int(math.Max(x1, x0+4+float64(lw)))+m, int(y1)+m)
+	return r.Intersect(leftRect)
+}
+
+func (g *Game) cropLabel() string {
+	c := g.drag.Crop
+	return fmt.Sprintf("%.0f×%.0f px at (%.0f, %.0f)", c.Size, c.Size, c.X, c.Y)
 }
 
 // restoreAroundPhoto copies back from the layer the parts of the photo
 // panel the photo does not cover (where the crop label and marker may have
 // been drawn).
-func (g *Game) restoreAroundPhoto(screen *ebiten.Image) {
+func (g *Game) restoreAroundPhoto(screen *ebiten.Image, clip image.Rectangle) {
 	v := g.view
 	px0, py0 := v.ToScreen(0, 0)
 	px1, py1 := v.ToScreen(float64(v.PhotoW), float64(v.PhotoH))
@@ -155,7 +180,7 @@ func (g *Game) restoreAroundPhoto(screen *ebiten.Image) {
 		image.Rect(leftRect.Min.X, p.Min.Y, p.Min.X, p.Max.Y),
 		image.Rect(p.Max.X, p.Min.Y, leftRect.Max.X, p.Max.Y),
 	} {
-		if !r.Empty() {
+		if r = r.Intersect(clip); !r.Empty() {
 			copyRect(screen, g.layer, r)
 		}
 	}
@@ -209,7 +234,7 @@ func (g *Game) drawPhoto(screen *ebiten.Image) {
 	x1, y1 := v.ToScreen(c.X+c.Size, c.Y+c.Size)
 	vector.StrokeRect(screen, float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), 2, colAccent, false)
 	vector.DrawFilledRect(screen, float32(x1-handleScreen/2-2), float32(y1-handleScreen/2-2), handleScreen+4, handleScreen+4, colAccent, false)
-	text.Draw(screen, fmt.Sprintf("%.0f×%.0f px at (%.0f, %.0f)", c.Size, c.Size, c.X, c.Y), g.ui.small, int(x0)+4, int(y0)-6, colAccent)
+	text.Draw(screen, g.cropLabel(), g.ui.small, int(x0)+4, int(y0)-6, colAccent)
 
 	if g.current() && g.last.Salient != nil {
 		// The salient point of the crop on screen right now, from the last
