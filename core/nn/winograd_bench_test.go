@@ -7,7 +7,8 @@ import (
 )
 
 // winoBenchShapes are the 3×3 stride-1 layers of SqueezeNet 1.1 (expand)
-// and VGG16, plus small ones near the cut-offs of winogradFits.
+// and VGG16, plus small ones near the cut-offs of winogradFits and
+// winoTile.
 var winoBenchShapes = []struct {
 	name         string
 	ci, co, h, w int
@@ -30,10 +31,16 @@ var winoBenchShapes = []struct {
 	{"small_256to256x3", 256, 256, 3, 3},
 	{"small_256to256x4", 256, 256, 4, 4},
 	{"small_256to256x2", 256, 256, 2, 2},
+	{"small_256to256x6", 256, 256, 6, 6},
+	{"small_256to256x8", 256, 256, 8, 8},
+	{"small_256to256x10", 256, 256, 10, 10},
+	{"small_64to64x8", 64, 64, 8, 8},
+	{"small_64to64x10", 64, 64, 10, 10},
 }
 
-// BenchmarkWinograd times each layer with the Winograd path (on) and the
-// direct one (off), one after the other; GFLOP/s counts the direct MACs.
+// BenchmarkWinograd times each layer with the direct path (off) and the
+// Winograd path with 2×2 (f23) and 4×4 (f43) output tiles, one after the
+// other; GFLOP/s counts the direct MACs.
 func BenchmarkWinograd(b *testing.B) {
 	prev := Winograd()
 	defer SetWinograd(prev)
@@ -44,14 +51,14 @@ func BenchmarkWinograd(b *testing.B) {
 		c.B = randSlice(r, c.OutC)
 		x := FromData(randSlice(r, c.InC*s.h*s.w), 1, c.InC, s.h, s.w)
 		flop := 2 * float64(c.OutC*s.h*s.w*c.InC*9)
-		for _, on := range []bool{false, true} {
-			b.Run(fmt.Sprintf("%s/%s", s.name, map[bool]string{false: "off", true: "on"}[on]), func(b *testing.B) {
+		for _, m := range []int{0, 2, 4} {
+			b.Run(fmt.Sprintf("%s/%s", s.name, map[int]string{0: "off", 2: "f23", 4: "f43"}[m]), func(b *testing.B) {
 				a := NewArena()
 				oh, ow := c.OutSize(s.h, s.w)
 				out := a.New(1, c.OutC, oh, ow)
 				pass := func() {
-					if on {
-						c.winograd(a, out, x) // bypasses winogradFits' cut-offs
+					if m > 0 {
+						c.winogradM(a, out, x, m) // bypasses winogradFits' cut-offs
 						return
 					}
 					SetWinograd(false)
