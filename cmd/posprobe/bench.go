@@ -18,8 +18,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// benchResult is one encoder's timing; GFLOP counts the multiply-adds that went
-// through core/gemm (every conv except depthwise ones), two FLOPs each.
+// benchResult is one encoder's timing; GFLOP counts the multiply-adds of the
+// convolutions done through core/gemm (every conv except depthwise ones), two
+// FLOPs each, as the direct path does them: Winograd layers multiply less,
+// and GFLOP/s stay comparable with other engines' (effective GFLOP/s).
 type benchResult struct {
 	Encoder  string  `json:"encoder"`
 	Threads  int     `json:"threads"`
@@ -37,6 +39,7 @@ type benchResult struct {
 	GOARCH   string  `json:"goarch"`
 	Warmup   int     `json:"warmup"`
 	Recycled bool    `json:"recycled_taps"`
+	Winograd string  `json:"winograd"` // nn.WinogradMode during the timed passes
 	// PeakRSSMB is the process's peak resident set size (MB) after this
 	// encoder's passes: a high-water mark of the whole process so far, so
 	// with several encoders it never goes down; null where unknown (n/a).
@@ -59,6 +62,7 @@ func init() {
 		asJSON        bool
 		recycle       bool
 		profile       string
+		wino          string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -67,7 +71,8 @@ func init() {
 weights (no data needed): --warmup passes (default 1), then --reps timed
 passes; it prints the minimum and median milliseconds and GFLOP/s at the
 median, counting the FLOPs of the convolutions done by core/gemm (all but
-depthwise ones), and the process's peak resident set size (RSS) after each
+depthwise ones) as direct convolutions (Winograd layers multiply less, so
+with --winograd on GFLOP/s are effective rates), and the process's peak resident set size (RSS) after each
 encoder (Linux; n/a elsewhere). The peak is the whole process's so far, so
 for the memory of one encoder run one encoder per process:
 
@@ -91,6 +96,11 @@ taps fresh, as for callers that keep them.`,
 			}
 			if err := gemm.SetPath(path); err != nil {
 				return err
+			}
+			if wino != "" {
+				if err := nn.SetWinogradMode(wino); err != nil {
+					return err
+				}
 			}
 			if profile != "" {
 				f, err := os.Create(profile)
@@ -141,8 +151,8 @@ taps fresh, as for callers that keep them.`,
 			if recycle {
 				rec = ", taps recycled"
 			}
-			fmt.Fprintf(out, "(%s/%s, kernel path %s, %d threads, batch 1, %dx%d, %d warm-up + %d timed passes%s; peak RSS: the process's so far)\n",
-				runtime.GOOS, runtime.GOARCH, gemm.Path(), gemm.Threads(), size, size, warmup, reps, rec)
+			fmt.Fprintf(out, "(%s/%s, kernel path %s, Winograd %s, %d threads, batch 1, %dx%d, %d warm-up + %d timed passes%s; GFLOP as direct convolutions; peak RSS: the process's so far)\n",
+				runtime.GOOS, runtime.GOARCH, gemm.Path(), nn.WinogradMode(), gemm.Threads(), size, size, warmup, reps, rec)
 			return nil
 		},
 	}
@@ -154,6 +164,7 @@ taps fresh, as for callers that keep them.`,
 	cmd.Flags().IntVar(&size, "size", 224, "input height and width")
 	cmd.Flags().StringVar(&path, "kernel", "auto", "GEMM kernel path (auto, "+strings.Join(gemm.Paths(), ", ")+")")
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
+	cmd.Flags().StringVar(&wino, "winograd", "", "Winograd F(2x2|4x4,3x3) for dense 3x3 stride-1 convs: auto (on in wasm, off natively), on, off, f23, f43 (default: POSPROBE_WINOGRAD or auto)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	rootCmd.AddCommand(cmd)
 }
@@ -178,6 +189,22 @@ func benchEncoder(name string, size, warmup, reps int, recycle bool) (benchResul
 		}
 		return nil
 	}
+	// FLOPs of one pass as the direct path does it: counted in a pass of its
+	// own when Winograd (fewer multiplies) is on.
+	var flop float64
+	mode := nn.WinogradMode()
+	if mode != "off" {
+		nn.SetWinograd(false)
+		f0 := gemm.Flops()
+		err := pass()
+		flop = float64(gemm.Flops() - f0)
+		if err2 := nn.SetWinogradMode(mode); err == nil {
+			err = err2
+		}
+		if err != nil {
+			return benchResult{}, err
+		}
+	}
 	f0 := gemm.Flops()
 	for range warmup { // buffers, page faults
 		if err := pass(); err != nil {
@@ -193,7 +220,9 @@ func benchEncoder(name string, size, warmup, reps int, recycle bool) (benchResul
 		}
 		ms[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
 	}
-	flop := float64(gemm.Flops()-f0) / float64(warmup+reps) // one pass
+	if mode == "off" {
+		flop = float64(gemm.Flops()-f0) / float64(warmup+reps)
+	}
 	var perCPU float64
 	if cpu := proc.CPUSeconds() - cpu0; cpu > 0 {
 		perCPU = flop * float64(reps) / cpu / 1e9
@@ -210,6 +239,6 @@ func benchEncoder(name string, size, warmup, reps int, recycle bool) (benchResul
 	return benchResult{
 		Encoder: name, Threads: gemm.Threads(), Path: gemm.Path(), Size: size, Reps: reps,
 		MinMS: ms[0], MedianMS: med, GFLOP: flop / 1e9, GFLOPS: flop / 1e6 / med, GFLOPCPU: perCPU,
-		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Warmup: warmup, Recycled: recycle, PeakRSSMB: rss,
+		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Warmup: warmup, Recycled: recycle, PeakRSSMB: rss, Winograd: mode,
 	}, nil
 }

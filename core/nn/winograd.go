@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"strings"
@@ -69,6 +70,30 @@ func SetWinograd(on bool) {
 
 // Winograd reports whether 3×3 stride-1 convolutions use the Winograd path.
 func Winograd() bool { return winoMode.Load() != winoOff }
+
+var winoNames = [...]string{winoOff: "off", winoBest: "on", winoF23: "f23", winoF43: "f43"}
+
+// WinogradMode names the mode in use: off, on (the faster tile size per
+// layer), f23 or f43 (one tile size forced).
+func WinogradMode() string { return winoNames[winoMode.Load()] }
+
+// SetWinogradMode sets the mode by name (as POSPROBE_WINOGRAD takes it;
+// "auto" is this platform's default).
+func SetWinogradMode(name string) error {
+	def := int32(winoOff)
+	if runtime.GOARCH == "wasm" {
+		def = winoBest
+	}
+	m := parseWinoMode(name, -1)
+	switch {
+	case strings.EqualFold(strings.TrimSpace(name), "auto"):
+		m = def
+	case m < 0:
+		return fmt.Errorf("nn: unknown Winograd mode %q (auto, on, off, f23, f43)", name)
+	}
+	winoMode.Store(m)
+	return nil
+}
 
 // winogradFits reports whether ForwardIn takes the Winograd path for an
 // oh×ow output. Under node (BenchmarkWinograd), 4 input channels (to 64,

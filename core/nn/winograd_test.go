@@ -322,3 +322,22 @@ func TestWinogradSteadyAlloc(t *testing.T) {
 		}
 	}
 }
+
+func TestWinogradModeNames(t *testing.T) {
+	defer SetWinogradMode("auto")
+	for _, m := range []string{"off", "on", "f23", "f43"} {
+		if err := SetWinogradMode(m); err != nil || WinogradMode() != m {
+			t.Errorf("SetWinogradMode(%q): %v, mode %q", m, err, WinogradMode())
+		}
+		if Winograd() != (m != "off") {
+			t.Errorf("mode %s: Winograd() = %v", m, Winograd())
+		}
+	}
+	if err := SetWinogradMode("sideways"); err == nil || WinogradMode() != "f43" {
+		t.Errorf("bad mode: %v, mode now %q", err, WinogradMode())
+	}
+	SetWinogradMode("auto")
+	if want := map[bool]string{true: "on", false: "off"}[runtime.GOARCH == "wasm"]; WinogradMode() != want {
+		t.Errorf("auto gives %q, want %q", WinogradMode(), want)
+	}
+}
