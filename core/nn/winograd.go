@@ -318,18 +318,7 @@ func winoInput(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride int)
 	v0, ss := unsafe.Pointer(&v[0]), uintptr(stride)*4
 	t := base
 	for ty := t0; ty < t1; ty++ {
-		y := 2*ty - off
-		for i := 0; i < 4; i++ {
-			e := r[i*we : (i+1)*we]
-			if y+i < 0 || y+i >= sh {
-				clear(e)
-				continue
-			}
-			lo := min(off, we)
-			clear(e[:lo])
-			n := copy(e[lo:], plane[(y+i)*sw:(y+i+1)*sw])
-			clear(e[lo+n:])
-		}
+		tileRows(r, plane, 4, we, 2*ty-off, sh, sw, off)
 		r0, r1, r2, r3 := r[:we], r[we:2*we], r[2*we:3*we], r[3*we:4*we]
 		// Columns j-2, j-1 of the tile (Bᵀ·d): p, q.
 		p0, p1, p2, p3 := r0[0]-r2[0], r1[0]+r2[0], r2[0]-r1[0], r1[0]-r3[0]
@@ -409,6 +398,23 @@ func winoOutput(plane, m []float32, bv float32, oh, ow, t0, t1, tw, base, stride
 	}
 }
 
+// tileRows copies input rows y..y+rows-1 of plane (sh×sw) into r, we values
+// each, shifted right by off: the zero padding around them is written too, so
+// every tile of the row is an interior one.
+func tileRows(r, plane []float32, rows, we, y, sh, sw, off int) {
+	lo := min(off, we)
+	for i := 0; i < rows; i++ {
+		e := r[i*we : (i+1)*we]
+		if y+i < 0 || y+i >= sh {
+			clear(e)
+			continue
+		}
+		clear(e[:lo])
+		n := copy(e[lo:], plane[(y+i)*sw:(y+i+1)*sw])
+		clear(e[lo+n:])
+	}
+}
+
 // winoInput43 writes V = Bᵀ·d·B for 6×6 input tiles d (stride 4), with
 //
 //	Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0;
@@ -428,18 +434,7 @@ func winoInput43(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride in
 	v0, ss := unsafe.Pointer(&v[0]), uintptr(stride)*4
 	t := base
 	for ty := t0; ty < t1; ty++ {
-		y := 4*ty - off
-		for i := 0; i < 6; i++ {
-			e := r[i*we : (i+1)*we]
-			if y+i < 0 || y+i >= sh {
-				clear(e)
-				continue
-			}
-			lo := min(off, we)
-			clear(e[:lo])
-			n := copy(e[lo:], plane[(y+i)*sw:(y+i+1)*sw])
-			clear(e[lo+n:])
-		}
+		tileRows(r, plane, 6, we, 4*ty-off, sh, sw, off)
 		r0 := r[:we:we]
 		r1, r2, r3, r4, r5 := r[we : 2*we][:len(r0)], r[2*we : 3*we][:len(r0)], r[3*we : 4*we][:len(r0)], r[4*we : 5*we][:len(r0)], r[5*we : 6*we][:len(r0)]
 		for j := range r0 {
