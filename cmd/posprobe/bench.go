@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/gemm"
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 	"github.com/posprobe/posprobe/internal/proc"
 	"github.com/spf13/cobra"
 )
@@ -83,7 +83,7 @@ With --recycle each pass hands its taps back to the encoder (encoder.Recycle),
 so steady passes allocate almost nothing; without it every pass allocates its
 taps fresh, as for callers that keep them.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if reps < 1 {
 				return fmt.Errorf("--reps must be at least 1, got %d", reps)
 			}
@@ -103,15 +103,20 @@ taps fresh, as for callers that keep them.`,
 				}
 			}
 			if profile != "" {
-				f, err := os.Create(profile)
+				f, err := atomicfile.Create(profile, 0o644)
 				if err != nil {
 					return err
 				}
-				defer f.Close()
+				defer f.Abort()
 				if err := pprof.StartCPUProfile(f); err != nil {
 					return fmt.Errorf("%s: %w", profile, err)
 				}
-				defer pprof.StopCPUProfile()
+				defer func() {
+					pprof.StopCPUProfile()
+					if cerr := f.Commit(); err == nil {
+						err = cerr
+					}
+				}()
 			}
 			names := []string{name}
 			if name == "all" {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 )
 
 var featuresFlags struct {
@@ -104,27 +106,7 @@ func runFeatures(cmd *cobra.Command, _ []string) error {
 	return nil
 }
 
-// writeNpyFile writes t to a temporary file next to p and renames it into
-// place, so p is never left half-written.
+// writeNpyFile writes t to p atomically (internal/atomicfile).
 func writeNpyFile(p string, t *weights.Tensor) error {
-	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = f.Chmod(0o644) // CreateTemp makes it private
-	if err == nil {
-		err = weights.WriteNpy(f, t)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", p, err)
-	}
-	return nil
+	return atomicfile.Write(p, 0o644, func(w io.Writer) error { return weights.WriteNpy(w, t) })
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 )
 
 var predictFlags struct {
@@ -107,16 +109,9 @@ func runPredict(cmd *cobra.Command, _ []string) error {
 		}
 		for name, m := range map[string][]float32{"pred": pred, "gt": gt} {
 			p := filepath.Join(pf.out, fmt.Sprintf("%s_%s.png", t, name))
-			f, err := os.Create(p)
-			if err != nil {
+			img := colorMap(m, r.Config.OutSize, lo, hi)
+			if err := atomicfile.Write(p, 0o644, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
 				return err
-			}
-			err = png.Encode(f, colorMap(m, r.Config.OutSize, lo, hi))
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", p, err)
 			}
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%-2s SPC %.3f MAE %.3f  -> %s\n", t, sc.SPC, sc.MAE,

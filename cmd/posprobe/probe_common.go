@@ -19,6 +19,7 @@ import (
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 	"github.com/posprobe/posprobe/wasm/demo"
 )
 
@@ -134,34 +135,10 @@ func parseTargets(s string) ([]posmap.Target, error) {
 	return ts, nil
 }
 
-// saveReadout writes r to path through a temporary file and a rename, so
-// an interrupted write never replaces a good file.
+// saveReadout writes r to path atomically, so an interrupted write never
+// replaces a good file.
 func saveReadout(path string, r *readout.Readout) error {
-	if d := filepath.Dir(path); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = f.Chmod(0o644)
-	if err == nil {
-		err = r.Save(f)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, 0o644, r.Save)
 }
 
 func loadReadoutFile(path string) (*readout.Readout, error) {

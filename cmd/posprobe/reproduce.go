@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/posprobe/posprobe/core/experiment"
 	"github.com/posprobe/posprobe/core/experiment/figures"
 	"github.com/posprobe/posprobe/core/posmap"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 )
 
 var reproFlags struct {
@@ -187,16 +187,7 @@ func writeReport(rep *experiment.Report, out string, figs bool, errw io.Writer) 
 		{"results.json", rep.WriteJSON},
 		{"results.csv", rep.WriteCSV},
 	} {
-		var b bytes.Buffer
-		if err := w.write(&b); err != nil {
-			return err
-		}
-		path := filepath.Join(out, w.name)
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, path); err != nil {
+		if err := atomicfile.Write(filepath.Join(out, w.name), 0o644, w.write); err != nil {
 			return err
 		}
 	}
