@@ -171,6 +171,10 @@ taps fresh, as for callers that keep them.`,
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	cmd.Flags().StringVar(&wino, "winograd", "", "Winograd F(2x2|4x4,3x3) for dense 3x3 stride-1 convs: auto (on in wasm, off natively), on, off, f23, f43 (default: POSPROBE_WINOGRAD or auto)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	limitFlag(cmd.Flags(), "threads", 0, 1024, false)
+	limitFlag(cmd.Flags(), "reps", 1, 1e6, false)
+	limitFlag(cmd.Flags(), "warmup", 0, 1e6, false)
+	limitFlag(cmd.Flags(), "size", 1, maxInputSize, false)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -186,8 +190,11 @@ func benchEncoder(name string, size, warmup, reps int, recycle bool) (benchResul
 	}
 	pass := func() error {
 		taps, err := enc.Forward(x)
+		if err != nil && !strings.HasPrefix(err.Error(), name+":") {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return err
 		}
 		if recycle {
 			encoder.Recycle(enc, taps)

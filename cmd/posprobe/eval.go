@@ -83,7 +83,7 @@ func runEval(cmd *cobra.Command, _ []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	for _, spec := range strings.Split(ef.images, ",") {
-		set, err := openImageSet(spec, ef.recursive)
+		set, err := openImageSet("images", spec, ef.recursive)
 		if err != nil {
 			return err
 		}
@@ -113,8 +113,8 @@ func loadReadouts(pe *probeEncoder, targets []posmap.Target, file, dir string) (
 		if r.Meta.Target != t.String() {
 			return nil, fmt.Errorf("%s: readout was trained for target %s, not %s", p, r.Meta.Target, t)
 		}
-		if err := r.CheckEncoder(pe.enc.Name(), pe.init, pe.pad, r.Config.Taps); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+		if err := checkReadout(p, r, pe); err != nil {
+			return nil, err
 		}
 		if _, err := readout.SelectTaps(pe.taps, r.Config.Taps); err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)

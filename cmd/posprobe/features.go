@@ -57,6 +57,7 @@ func init() {
 	f.StringVar(&featuresFlags.image, "image", "", "input image (JPEG, PNG or GIF)")
 	f.StringVar(&featuresFlags.out, "out", "", "output folder for <tap>.npy (created if missing)")
 	f.IntVar(&featuresFlags.size, "size", 224, "input height and width after resizing")
+	limitFlag(f, "size", 1, maxInputSize, false)
 	for _, n := range []string{"encoder", "image", "out"} {
 		featuresCmd.MarkFlagRequired(n)
 	}
