@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -189,6 +190,11 @@ func scoreSet(ctx context.Context, pe *probeEncoder, readouts map[posmap.Target]
 	}
 	if res.skipped == n {
 		return nil, fmt.Errorf("%s: no readable image (%d skipped)", set.Name, n)
+	}
+	for _, t := range targets {
+		if s := res.scores[t]; math.IsNaN(s.SPC) || math.IsNaN(s.MAE) {
+			return nil, fmt.Errorf("%s: target %s: predicted maps hold NaN or Inf (non-finite encoder or readout output); no score reported", set.Name, t)
+		}
 	}
 	return res, nil
 }
