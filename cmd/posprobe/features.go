@@ -76,7 +76,7 @@ func runFeatures(cmd *cobra.Command, _ []string) error {
 	enc := pe.enc
 	x, err := imageio.LoadTensor(ff.image, ff.size)
 	if err != nil {
-		return fmt.Errorf("%s: %w", ff.image, err)
+		return err // imageio's errors name the file
 	}
 	taps, err := enc.Forward(x)
 	var se *encoder.SizeError

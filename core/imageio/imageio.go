@@ -54,8 +54,8 @@ type BudgetError struct {
 }
 
 func (e *BudgetError) Error() string {
-	return fmt.Sprintf("%s: %dx%d image is %.1f megapixels, over the %.1f-megapixel limit (raise it with --max-pixels)",
-		e.Source, e.W, e.H, float64(e.W)*float64(e.H)/1e6, float64(e.Max)/1e6)
+	return fmt.Sprintf("%s: %dx%d image has %d pixels, over the limit of %d (raise it with --max-pixels)",
+		e.Source, e.W, e.H, e.W*e.H, e.Max)
 }
 
 // CheckConfig checks an image header against the pixel budget.
@@ -242,9 +242,22 @@ func OpenRegular(path string) (*os.File, error) {
 		return nil, fmt.Errorf("%s: is a directory, not a file", path)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%v)", path, fi.Mode().Type())
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, FileKind(fi.Mode()))
 	}
 	return os.Open(path)
+}
+
+// FileKind names a non-regular file's type for errors.
+func FileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.Type().String()
 }
 
 // IsImageName reports whether name has an image extension ListImages takes
