@@ -84,7 +84,7 @@ func runClassify(cmd *cobra.Command, _ []string) error {
 	}
 	x, err := imageio.LoadTensor(cf.image, 224)
 	if err != nil {
-		return fmt.Errorf("%s: %w", cf.image, err)
+		return err // names the file
 	}
 	out, err := c.Classify(x)
 	if err != nil {

@@ -213,7 +213,7 @@ func TestHostileInputs(t *testing.T) {
 	predict := func(extra ...string) []string {
 		return append([]string{"predict", "--encoder", "none", "--target", "H", "--readouts", ro}, extra...)
 	}
-	size := fmt.Sprint(1025 + r.IntN(200000))
+	size := fmt.Sprint(maxInputSize + 1 + r.IntN(200000))
 	cases := []hostileCase{
 		// 1. Image bombs, alone and in a folder of good photos.
 		{name: "1 predict bomb", args: predict("--image", bomb, "--out", filepath.Join(dir, "p1")), rc: 1, want: []string{bomb, "pixels", "--max-pixels"}},
@@ -230,7 +230,7 @@ func TestHostileInputs(t *testing.T) {
 		{name: "2 bench size 0", args: []string{"bench", "--encoder", "squeezenet1.1", "--size", "0"}, rc: 1, want: []string{"--size 0"}},
 		{name: "2 bench size negative", args: []string{"bench", "--encoder", "squeezenet1.1", "--size", fmt.Sprint(-1 - r.IntN(1000))}, rc: 1, want: []string{"--size -"}},
 		{name: "2 features size huge", args: []string{"features", "--encoder", "vgg16", "--init", "random", "--size", size, "--image", good, "--out", filepath.Join(dir, "f3")},
-			rc: 1, want: []string{"--size " + size, "1 to 1024"}},
+			rc: 1, want: []string{"--size " + size, "1 to 2048"}},
 		// 3. Keras topology.
 		{name: "3 keras empty inbound", args: []string{"features", "--encoder", "darknet-tiny", "--weights", kdir, "--image", good, "--out", filepath.Join(dir, "f4")},
 			rc: 1, want: []string{"model.json", "conv2d_1", "not a simple chain"}},
