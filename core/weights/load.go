@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -95,4 +96,21 @@ func finite(s *Set, err error) (*Set, error) {
 		}
 	}
 	return s, nil
+}
+
+// regularFS is os.DirFS(dir) that opens only regular files and folders:
+// a FIFO among the weight files would block the open for ever.
+type regularFS struct{ fsys fs.FS }
+
+func dirFS(dir string) fs.FS { return regularFS{os.DirFS(dir)} }
+
+func (r regularFS) Open(name string) (fs.File, error) {
+	fi, err := fs.Stat(r.fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if m := fi.Mode(); !m.IsRegular() && !m.IsDir() {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("not a regular file")}
+	}
+	return r.fsys.Open(name)
 }
