@@ -335,6 +335,25 @@ func TestHostileInputs(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
 	}
+	// 8. A checkpoint of an interrupted training records its recipe.
+	ck := filepath.Join(dir, "ck", "h.readout")
+	cmd := exec.Command(bin, "train", "--encoder", "none", "--target", "H", "--epochs", "10000", "--batch", "3",
+		"--lr", fmt.Sprint(lr), "--images", imgs, "--out", ck)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(hostileTimeout); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(ck); err == nil {
+			break
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	if rd, err := loadReadoutFile(ck); err != nil {
+		t.Errorf("checkpoint: %v", err)
+	} else if tr := rd.Meta.Training; tr.EpochsDone < 1 || tr.EpochsDone >= 10000 || tr.LR != lr || tr.Batch != 3 || tr.Momentum != 0.9 || tr.WeightDecay != 1e-4 {
+		t.Errorf("checkpoint's recipe: %+v", tr)
+	}
 	// No temporary file is left anywhere.
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && strings.Contains(d.Name(), ".tmp") {
