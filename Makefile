@@ -51,6 +51,7 @@ test-fuzz:
 	  $(GO) test ./core/weights -run '^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) -parallel=1 || exit 1; \
 	done
 	$(GO) test ./core/readout -run '^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) -parallel=1
+	$(GO) test ./core/onnx -run '^$$' -fuzz='^FuzzParseModel$$' -fuzztime=$(FUZZTIME) -parallel=1
 
 test-desktop:
 	CGO_ENABLED=1 $(GO) build -o bin/posprobe-desktop ./wasm

@@ -1,0 +1,131 @@
+package onnx
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/posprobe/posprobe/core/imageio"
+	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/weights"
+	"gorgonia.org/tensor"
+)
+
+const fixtures = "../../testdata/onnx"
+
+// fixtureCase is one entry of testdata/onnx/cases.json (written by
+// testdata/gen/onnx_fixtures.py).
+type fixtureCase struct {
+	Name, Model, Image string
+	Size, Opset        int
+	Cases              []struct{ Padding, Ref string }
+}
+
+func loadCases(t *testing.T) []fixtureCase {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtures, "cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs []fixtureCase
+	if err := json.Unmarshal(b, &cs); err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) < 5 {
+		t.Fatalf("cases.json lists %d cases", len(cs))
+	}
+	return cs
+}
+
+// relErr is max|got-want| / max|want|.
+func relErr(got, want []float32) float64 {
+	var d, m float64
+	for i := range want {
+		d = max(d, math.Abs(float64(got[i])-float64(want[i])))
+		m = max(m, math.Abs(float64(want[i])))
+	}
+	if m == 0 {
+		return d
+	}
+	return d / m
+}
+
+// TestFixtures runs every exported torchvision network of testdata/onnx on
+// its image and compares every graph output with PyTorch's (1e-4 of the
+// output's largest magnitude), through Net.Run and, for the 4-d outputs,
+// through the encoder (arena reuse: two passes).
+func TestFixtures(t *testing.T) {
+	for _, c := range loadCases(t) {
+		for _, sub := range c.Cases {
+			t.Run(c.Name+"/"+sub.Padding, func(t *testing.T) {
+				pad, err := nn.ParsePadMode(sub.Padding)
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, err := imageio.LoadTensor(filepath.Join(fixtures, c.Image), c.Size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ref, err := weights.LoadNpyDir(filepath.Join(fixtures, sub.Ref))
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := ReadFile(filepath.Join(fixtures, c.Model))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.Opset != int64(c.Opset) {
+					t.Errorf("opset %d, want %d", m.Opset, c.Opset)
+				}
+				net, err := Compile(m, pad)
+				if err != nil {
+					t.Fatal(err)
+				}
+				outs, err := net.Run(nil, x, net.Outputs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(net.Outputs) != len(ref.Names()) {
+					t.Fatalf("%d outputs, %d references", len(net.Outputs), len(ref.Names()))
+				}
+				for i, name := range net.Outputs {
+					check(t, name, outs[i], ref.Tensors[name])
+				}
+				e, err := New(m, Options{Name: c.Name, Padding: pad})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for pass := 0; pass < 2; pass++ {
+					taps, err := e.Forward(x)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i, tp := range e.Taps() {
+						check(t, tp.Name, taps[i], ref.Tensors[tp.Name])
+					}
+					e.Recycle(taps)
+				}
+			})
+		}
+	}
+}
+
+func check(t *testing.T, name string, got *tensor.Dense, want *weights.Tensor) {
+	t.Helper()
+	if want == nil {
+		t.Errorf("%s: no reference", name)
+		return
+	}
+	if !slices.Equal([]int(got.Shape()), want.Shape) {
+		t.Errorf("%s: shape %v, want %v", name, got.Shape(), want.Shape)
+		return
+	}
+	if e := relErr(nn.Data(got), want.Data); !(e <= 1e-4) {
+		t.Errorf("%s: relative error %.3g over 1e-4", name, e)
+	} else {
+		t.Logf("%s %v: relative error %.2g", name, want.Shape, e)
+	}
+}
