@@ -55,9 +55,10 @@ func init() {
 	f.StringVar(&featuresFlags.image, "image", "", "input image (JPEG, PNG or GIF)")
 	f.StringVar(&featuresFlags.out, "out", "", "output folder for <tap>.npy (created if missing)")
 	f.IntVar(&featuresFlags.size, "size", 224, "input height and width after resizing")
-	for _, n := range []string{"encoder", "image", "out"} {
+	for _, n := range []string{"image", "out"} {
 		featuresCmd.MarkFlagRequired(n)
 	}
+	requireEncoder(featuresCmd)
 	rootCmd.AddCommand(featuresCmd)
 }
 

@@ -19,7 +19,7 @@ import (
 var trainFlags struct {
 	enc                      probeEncoderFlags
 	target, images, testImgs string
-	out, taps, stripes       string
+	out, stripes             string
 	epochs, batch            int
 	kernel, pad, depth       int
 	lr                       float64
@@ -69,12 +69,12 @@ func init() {
 	f.IntVar(&tf.kernel, "kernel", r.Kernel, "readout conv kernel: 1, 3, 5 or 7")
 	f.IntVar(&tf.pad, "pad", r.Pad, "readout conv zero padding")
 	f.IntVar(&tf.depth, "depth", r.Depth, "readout conv layers (hidden ones keep all channels, with BN+ReLU)")
-	f.StringVar(&tf.taps, "taps", "", "comma-separated encoder taps to use (default all)")
 	f.StringVar(&tf.stripes, "stripes", "01", "HS/VS target range: 01 or pm1")
 	f.Uint64Var(&tf.readoutSeed, "readout-seed", 0, "seed of the readout init and shuffling")
-	for _, n := range []string{"encoder", "images", "out"} {
+	for _, n := range []string{"images", "out"} {
 		trainCmd.MarkFlagRequired(n)
 	}
+	requireEncoder(trainCmd)
 	rootCmd.AddCommand(trainCmd)
 }
 
@@ -108,11 +108,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	var wanted []string
-	if tf.taps != "" {
-		wanted = strings.Split(tf.taps, ",")
-	}
-	sel, err := readout.SelectTaps(pe.taps, wanted)
+	sel, err := readout.SelectTaps(pe.taps, tf.enc.tapFilter())
 	if err != nil {
 		return err
 	}

@@ -96,7 +96,7 @@ func New(m *Model, opts Options) (*Encoder, error) {
 	for _, n := range names {
 		in := byName[n]
 		stride := int(math.Round(float64(size) / float64(in.Shape[2])))
-		e.taps = append(e.taps, encoder.Tap{Name: n, Channels: in.Shape[1], Stride: max(stride, 1)})
+		e.taps = append(e.taps, encoder.Tap{Name: TapName(n), Channels: in.Shape[1], Stride: max(stride, 1)})
 		e.tapNames = append(e.tapNames, n)
 	}
 	for _, o := range net.Outputs {
@@ -106,6 +106,23 @@ func New(m *Model, opts Options) (*Encoder, error) {
 		}
 	}
 	return e, nil
+}
+
+// TapName is the tap name of a graph tensor: safe as a file name (features
+// writes <tap>.npy), so characters other than letters, digits, '.', '-' and
+// '_' become '_' ("/layer1/Relu_output_0" -> "layer1_Relu_output_0").
+func TapName(tensor string) string {
+	b := []byte(tensor)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	s := strings.Trim(string(b), "_.")
+	if s == "" {
+		s = "tap"
+	}
+	return s
 }
 
 // pickTaps chooses the tap tensors (see Options.Taps).
