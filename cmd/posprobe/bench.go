@@ -57,7 +57,7 @@ func fmtRSS(mb *float64) string {
 func init() {
 	var (
 		name, path    string
-		models        []string // --model FILE.onnx (model.go)
+		models        string // --model FILE.onnx[,...] (model.go)
 		threads, reps int
 		warmup, size  int
 		asJSON        bool
@@ -159,7 +159,7 @@ taps fresh, as for callers that keep them.`,
 		},
 	}
 	cmd.Flags().StringVar(&name, "encoder", "all", "encoder name or all ("+strings.Join(encoder.Names(), ", ")+")")
-	cmd.Flags().StringSliceVar(&models, "model", nil, "ONNX model files to time (besides --encoder when given)")
+	cmd.Flags().StringVar(&models, "model", "", "ONNX model files to time, comma-separated (besides --encoder when given)")
 	cmd.Flags().IntVar(&threads, "threads", 0, "threads (0 = GOMAXPROCS)")
 	cmd.Flags().IntVar(&reps, "reps", 10, "timed passes per encoder")
 	cmd.Flags().IntVar(&warmup, "warmup", 1, "untimed passes per encoder before the timed ones")

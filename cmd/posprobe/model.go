@@ -171,14 +171,14 @@ func isModelName(n string) bool { return strings.HasPrefix(n, modelPrefix) }
 
 // benchNames adds --model files to bench's encoder list; without an explicit
 // --encoder the models replace the default "all".
-func benchNames(names, models []string, encoderSet bool) []string {
-	if len(models) == 0 {
+func benchNames(names []string, models string, encoderSet bool) []string {
+	if models == "" {
 		return names
 	}
 	if !encoderSet {
 		names = nil
 	}
-	for _, m := range models {
+	for _, m := range tapSpec(models) {
 		names = append(names, modelPrefix+m)
 	}
 	return names
