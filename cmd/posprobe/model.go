@@ -110,8 +110,8 @@ picks (the last map before each downsampling, and the last map).`,
 			}
 			auto := map[string]bool{}
 			if e, err := onnx.New(m, onnx.Options{Taps: []string{"auto"}, Size: size}); err == nil {
-				for _, t := range e.Taps() {
-					auto[t.Name] = true
+				for _, t := range e.Tensors() {
+					auto[t] = true
 				}
 			}
 			outs := map[string]bool{}

@@ -186,6 +186,9 @@ func (e *Encoder) Name() string { return e.name }
 // Taps implements encoder.Encoder.
 func (e *Encoder) Taps() []encoder.Tap { return e.taps }
 
+// Tensors are the graph tensors the taps read, in tap order.
+func (e *Encoder) Tensors() []string { return slices.Clone(e.tapNames) }
+
 // Net is the compiled graph.
 func (e *Encoder) Net() *Net { return e.net }
 

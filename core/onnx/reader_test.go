@@ -190,3 +190,76 @@ func FuzzParseModel(f *testing.F) {
 		}
 	})
 }
+
+func pbInts(name string, v ...int64) []byte {
+	b := pbBytes(nil, 1, []byte(name))
+	for _, x := range v {
+		b = pbVarint(b, 8, uint64(x))
+	}
+	return pbVarint(b, 20, 7)
+}
+
+// TestSurgeryCropsResiduals: with --padding none a padded 3x3 conv shrinks
+// its map by 2, and the residual Add centre-crops the skip to match; with
+// reflect it pads by reflection.
+func TestSurgeryCropsResiduals(t *testing.T) {
+	w := make([]float32, 9)
+	w[4] = 2 // centre tap: conv(x) = 2x with zero padding inside
+	w[0] = 1 // top-left tap: shows the border rule
+	b := pbModel([][]byte{
+		pbNode("Conv", "c", []string{"x", "w"}, []string{"y"}, pbInts("pads", 1, 1, 1, 1)),
+		pbNode("Add", "res", []string{"y", "x"}, []string{"z"}),
+	}, [][]byte{pbTensor("w", []int64{1, 1, 3, 3}, w)}, "z")
+	m, err := ParseModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := nn.New(1, 1, 4, 5)
+	for i, d := 0, nn.Data(x); i < len(d); i++ {
+		d[i] = float32(i + 1)
+	}
+	at := func(y, x0 int) float32 { return nn.Data(x)[y*5+x0] }
+	for _, c := range []struct {
+		mode nn.PadMode
+		h, w int
+		want func(y, x int) float32
+	}{
+		{nn.PadZero, 4, 5, func(y, x int) float32 {
+			tl := float32(0)
+			if y > 0 && x > 0 {
+				tl = at(y-1, x-1)
+			}
+			return 3*at(y, x) + tl
+		}},
+		{nn.PadNone, 2, 3, func(y, x int) float32 { return 3*at(y+1, x+1) + at(y, x) }},
+		{nn.PadReflect, 4, 5, func(y, x int) float32 {
+			ry, rx := y-1, x-1
+			if ry < 0 {
+				ry = 1
+			}
+			if rx < 0 {
+				rx = 1
+			}
+			return 3*at(y, x) + at(ry, rx)
+		}},
+	} {
+		net, err := Compile(m, c.mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := net.Run(nn.NewArena(), x, []string{"z"})
+		if err != nil {
+			t.Fatalf("%s: %v", c.mode, err)
+		}
+		if s := out[0].Shape(); s[2] != c.h || s[3] != c.w {
+			t.Fatalf("%s: shape %v, want %dx%d", c.mode, s, c.h, c.w)
+		}
+		for y := 0; y < c.h; y++ {
+			for xx := 0; xx < c.w; xx++ {
+				if g, want := nn.Data(out[0])[y*c.w+xx], c.want(y, xx); g != want {
+					t.Errorf("%s: z[%d,%d] = %g, want %g", c.mode, y, xx, g, want)
+				}
+			}
+		}
+	}
+}

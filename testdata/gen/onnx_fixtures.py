@@ -6,6 +6,13 @@ one input image: the fixtures of core/onnx's tests (testdata/onnx/).
 Run with Debian's python3-torch 1.13 / python3-torchvision 0.14:
     /usr/bin/python3 testdata/gen/onnx_fixtures.py [OUTDIR]
 
+With --squeezenet WEIGHTS_DIR OUT.onnx it instead builds torchvision's
+SqueezeNet 1.1, loads the shared ImageNet weights (the ONNX model zoo's
+squeezenet0_convN .npy files, N = 0..25 in network order) and exports it
+with the taps of the built-in encoder (conv1, fire3, fire5, fire7, fire9) and
+the logits as outputs: the check that an ONNX export of a built-in
+architecture probes like the built-in encoder (never committed).
+
 Each case folder holds model.onnx, input.png (48x48 RGB: the Go side reads it
 at --size 48, so no resizing happens) and ref/<output>.npy; cases.json lists
 the cases. Widths are reduced so everything stays well under 1 MB. The
@@ -320,5 +327,30 @@ class ProbsHeadWrap(nn.Module):
         return outs[:-1] + (torch.softmax(outs[-1], dim=1),)
 
 
+def squeezenet(wdir, out):
+    torch.set_grad_enabled(False)
+    m = torchvision.models.squeezenet1_1()
+    convs = [c for c in m.modules() if isinstance(c, nn.Conv2d)]
+    assert len(convs) == 26
+    for i, c in enumerate(convs):
+        w = np.load(os.path.join(wdir, "squeezenet0_conv%d_weight.npy" % i))
+        b = np.load(os.path.join(wdir, "squeezenet0_conv%d_bias.npy" % i))
+        assert tuple(w.shape) == tuple(c.weight.shape), (i, w.shape, c.weight.shape)
+        c.weight.data = torch.from_numpy(w.astype(np.float32))
+        c.bias.data = torch.from_numpy(b.astype(np.float32).reshape(-1))
+    f = m.features
+    body = [("conv1", f[:2]), ("p1", f[2]), ("f2", f[3]), ("fire3", f[4]), ("p2", f[5]), ("f4", f[6]),
+            ("fire5", f[7]), ("p3", f[8]), ("f6", f[9]), ("fire7", f[10]), ("f8", f[11]), ("fire9", f[12])]
+    head = nn.Sequential(m.classifier, nn.Flatten(1))
+    names = ["conv1", "fire3", "fire5", "fire7", "fire9", "logits"]
+    model = Taps(body, set(names[:-1]), head).eval()
+    torch.onnx.export(model, torch.rand(1, 3, 224, 224), out, input_names=["image"], output_names=names,
+                      opset_version=13, do_constant_folding=True,
+                      dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}})
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "--squeezenet":
+        squeezenet(sys.argv[2], sys.argv[3])
+    else:
+        main()
