@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,5 +107,46 @@ func TestModelInspect(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestBuildSiteModel: site --model copies the ONNX file into the site and
+// lists it once per padding with readouts; without readouts, or with
+// external data, it refuses.
+func TestBuildSiteModel(t *testing.T) {
+	tmp := t.TempDir()
+	src, out, ro, goroot := filepath.Join(tmp, "site"), filepath.Join(tmp, "out"), filepath.Join(tmp, "ro"), filepath.Join(tmp, "go")
+	b, err := os.ReadFile(filepath.Join(onnxFixtures, "resnet", "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, tmp, map[string]string{
+		"site/index.html":                 "<html>",
+		"site/photo/coffee.png":           "png",
+		"ro/tiny_imagenet_zero_G.readout": "r",
+		"ro/tiny_imagenet_none_H.readout": "r",
+		"go/lib/wasm/wasm_exec.js":        "// exec",
+		"tiny.onnx":                       string(b),
+	})
+	defer func() { siteModelFlags.model, siteModelFlags.taps = "", "" }()
+	siteModelFlags.model, siteModelFlags.taps = filepath.Join(tmp, "tiny.onnx"), "auto"
+	if err := buildSite(io.Discard, src, out, ro, goroot, ""); err != nil {
+		t.Fatal(err)
+	}
+	m := readManifestFile(t, out)
+	if len(m.Models) != 2 || m.Models[0].Key != "tiny-zero" || m.Models[1].Padding != "none" || m.Models[0].File != "models/tiny.onnx" || m.Models[0].Taps != "auto" {
+		t.Errorf("models %+v", m.Models)
+	}
+	if got, err := os.ReadFile(filepath.Join(out, "models", "tiny.onnx")); err != nil || len(got) != len(b) {
+		t.Errorf("model not copied: %v", err)
+	}
+	os.RemoveAll(ro)
+	os.MkdirAll(ro, 0o755)
+	if err := buildSite(io.Discard, src, out, ro, goroot, ""); err == nil || !strings.Contains(err.Error(), "tiny_imagenet_zero_H.readout") {
+		t.Errorf("no readouts: %v", err)
+	}
+	siteModelFlags.model = filepath.Join(onnxFixtures, "external", "model.onnx")
+	if err := buildSite(io.Discard, src, out, ro, goroot, ""); err == nil || !strings.Contains(err.Error(), "external") {
+		t.Errorf("external data: %v", err)
 	}
 }
