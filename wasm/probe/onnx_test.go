@@ -21,7 +21,7 @@ func TestLoadONNXModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := mapSource{
-		"site.json":         []byte(`{"readouts":null,"models":[{"key":"tiny-none","label":"tiny","name":"tiny","padding":"none","file":"models/tiny.onnx","taps":"layer1,layer2"}]}`),
+		"site.json":        []byte(`{"readouts":null,"models":[{"key":"tiny-none","label":"tiny","name":"tiny","padding":"none","file":"models/tiny.onnx","taps":"layer1,layer2"}]}`),
 		"models/tiny.onnx": b,
 	}
 	man, err := ReadManifest(src)
