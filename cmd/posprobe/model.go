@@ -18,8 +18,8 @@ import (
 
 const modelFlagHelp = "ONNX model file to probe instead of a built-in --encoder ('posprobe model inspect FILE' lists its tensors)"
 
-const tapsFlagHelp = "taps: comma-separated tap names to use (default all); with --model, tensor names of the graph, or auto " +
-	"(the last map before each downsampling, and the last map); default for --model: the graph's 4-d outputs"
+const tapsFlagHelp = "with --model: the graph tensors to probe, comma-separated, or auto (the last map before each downsampling, " +
+	"and the last map); default: the graph's 4-d outputs. With --encoder (train only): the encoder taps the readout reads (default all)"
 
 // requireEncoder makes exactly one of --encoder and --model required.
 func requireEncoder(cmd *cobra.Command) {

@@ -13,6 +13,10 @@ with the taps of the built-in encoder (conv1, fire3, fire5, fire7, fire9) and
 the logits as outputs: the check that an ONNX export of a built-in
 architecture probes like the built-in encoder (never committed).
 
+With --sweep OUTDIR [NAMES...] it exports full-size torchvision classifiers
+(random weights) with PyTorch's logits; POSPROBE_ONNX_FIXTURES=OUTDIR go test
+-run TestFixtures ./core/onnx checks them (see sweep()).
+
 Each case folder holds model.onnx, input.png (48x48 RGB: the Go side reads it
 at --size 48, so no resizing happens) and ref/<output>.npy; cases.json lists
 the cases. Widths are reduced so everything stays well under 1 MB. The
@@ -349,8 +353,55 @@ def squeezenet(wdir, out):
                       dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}})
 
 
+class Single(nn.Module):
+    """m with its one output as a 1-tuple (export() zips names and outputs)."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        return (self.m(x),)
+
+
+SWEEP = ["resnet50", "resnext50_32x4d", "densenet121", "mobilenet_v3_large", "efficientnet_b0",
+         "shufflenet_v2_x1_0", "googlenet", "mnasnet1_0", "regnet_y_400mf", "squeezenet1_0", "vgg11_bn",
+         "alexnet", "inception_v3"]
+
+
+def sweep(out, names):
+    """Full-size torchvision classifiers with random weights (and random BN
+    statistics) exported with their logits, in the cases.json layout the Go
+    test reads from POSPROBE_ONNX_FIXTURES: the check on networks the
+    fixtures never saw. Large files: never committed."""
+    global OUT, SIZE
+    OUT, SIZE = out, 224
+    torch.set_grad_enabled(False)
+    u8, x = image()
+    cases = []
+    for i, name in enumerate(names):
+        torch.manual_seed(100 + i)
+        kw = {"aux_logits": False, "init_weights": True} if name in ("googlenet", "inception_v3") else {}
+        m = torchvision.models.__dict__[name](weights=None, **kw).eval()
+        randomize_bn(m, 200 + i)
+        size = 299 if name == "inception_v3" else 224
+        if size != SIZE:
+            SIZE = size
+            u8, x = image()
+        try:
+            cases.append(export(name, Single(m), ["logits"], 13, x, u8))
+        except Exception as e:  # an exporter limit, not ours: say so and go on
+            print("%s: export failed: %s" % (name, e), file=sys.stderr)
+        SIZE = 224
+        u8, x = image()
+    with open(os.path.join(out, "cases.json"), "w") as f:
+        json.dump(cases, f, indent=1)
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--squeezenet":
         squeezenet(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "--sweep":
+        sweep(sys.argv[2], sys.argv[3:] or SWEEP)
     else:
         main()
