@@ -18,8 +18,9 @@ import (
 //
 // MaxPool's padding (-inf) and AveragePool's with count_include_pad=0 add no
 // value to the border and stay, as in the built-in encoders. When maps of
-// different sizes then meet in an Add/Sub/Mul/Div or a channel Concat, both
-// are centre-cropped to the smaller height and width (see crop4).
+// different sizes then meet in an Add/Sub/Mul/Div or a channel Concat, all
+// are centre-cropped to the smallest height and width (matchSizes; sides of
+// 1 broadcast in the element-wise ops).
 
 // convSpec is a Conv node's geometry after surgery.
 type convSpec struct {
@@ -131,7 +132,7 @@ func compileConv(net *Net, st *step) error {
 			}
 			oh, ow := conv.OutSize(x.shape[2], x.shape[3])
 			if oh < 1 || ow < 1 || (conv.Mode != nn.PadZero && conv.Pad >= min(x.shape[2], x.shape[3])) {
-				return nil, fmt.Errorf("input %dx%d is too small for this %dx%d conv (padding %d, %s)", x.shape[2], x.shape[3], kh, kw, conv.Pad, conv.Mode)
+				return nil, tooSmall(x, kh, kw, net.padding)
 			}
 			return []*value{fromDense(conv.ForwardIn(r.a, dense(x)))}, nil
 		}
@@ -150,7 +151,7 @@ func compileConv(net *Net, st *step) error {
 		h, w := xp.shape[2], xp.shape[3]
 		ekh, ekw := (kh-1)*spec.dh+1, (kw-1)*spec.dw+1
 		if h < ekh || w < ekw {
-			return nil, fmt.Errorf("input %dx%d (padded) is smaller than the %dx%d kernel", h, w, ekh, ekw)
+			return nil, tooSmall(xp, ekh, ekw, net.padding)
 		}
 		var y *value
 		if square {
@@ -164,6 +165,16 @@ func compileConv(net *Net, st *step) error {
 		return []*value{y}, nil
 	}
 	return nil
+}
+
+// tooSmall explains a map too small for a conv: without padding maps shrink
+// at every conv, so the input must be larger.
+func tooSmall(x *value, kh, kw int, surgery nn.PadMode) error {
+	hint := ""
+	if surgery == nn.PadNone {
+		hint = "; with --padding none every conv shrinks the maps: use a larger --size"
+	}
+	return fmt.Errorf("a %dx%d map is too small for this %dx%d conv%s", x.shape[2], x.shape[3], kh, kw, hint)
 }
 
 // image4 checks that v is a float [N,C,H,W] map with c channels (c 0: any).

@@ -263,3 +263,38 @@ func TestSurgeryCropsResiduals(t *testing.T) {
 		}
 	}
 }
+
+// TestSurgeryCropsConcat: a channel Concat crops every input to the smallest
+// map, sides of 1 included (no broadcasting there).
+func TestSurgeryCropsConcat(t *testing.T) {
+	w := make([]float32, 9)
+	b := pbModel([][]byte{
+		pbNode("Conv", "c", []string{"x", "w"}, []string{"y"}, pbInts("pads", 1, 1, 1, 1)),
+		pbNode("Concat", "cat", []string{"x", "y"}, []string{"z"}, append(pbBytes(nil, 1, []byte("axis")), pbVarint(pbVarint(nil, 3, 1), 20, 2)...)),
+	}, [][]byte{pbTensor("w", []int64{1, 1, 3, 3}, w)}, "z")
+	m, err := ParseModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := Compile(m, nn.PadNone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range [][4]int{{4, 5, 2, 3}, {3, 5, 1, 3}} {
+		x := nn.New(1, 1, c[0], c[1])
+		for i, d := 0, nn.Data(x); i < len(d); i++ {
+			d[i] = float32(i + 1)
+		}
+		out, err := net.Run(nil, x, []string{"z"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := out[0].Shape(); s[1] != 2 || s[2] != c[2] || s[3] != c[3] {
+			t.Fatalf("input %dx%d: shape %v, want [1 2 %d %d]", c[0], c[1], s, c[2], c[3])
+		}
+		// The first channel is x's centre (offset 1, 1).
+		if g := nn.Data(out[0])[0]; g != float32(1*c[1]+1+1) {
+			t.Errorf("input %dx%d: z[0,0,0,0] = %g, want x[1,1] = %d", c[0], c[1], g, c[1]+2)
+		}
+	}
+}

@@ -50,25 +50,26 @@ func (r *runCtx) crop4(v *value, h, w int) *value {
 	return fromDense(nn.CenterCropIn(r.a, dense(v), h, w))
 }
 
-// matchSizes applies the centre-crop rule to two 4-d maps whose heights or
-// widths differ (neither being 1, which broadcasts): both are cut to the
-// smaller size. It returns the values to use and those to release after.
-func (r *runCtx) matchSizes(vs []*value) (out, tmp []*value) {
+// matchSizes applies the centre-crop rule to 4-d maps whose heights or
+// widths differ: all are cut to the smallest. With broadcast (element-wise
+// ops) a side of 1 broadcasts and is left alone. It returns the values to use
+// and those to release after.
+func (r *runCtx) matchSizes(vs []*value, broadcast bool) (out, tmp []*value) {
 	h, w := math.MaxInt, math.MaxInt
 	for _, v := range vs {
 		if v.isInt || len(v.shape) != 4 {
 			return vs, nil
 		}
-		if v.shape[2] > 1 {
+		if v.shape[2] > 1 || !broadcast {
 			h = min(h, v.shape[2])
 		}
-		if v.shape[3] > 1 {
+		if v.shape[3] > 1 || !broadcast {
 			w = min(w, v.shape[3])
 		}
 	}
 	out = slices.Clone(vs)
 	for i, v := range vs {
-		if (v.shape[2] > 1 && v.shape[2] != h) || (v.shape[3] > 1 && v.shape[3] != w) {
+		if (v.shape[2] > h) || (v.shape[3] > w) {
 			out[i] = r.crop4(v, min(v.shape[2], h), min(v.shape[3], w))
 			tmp = append(tmp, out[i])
 		}
@@ -137,7 +138,7 @@ func binaryOp(op string) func(r *runCtx, in []*value) ([]*value, error) {
 		if in[0].isInt && in[1].isInt {
 			return intBinary(op, in[0], in[1])
 		}
-		vs, tmp := r.matchSizes([]*value{toFloat(in[0]), toFloat(in[1])})
+		vs, tmp := r.matchSizes([]*value{toFloat(in[0]), toFloat(in[1])}, true)
 		a, b := vs[0], vs[1]
 		shape, err := broadcastShape(a.shape, b.shape)
 		if err != nil {
@@ -269,7 +270,7 @@ func compileConcat(st *step) error {
 			return nil, err
 		}
 		if k == 1 && rank == 4 {
-			vs, tmp = r.matchSizes(vs)
+			vs, tmp = r.matchSizes(vs, false)
 		}
 		shape := slices.Clone(vs[0].shape)
 		shape[k] = 0
