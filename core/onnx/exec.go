@@ -43,8 +43,6 @@ type step struct {
 	in   []int // value ids, -1 for an omitted optional input
 	out  []int
 	run  func(r *runCtx, in []*value) ([]*value, error)
-	// alias marks ops whose output may share the input's memory.
-	alias bool
 	// static: every input is a constant or derives from shapes only, so
 	// the outputs depend on the input shape alone and are cached per shape.
 	static bool

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -143,5 +144,79 @@ func check(t *testing.T, name string, got *tensor.Dense, want *weights.Tensor) {
 		t.Errorf("%s: relative error %.3g over 1e-4", name, e)
 	} else {
 		t.Logf("%s %v: relative error %.2g", name, want.Shape, e)
+	}
+}
+
+// TestConcurrentForward: passes running at once on one encoder get memory of
+// their own and the same taps.
+func TestConcurrentForward(t *testing.T) {
+	e, err := Open(filepath.Join(fixtures, "efficientnet", "model.onnx"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := imageio.LoadTensor(filepath.Join(fixtures, "efficientnet", "input.png"), 48)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := e.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for range 5 {
+				taps, err := e.Forward(x)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for i := range taps {
+					if !slices.Equal(nn.Data(taps[i]), nn.Data(want[i])) {
+						errs <- fmt.Errorf("tap %d differs", i)
+						return
+					}
+				}
+				e.Recycle(taps)
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBatchForward: a batch gives each image's taps of a pass on its own.
+func TestBatchForward(t *testing.T) {
+	e, err := Open(filepath.Join(fixtures, "resnet", "model.onnx"), Options{Normalize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := imageio.LoadTensor(filepath.Join(fixtures, "resnet", "input.png"), 48)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := e.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := nn.Data(x)
+	two := nn.New(2, 3, 48, 48)
+	copy(nn.Data(two), d)
+	for i, v := range d {
+		nn.Data(two)[len(d)+i] = 1 - v
+	}
+	both, err := e.Forward(two)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range one {
+		n := len(nn.Data(one[i]))
+		if both[i].Shape()[0] != 2 || !slices.Equal(nn.Data(both[i])[:n], nn.Data(one[i])) || slices.Equal(nn.Data(both[i])[n:], nn.Data(one[i])) {
+			t.Errorf("tap %d: batch of two does not hold the single pass first", i)
+		}
 	}
 }
