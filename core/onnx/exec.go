@@ -58,6 +58,7 @@ type Net struct {
 	consts  []*value // by id; nil when computed
 	steps   []*step
 	padding nn.PadMode
+	folded  int // values made by constant folding (capped)
 
 	mu    sync.Mutex
 	cache map[string][]*value // static values by input shape
@@ -190,7 +191,11 @@ func (net *Net) fold(st *step) ([]*value, error) {
 	for _, o := range outs {
 		if o != nil {
 			o.buf = nil
+			net.folded += o.size()
 		}
+	}
+	if net.folded > MaxTensorElems {
+		return nil, nodeErr(st.node, "constant folding makes over %d values", MaxTensorElems)
 	}
 	return outs, nil
 }
@@ -239,11 +244,24 @@ type runCtx struct {
 
 // newF returns a float value of the shape from the arena (contents dirty).
 func (r *runCtx) newF(shape ...int) *value {
+	checkSize(shape)
 	if prod(shape) == 0 {
 		return &value{shape: shape, f: []float32{}}
 	}
 	t := r.a.New(shape...)
 	return &value{shape: shape, f: nn.Data(t), buf: &owner{t: t, refs: 1}}
+}
+
+// checkSize panics (an error naming the node, once call recovers it) for
+// an output over MaxTensorElems: a hostile graph cannot make one huge map.
+func checkSize(shape []int) {
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > MaxTensorElems/d) {
+			panic(fmt.Sprintf("output shape %v is over the %d-value limit", shape, MaxTensorElems))
+		}
+		n *= d
+	}
 }
 
 // alias returns a value sharing v's memory with another shape.

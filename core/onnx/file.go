@@ -55,6 +55,7 @@ func readCapped(fsys fs.FS, name string, limit int64) ([]byte, error) {
 // loadExternal fills the initializers stored in external data files.
 func loadExternal(fsys fs.FS, dir string, g *Graph) error {
 	files := map[string][]byte{}
+	var read, decoded int64 // bytes of data files read and of tensors decoded, each capped
 	for _, t := range g.Initializers {
 		e := t.External
 		if e == nil {
@@ -70,6 +71,9 @@ func loadExternal(fsys fs.FS, dir string, g *Graph) error {
 			if data, err = readCapped(fsys, loc, MaxFileBytes); err != nil {
 				return fmt.Errorf("tensor %q: external data: %w", t.Name, err)
 			}
+			if read += int64(len(data)); read > 2*MaxFileBytes {
+				return fmt.Errorf("tensor %q: external data files over %d bytes in all", t.Name, 2*MaxFileBytes)
+			}
 			files[loc] = data
 		}
 		sz := elemSize(t.DataType)
@@ -82,6 +86,9 @@ func loadExternal(fsys fs.FS, dir string, g *Graph) error {
 		}
 		if e.Offset > int64(len(data)) || n > int64(len(data))-e.Offset {
 			return fmt.Errorf("tensor %q: external data %s has %d bytes, the tensor needs %d at offset %d", t.Name, e.Location, len(data), n, e.Offset)
+		}
+		if decoded += n; decoded > 2*MaxFileBytes {
+			return fmt.Errorf("tensor %q: external tensors over %d bytes in all", t.Name, 2*MaxFileBytes)
 		}
 		if err := t.decodeRaw(data[e.Offset : e.Offset+n]); err != nil {
 			return err

@@ -105,6 +105,8 @@ func TestHostileFiles(t *testing.T) {
 		"cycle":          pbModel([][]byte{pbNode("Relu", "a", []string{"z"}, []string{"y"}), pbNode("Relu", "b", []string{"y"}, []string{"z"})}, nil, "z"),
 		"missing output": pbModel([][]byte{pbNode("Relu", "a", []string{"x"}, []string{"y"})}, nil, "nope"),
 		"conv no weight": pbModel([][]byte{pbNode("Conv", "c", []string{"x", "w"}, []string{"y"})}, nil, "y"),
+		"huge constant": pbModel([][]byte{pbNode("Constant", "k", nil, []string{"s"}, pbInts("value_ints", 1<<15, 1<<15)),
+			pbNode("ConstantOfShape", "big", []string{"s"}, []string{"y"})}, nil, "y"),
 	}
 	for name, b := range cases {
 		m, err := ParseModel(b)

@@ -11,6 +11,7 @@ import (
 
 // newLike returns an output of the shape with v's element type.
 func (r *runCtx) newLike(v *value, shape []int) *value {
+	checkSize(shape)
 	if v.isInt {
 		return &value{shape: shape, i: make([]int64, prod(shape)), isInt: true}
 	}
