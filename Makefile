@@ -58,6 +58,7 @@ test-fuzz:
 	$(GO) test ./core/readout -run '^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) -parallel=1
 	$(GO) test ./core/imageio -run '^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) -parallel=1
 	$(GO) test ./wasm/demo -run '^$$' -fuzz='^FuzzReadManifest$$' -fuzztime=$(FUZZTIME) -parallel=1
+	$(GO) test ./core/onnx -run '^$$' -fuzz='^FuzzParseModel$$' -fuzztime=$(FUZZTIME) -parallel=1
 
 test-desktop:
 	CGO_ENABLED=1 $(GO) build -o bin/posprobe-desktop ./wasm

@@ -32,7 +32,8 @@ var (
 )
 
 func modelButton(i int) image.Rectangle {
-	w := (photoPanel.Dx() - 3*8) / 4
+	n := max(4, len(demo.Models)) // site --model adds ONNX models
+	w := (photoPanel.Dx() - (n-1)*8) / n
 	x := photoPanel.Min.X + i*(w+8)
 	return image.Rect(x, 500, x+w, 532)
 }
@@ -274,17 +275,20 @@ func button(dst *ebiten.Image, r image.Rectangle, label string, on, missing bool
 	text.Draw(dst, label, face, r.Min.X+(r.Dx()-b.Dx())/2, r.Min.Y+r.Dy()/2+5, fg)
 }
 
-var modelShort = []string{"Zero padding", "No padding", "No encoder", "Random init"}
+var modelShort = map[string]string{"sq-zero": "Zero padding", "sq-none": "No padding", "pixels": "No encoder", "sq-random": "Random init"}
 
 func (g *Game) drawControls(screen *ebiten.Image) {
 	ui := g.ui
 	text.Draw(screen, "Encoder: SqueezeNet 1.1 (ImageNet), its padding removed, none at all, or untrained   [keys 1-4]", ui.small, photoPanel.Min.X, 492, colDim)
 	for i := range demo.Models {
-		label := modelShort[i]
-		g.mu.Lock()
 		m := demo.Models[i]
+		label, ok := modelShort[m.Key]
+		if !ok {
+			label = "ONNX " + m.Padding
+		}
+		g.mu.Lock()
 		missing := g.loadErr[i] != nil ||
-			(m.Init != "random" && m.Encoder != "none" && g.man.Readouts != nil && g.man.Encoders[m.Encoder] == "" && dataDir() == "")
+			(m.ONNX == "" && m.Init != "random" && m.Encoder != "none" && g.man.Readouts != nil && g.man.Encoders[m.Encoder] == "" && dataDir() == "")
 		if g.loading[i] {
 			label += " …"
 		}

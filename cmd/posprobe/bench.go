@@ -57,6 +57,7 @@ func fmtRSS(mb *float64) string {
 func init() {
 	var (
 		name, path    string
+		models        string // --model FILE.onnx[,...] (model.go)
 		threads, reps int
 		warmup, size  int
 		asJSON        bool
@@ -127,8 +128,9 @@ taps fresh, as for callers that keep them.`,
 					}
 				}
 			}
+			names = benchNames(names, models, cmd.Flags().Changed("encoder"))
 			for _, n := range names {
-				if _, ok := encoder.Lookup(n); !ok {
+				if _, ok := encoder.Lookup(n); !ok && !isModelName(n) {
 					return fmt.Errorf("unknown encoder %q (known: all, %s)", n, strings.Join(encoder.Names(), ", "))
 				}
 			}
@@ -162,6 +164,7 @@ taps fresh, as for callers that keep them.`,
 		},
 	}
 	cmd.Flags().StringVar(&name, "encoder", "all", "encoder name or all ("+strings.Join(encoder.Names(), ", ")+")")
+	cmd.Flags().StringVar(&models, "model", "", "ONNX model files to time, comma-separated (besides --encoder when given)")
 	cmd.Flags().IntVar(&threads, "threads", 0, "threads (0 = GOMAXPROCS)")
 	cmd.Flags().IntVar(&reps, "reps", 10, "timed passes per encoder")
 	cmd.Flags().IntVar(&warmup, "warmup", 1, "untimed passes per encoder before the timed ones")
@@ -179,7 +182,7 @@ taps fresh, as for callers that keep them.`,
 }
 
 func benchEncoder(name string, size, warmup, reps int, recycle bool) (benchResult, error) {
-	enc, err := encoder.New(name, encoder.Options{Init: encoder.InitRandom})
+	enc, err := benchBuild(name)
 	if err != nil {
 		return benchResult{}, err
 	}

@@ -49,9 +49,11 @@ func init() {
 	f.IntVar(&classifyFlags.top, "top", 5, "number of classes to print")
 	limitFlag(f, "top", 1, 1000, false)
 	f.BoolVar(&classifyFlags.json, "json", false, "print JSON instead of a table")
-	for _, n := range []string{"encoder", "image"} {
+	f.StringVar(&classifyModel, "model", "", modelFlagHelp)
+	for _, n := range []string{"image"} {
 		classifyCmd.MarkFlagRequired(n)
 	}
+	requireEncoder(classifyCmd)
 	rootCmd.AddCommand(classifyCmd)
 }
 
@@ -70,7 +72,7 @@ func runClassify(cmd *cobra.Command, _ []string) error {
 	if cf.top < 1 {
 		return fmt.Errorf("--top %d: must be at least 1", cf.top)
 	}
-	enc, err := encoder.New(cf.encoder, encoder.Options{Weights: cf.weights, DataDir: dataDir()})
+	enc, err := classifyEncoder(&cf.encoder, cf.weights)
 	if err != nil {
 		return err
 	}

@@ -58,9 +58,10 @@ func init() {
 	f.StringVar(&ef.readout, "readout", "", "readout file (one target only)")
 	addReadoutsFlag(f, &ef.readoutsDir)
 	f.BoolVar(&ef.json, "json", false, "print one JSON object per target and image set")
-	for _, n := range []string{"encoder", "images"} {
+	for _, n := range []string{"images"} {
 		evalCmd.MarkFlagRequired(n)
 	}
+	requireEncoder(evalCmd)
 	rootCmd.AddCommand(evalCmd)
 }
 

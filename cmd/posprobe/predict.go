@@ -42,9 +42,10 @@ func init() {
 	f.StringVar(&pf.image, "image", "", "input image, or black, white, noise")
 	f.StringVar(&pf.out, "out", "", "output folder")
 	addReadoutsFlag(f, &pf.readouts)
-	for _, n := range []string{"encoder", "image", "out"} {
+	for _, n := range []string{"image", "out"} {
 		predictCmd.MarkFlagRequired(n)
 	}
+	requireEncoder(predictCmd)
 	rootCmd.AddCommand(predictCmd)
 }
 

@@ -29,6 +29,7 @@ import (
 // probeEncoderFlags select the frozen encoder of train, eval and predict.
 type probeEncoderFlags struct {
 	name, init, padding, weights string
+	model, taps                  string // --model FILE.onnx and its --taps (model.go)
 	seed                         uint64
 	normalize                    bool
 }
@@ -40,6 +41,8 @@ func (e *probeEncoderFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&e.padding, "padding", "zero", "encoder conv padding: zero, none, reflect, replicate or circular")
 	f.StringVar(&e.weights, "weights", "", "encoder weight file or folder (default: found as 'posprobe weights list' shows)")
 	f.BoolVar(&e.normalize, "normalize", false, "apply ImageNet mean/std to the input (the official probe does not)")
+	f.StringVar(&e.model, "model", "", modelFlagHelp)
+	f.StringVar(&e.taps, "taps", "", tapsFlagHelp)
 }
 
 // addTargetFlag adds --target (parsed by parseTargets).
@@ -78,8 +81,13 @@ func (e *probeEncoderFlags) build() (*probeEncoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc, err := encoder.New(e.name, encoder.Options{Init: e.init, Seed: e.seed, Padding: pad,
-		Weights: e.weights, DataDir: dataDir(), Normalize: e.normalize})
+	var enc encoder.Encoder
+	if e.model != "" {
+		enc, err = e.buildModel(pad)
+	} else {
+		enc, err = encoder.New(e.name, encoder.Options{Init: e.init, Seed: e.seed, Padding: pad,
+			Weights: e.weights, DataDir: dataDir(), Normalize: e.normalize})
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/weights"
 	"github.com/posprobe/posprobe/internal/atomicfile"
+	"github.com/posprobe/posprobe/wasm/demo"
 )
 
 var siteFlags struct {
@@ -34,6 +35,7 @@ type siteManifest struct {
 	Encoders map[string]string `json:"encoders"`
 	Readouts []string          `json:"readouts"`
 	Note     string            `json:"note,omitempty"`
+	Models   []demo.SiteModel  `json:"models,omitempty"` // site --model (site_model.go)
 }
 
 var siteCmd = &cobra.Command{
@@ -138,6 +140,9 @@ func buildSite(log io.Writer, src, out, readouts, goroot, data string) error {
 			man.Encoders[name] = rel
 			fmt.Fprintf(log, "%s: %s (%s)\n", name, rel, weights.HumanBytes(n))
 		}
+	}
+	if err := addSiteModel(log, out, readouts, &man); err != nil {
+		return err
 	}
 	if len(missing) > 0 {
 		man.Note = "This build has " + strings.Join(missing, "; ") + "."

@@ -20,7 +20,7 @@ import (
 var trainFlags struct {
 	enc                      probeEncoderFlags
 	target, images, testImgs string
-	out, taps, stripes       string
+	out, stripes             string
 	epochs, batch            int
 	kernel, pad, depth       int
 	lr                       float64
@@ -76,12 +76,12 @@ func init() {
 	limitFlag(f, "kernel", 1, 7, false)
 	limitFlag(f, "pad", 0, 8, false)
 	limitFlag(f, "depth", 1, 8, false)
-	f.StringVar(&tf.taps, "taps", "", "comma-separated encoder taps to use (default all)")
 	f.StringVar(&tf.stripes, "stripes", "01", "HS/VS target range: 01 or pm1")
 	f.Uint64Var(&tf.readoutSeed, "readout-seed", 0, "seed of the readout init and shuffling")
-	for _, n := range []string{"encoder", "images", "out"} {
+	for _, n := range []string{"images", "out"} {
 		trainCmd.MarkFlagRequired(n)
 	}
+	requireEncoder(trainCmd)
 	rootCmd.AddCommand(trainCmd)
 }
 
@@ -115,11 +115,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	var wanted []string
-	if tf.taps != "" {
-		wanted = strings.Split(tf.taps, ",")
-	}
-	sel, err := readout.SelectTaps(pe.taps, wanted)
+	sel, err := readout.SelectTaps(pe.taps, tf.enc.tapFilter())
 	if err != nil {
 		return err
 	}

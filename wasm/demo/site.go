@@ -16,6 +16,8 @@ type Manifest struct {
 	Encoders map[string]string `json:"encoders"` // encoder name -> safetensors path
 	Readouts []string          `json:"readouts"` // readout paths
 	Note     string            `json:"note"`     // what the site lacks, in words
+	// ONNX models (site --model), shown first.
+	Models []SiteModel `json:"models,omitempty"`
 }
 
 // Source reads the site's files (weights, readouts, photo) by path.
@@ -40,6 +42,7 @@ func ReadManifest(src Source) (Manifest, error) {
 	if m.Photo == "" {
 		m.Photo = DefaultPhoto
 	}
+	addSiteModels(m.Models)
 	return m, nil
 }
 

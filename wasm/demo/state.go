@@ -10,6 +10,8 @@ type Model struct {
 	Padding string // nn.ParsePadMode name
 	Init    string // "imagenet" or "random"
 	Seed    uint64
+	ONNX    string // site path of an ONNX model (site --model), else a built-in encoder
+	Taps    string // the model's --taps (see models.go)
 }
 
 // Models are the demo's encoders, the default first.

@@ -167,13 +167,18 @@ func LoadModel(m demo.Model, src Source, man Manifest, dataDir string, progress 
 	}
 	opts := encoder.Options{Init: m.Init, Seed: m.Seed, Padding: pad, DataDir: dataDir}
 	var set *weights.Set
-	if m.Encoder != "none" && m.Init != encoder.InitRandom && opts.DataDir == "" {
+	if m.ONNX == "" && m.Encoder != "none" && m.Init != encoder.InitRandom && opts.DataDir == "" {
 		if set, err = encoderWeights(m, src, man, progress); err != nil {
 			return nil, err
 		}
 	}
 	progress(0.75, "Building "+m.Label)
-	enc, err := newEncoder(m.Encoder, opts, set)
+	var enc encoder.Encoder
+	if m.ONNX != "" {
+		enc, err = loadONNX(m, src, pad, progress)
+	} else {
+		enc, err = newEncoder(m.Encoder, opts, set)
+	}
 	if err != nil {
 		return nil, err
 	}
