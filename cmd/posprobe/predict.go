@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/posprobe/posprobe/core/colormap"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
@@ -111,7 +112,7 @@ func runPredict(cmd *cobra.Command, _ []string) error {
 			if err != nil {
 				return err
 			}
-			err = png.Encode(f, colorMap(m, r.Config.OutSize, lo, hi))
+			err = png.Encode(f, colormap.Image(m, r.Config.OutSize, lo, hi))
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}

@@ -175,18 +175,6 @@ func TestTrainEvalPredict(t *testing.T) {
 	}
 }
 
-func TestColorMapEnds(t *testing.T) {
-	// matplotlib viridis(0) = #440154, viridis(1) = #fde725; values clamp.
-	img := colorMap([]float32{-1, 0, 1, 2}, 2, -1, 1)
-	lo, mid, hi := img.NRGBAAt(0, 0), img.NRGBAAt(1, 0), img.NRGBAAt(0, 1)
-	if lo != (color.NRGBA{0x44, 0x01, 0x54, 255}) || hi != (color.NRGBA{0xfd, 0xe7, 0x25, 255}) || img.NRGBAAt(1, 1) != hi {
-		t.Errorf("viridis ends %v %v", lo, hi)
-	}
-	if mid == lo || mid == hi || mid.A != 255 {
-		t.Errorf("mid-range %v", mid)
-	}
-}
-
 // The log prints learning rates short: 0.01 after the step decay, not the
 // float sum's 0.010000000000000002.
 func TestTrainLogLR(t *testing.T) {

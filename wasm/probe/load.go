@@ -160,7 +160,7 @@ func (p *Predictor) features(key string, taps []*tensor.Dense, size int) ([]floa
 //
 // dataDir, when set (desktop), is where the encoder finds its ImageNet
 // weights; otherwise they are fetched from src as the manifest says.
-func LoadModel(m demo.Model, src Source, man Manifest, dataDir string, progress func(float64, string)) (*Predictor, error) {
+func LoadModel(m demo.Model, src demo.Source, man demo.Manifest, dataDir string, progress func(float64, string)) (*Predictor, error) {
 	pad, err := nn.ParsePadMode(m.Padding)
 	if err != nil {
 		return nil, err
@@ -216,7 +216,7 @@ func LoadModel(m demo.Model, src Source, man Manifest, dataDir string, progress 
 
 // encoderWeights fetches the ImageNet weights of m's encoder: the site's
 // safetensors file, or (desktop) the data folder.
-func encoderWeights(m demo.Model, src Source, man Manifest, progress func(float64, string)) (*weights.Set, error) {
+func encoderWeights(m demo.Model, src demo.Source, man demo.Manifest, progress func(float64, string)) (*weights.Set, error) {
 	path, ok := man.Encoders[m.Encoder]
 	if !ok {
 		path = "weights/" + m.Encoder + ".safetensors"
