@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/posprobe/posprobe/core/posmap"
+	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
 )
 
@@ -151,7 +152,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 		meta := readout.Meta{Encoder: pe.enc.Name(), Init: pe.init, Seed: tf.enc.seed, Padding: pe.pad,
 			Target: t.String(), Stripes: stripes.String(), Training: readout.TrainSummary{Images: tf.images}}
 		path := outPath(t)
-		opts := readout.TrainOptions{Epochs: tf.epochs, LR: tf.lr, Batch: tf.batch, Seed: tf.readoutSeed*8 + uint64(t),
+		opts := readout.TrainOptions{Epochs: tf.epochs, LR: tf.lr, Batch: tf.batch, Seed: probe.ReadoutSeed(tf.readoutSeed, t),
 			Checkpoint: func(r *readout.Readout, done int) error {
 				tr := r.Meta.Training
 				r.Meta = meta
@@ -202,13 +203,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	key := filepath.Base(filepath.Clean(tf.testImgs))
 	for _, t := range targets {
 		r := trained[t]
-		if r.Meta.Metrics == nil {
-			r.Meta.Metrics = map[string]float64{}
-		}
-		s := res.scores[t]
-		r.Meta.Metrics[key+"_spc"] = s.SPC
-		r.Meta.Metrics[key+"_mae"] = s.MAE
-		r.Meta.Metrics[key+"_n"] = float64(s.N)
+		probe.StoreScore(&r.Meta, key, res.scores[t])
 		if err := saveReadout(outPath(t), r); err != nil {
 			return err
 		}

@@ -277,6 +277,20 @@ func TestRunFeatureBudget(t *testing.T) {
 	if s, _ := res.Score("G", Natural); s.N != 3 {
 		t.Errorf("test photos scored: %d, want 3", s.N)
 	}
+	// One photo a chunk: every figure photo still keeps its map.
+	cfg.Out, cfg.Tables, cfg.MaxFeatureBytes = t.TempDir(), []string{"1"}, 1
+	rep, err = Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := rep.Result("1", "none"); res.Status != StatusOK || res.TrainImages != 1 {
+		t.Fatalf("%+v", res)
+	}
+	for i := range 2 {
+		if _, err := os.Stat(filepath.Join(cfg.Out, MapFile("1", "none", "VS", i))); err != nil {
+			t.Errorf("figure map of photo %d: %v", i, err)
+		}
+	}
 
 	r, err := readout.New(readout.DefaultConfig(), 3, 1)
 	if err != nil {
@@ -288,13 +302,13 @@ func TestRunFeatureBudget(t *testing.T) {
 	}
 	gt := posmap.Map(posmap.V, 224, posmap.Options{})
 	whole, _ := probe.Evaluate(r, f, gt)
-	var sum scoreSum
+	var sum probe.Score
 	for _, part := range [][2]int{{0, 2}, {2, 5}} {
 		l := 3 * 28 * 28
 		sc, _ := probe.Evaluate(r, &readout.Features{N: part[1] - part[0], C: 3, Size: 28, Data: f.Data[part[0]*l : part[1]*l]}, gt)
-		sum.add(sc)
+		sum = probe.Merge(sum, sc)
 	}
-	got := sum.score()
+	got := scoreOf(sum)
 	if got.N != 5 || math.Abs(got.SPC-whole.SPC) > 1e-12 || math.Abs(got.MAE-whole.MAE) > 1e-12 || math.Abs(got.SPCStd-whole.SPCStd) > 1e-9 {
 		t.Errorf("chunks merged %+v, whole %+v", got, whole)
 	}
