@@ -58,7 +58,68 @@ func (d *pyDict) set(k, v any) error {
 // complement bytes (pickle's LONG1/LONG4 encoding).
 type pyBigInt []byte
 
-type pyMark struct{}
+// Pickle opcodes, named as in Python's pickletools (protocols 0-5); the
+// machine below runs those a torch checkpoint uses.
+const (
+	opMark            = '('
+	opStop            = '.'
+	opPop             = '0'
+	opPopMark         = '1'
+	opDup             = '2'
+	opFloat           = 'F'
+	opInt             = 'I'
+	opBinInt          = 'J'
+	opBinInt1         = 'K'
+	opLong            = 'L'
+	opBinInt2         = 'M'
+	opNone            = 'N'
+	opBinPersID       = 'Q'
+	opReduce          = 'R'
+	opString          = 'S'
+	opBinString       = 'T'
+	opShortBinString  = 'U'
+	opUnicode         = 'V'
+	opBinUnicode      = 'X'
+	opAppend          = 'a'
+	opBuild           = 'b'
+	opGlobal          = 'c'
+	opDict            = 'd'
+	opEmptyDict       = '}'
+	opAppends         = 'e'
+	opGet             = 'g'
+	opBinGet          = 'h'
+	opLongBinGet      = 'j'
+	opList            = 'l'
+	opEmptyList       = ']'
+	opPut             = 'p'
+	opBinPut          = 'q'
+	opLongBinPut      = 'r'
+	opSetItem         = 's'
+	opTuple           = 't'
+	opEmptyTuple      = ')'
+	opSetItems        = 'u'
+	opBinFloat        = 'G'
+	opBinBytes        = 'B'
+	opShortBinBytes   = 'C'
+	opProto           = 0x80
+	opNewObj          = 0x81
+	opTuple1          = 0x85
+	opTuple2          = 0x86
+	opTuple3          = 0x87
+	opNewTrue         = 0x88
+	opNewFalse        = 0x89
+	opLong1           = 0x8a
+	opLong4           = 0x8b
+	opShortBinUnicode = 0x8c
+	opBinUnicode8     = 0x8d
+	opBinBytes8       = 0x8e
+	opEmptySet        = 0x8f
+	opAddItems        = 0x90
+	opFrozenSet       = 0x91
+	opStackGlobal     = 0x93
+	opMemoize         = 0x94
+	opFrame           = 0x95
+)
 
 // unpickler runs one pickle from data.
 type unpickler struct {
@@ -212,7 +273,7 @@ func (u *unpickler) run() (any, error) {
 		}
 		op := opb[0]
 		switch op {
-		case 0x80: // PROTO
+		case opProto:
 			p, err := u.take(1)
 			if err != nil {
 				return nil, err
@@ -220,66 +281,66 @@ func (u *unpickler) run() (any, error) {
 			if p[0] > 5 {
 				return nil, fmt.Errorf("pickle protocol %d not supported", p[0])
 			}
-		case 0x95: // FRAME: a length hint only
+		case opFrame: // a length hint only
 			if _, err := u.take(8); err != nil {
 				return nil, err
 			}
-		case '.': // STOP
+		case opStop:
 			return u.pop()
-		case '(': // MARK
+		case opMark:
 			u.marks = append(u.marks, u.stack)
 			u.stack = nil
-		case '0': // POP
+		case opPop:
 			if _, err := u.pop(); err != nil {
 				return nil, err
 			}
-		case '1': // POP_MARK
+		case opPopMark:
 			if _, err := u.popMark(); err != nil {
 				return nil, err
 			}
-		case '2': // DUP
+		case opDup:
 			v, err := u.top()
 			if err != nil {
 				return nil, err
 			}
 			u.push(v)
-		case 'N':
+		case opNone:
 			u.push(nil)
-		case 0x88:
+		case opNewTrue:
 			u.push(true)
-		case 0x89:
+		case opNewFalse:
 			u.push(false)
-		case 'J': // BININT
+		case opBinInt:
 			v, err := u.uint(4)
 			if err != nil {
 				return nil, err
 			}
 			u.push(int64(int32(uint32(v))))
-		case 'K': // BININT1
+		case opBinInt1:
 			v, err := u.uint(1)
 			if err != nil {
 				return nil, err
 			}
 			u.push(int64(v))
-		case 'M': // BININT2
+		case opBinInt2:
 			v, err := u.uint(2)
 			if err != nil {
 				return nil, err
 			}
 			u.push(int64(v))
-		case 0x8a: // LONG1
+		case opLong1:
 			b, err := u.sized(1)
 			if err != nil {
 				return nil, err
 			}
 			u.push(decodeLong(b))
-		case 0x8b: // LONG4
+		case opLong4:
 			b, err := u.sized(4)
 			if err != nil {
 				return nil, err
 			}
 			u.push(decodeLong(b))
-		case 'I', 'L': // INT, LONG as text
+		case opInt, opLong: // as text
 			s, err := u.line()
 			if err != nil {
 				return nil, err
@@ -297,13 +358,13 @@ func (u *unpickler) run() (any, error) {
 				}
 				u.push(v)
 			}
-		case 'G': // BINFLOAT, big-endian
+		case opBinFloat: // big-endian
 			b, err := u.take(8)
 			if err != nil {
 				return nil, err
 			}
 			u.push(math.Float64frombits(binary.BigEndian.Uint64(b)))
-		case 'F':
+		case opFloat:
 			s, err := u.line()
 			if err != nil {
 				return nil, err
@@ -313,34 +374,34 @@ func (u *unpickler) run() (any, error) {
 				return nil, fmt.Errorf("pickle float %q: %w", s, err)
 			}
 			u.push(v)
-		case 0x8c, 'X', 0x8d: // SHORT_BINUNICODE, BINUNICODE, BINUNICODE8
+		case opShortBinUnicode, opBinUnicode, opBinUnicode8:
 			n := lenOf(op)
 			b, err := u.sized(n)
 			if err != nil {
 				return nil, err
 			}
 			u.push(string(b))
-		case 'U', 'T': // SHORT_BINSTRING, BINSTRING (Python 2 str)
+		case opShortBinString, opBinString: // Python 2 str
 			n := lenOf(op)
 			b, err := u.sized(n)
 			if err != nil {
 				return nil, err
 			}
 			u.push(string(b))
-		case 'C', 'B', 0x8e: // SHORT_BINBYTES, BINBYTES, BINBYTES8
+		case opShortBinBytes, opBinBytes, opBinBytes8:
 			n := lenOf(op)
 			b, err := u.sized(n)
 			if err != nil {
 				return nil, err
 			}
 			u.push(append([]byte{}, b...))
-		case 'V': // UNICODE, raw-unicode-escape
+		case opUnicode: // raw-unicode-escape
 			s, err := u.line()
 			if err != nil {
 				return nil, err
 			}
 			u.push(rawUnicodeEscape(s))
-		case 'S': // STRING, quoted
+		case opString: // quoted
 			s, err := u.line()
 			if err != nil {
 				return nil, err
@@ -349,37 +410,37 @@ func (u *unpickler) run() (any, error) {
 				return nil, fmt.Errorf("pickle STRING %q is not quoted", s)
 			}
 			u.push(s[1 : len(s)-1])
-		case ')':
+		case opEmptyTuple:
 			u.push(pyTuple{})
-		case 't':
+		case opTuple:
 			items, err := u.popMark()
 			if err != nil {
 				return nil, err
 			}
 			u.push(pyTuple(append([]any{}, items...)))
-		case 0x85, 0x86, 0x87: // TUPLE1..3
-			n := int(op - 0x84)
+		case opTuple1, opTuple2, opTuple3:
+			n := int(op-opTuple1) + 1
 			if len(u.stack) < n {
 				return nil, errors.New("pickle stack underflow")
 			}
 			t := pyTuple(append([]any{}, u.stack[len(u.stack)-n:]...))
 			u.stack = u.stack[:len(u.stack)-n]
 			u.push(t)
-		case ']', 0x8f: // EMPTY_LIST, EMPTY_SET (sets kept as lists)
+		case opEmptyList, opEmptySet: // sets kept as lists
 			u.push(&pyList{})
-		case 'l':
+		case opList:
 			items, err := u.popMark()
 			if err != nil {
 				return nil, err
 			}
 			u.push(&pyList{items: append([]any{}, items...)})
-		case 0x91: // FROZENSET
+		case opFrozenSet:
 			items, err := u.popMark()
 			if err != nil {
 				return nil, err
 			}
 			u.push(&pyList{items: append([]any{}, items...)})
-		case 'a': // APPEND
+		case opAppend:
 			v, err := u.pop()
 			if err != nil {
 				return nil, err
@@ -393,7 +454,7 @@ func (u *unpickler) run() (any, error) {
 				return nil, fmt.Errorf("pickle APPEND to %T", l)
 			}
 			pl.items = append(pl.items, v)
-		case 'e', 0x90: // APPENDS, ADDITEMS
+		case opAppends, opAddItems:
 			items, err := u.popMark()
 			if err != nil {
 				return nil, err
@@ -407,9 +468,9 @@ func (u *unpickler) run() (any, error) {
 				return nil, fmt.Errorf("pickle APPENDS to %T", l)
 			}
 			pl.items = append(pl.items, items...)
-		case '}':
+		case opEmptyDict:
 			u.push(newDict())
-		case 'd':
+		case opDict:
 			items, err := u.popMark()
 			if err != nil {
 				return nil, err
@@ -419,7 +480,7 @@ func (u *unpickler) run() (any, error) {
 				return nil, err
 			}
 			u.push(d)
-		case 's': // SETITEM
+		case opSetItem:
 			v, err := u.pop()
 			if err != nil {
 				return nil, err
@@ -435,7 +496,7 @@ func (u *unpickler) run() (any, error) {
 			if err := u.setItems(d, []any{k, v}); err != nil {
 				return nil, err
 			}
-		case 'u': // SETITEMS
+		case opSetItems:
 			items, err := u.popMark()
 			if err != nil {
 				return nil, err
@@ -447,7 +508,7 @@ func (u *unpickler) run() (any, error) {
 			if err := u.setItems(d, items); err != nil {
 				return nil, err
 			}
-		case 'c': // GLOBAL module\nname\n
+		case opGlobal: // module\nname\n
 			mod, err := u.line()
 			if err != nil {
 				return nil, err
@@ -461,7 +522,7 @@ func (u *unpickler) run() (any, error) {
 				return nil, err
 			}
 			u.push(g)
-		case 0x93: // STACK_GLOBAL
+		case opStackGlobal:
 			name, err := u.pop()
 			if err != nil {
 				return nil, err
@@ -480,7 +541,7 @@ func (u *unpickler) run() (any, error) {
 				return nil, err
 			}
 			u.push(g)
-		case 'R', 0x81: // REDUCE, NEWOBJ
+		case opReduce, opNewObj:
 			args, err := u.pop()
 			if err != nil {
 				return nil, err
@@ -498,7 +559,7 @@ func (u *unpickler) run() (any, error) {
 				return nil, err
 			}
 			u.push(v)
-		case 'b': // BUILD
+		case opBuild:
 			state, err := u.pop()
 			if err != nil {
 				return nil, err
@@ -512,7 +573,7 @@ func (u *unpickler) run() (any, error) {
 				return nil, fmt.Errorf("pickle BUILD on %T not supported", obj)
 			}
 			d.attrs = state
-		case 'p': // PUT
+		case opPut:
 			s, err := u.line()
 			if err != nil {
 				return nil, err
@@ -524,7 +585,7 @@ func (u *unpickler) run() (any, error) {
 			if err := u.memoPut(i); err != nil {
 				return nil, err
 			}
-		case 'q', 'r': // BINPUT, LONG_BINPUT
+		case opBinPut, opLongBinPut:
 			i, err := u.uint(lenOf(op))
 			if err != nil {
 				return nil, err
@@ -532,11 +593,11 @@ func (u *unpickler) run() (any, error) {
 			if err := u.memoPut(i); err != nil {
 				return nil, err
 			}
-		case 0x94: // MEMOIZE
+		case opMemoize:
 			if err := u.memoPut(uint64(len(u.memo))); err != nil {
 				return nil, err
 			}
-		case 'g':
+		case opGet:
 			s, err := u.line()
 			if err != nil {
 				return nil, err
@@ -548,7 +609,7 @@ func (u *unpickler) run() (any, error) {
 			if err := u.memoGet(i); err != nil {
 				return nil, err
 			}
-		case 'h', 'j': // BINGET, LONG_BINGET
+		case opBinGet, opLongBinGet:
 			i, err := u.uint(lenOf(op))
 			if err != nil {
 				return nil, err
@@ -556,7 +617,7 @@ func (u *unpickler) run() (any, error) {
 			if err := u.memoGet(i); err != nil {
 				return nil, err
 			}
-		case 'Q': // BINPERSID
+		case opBinPersID:
 			pid, err := u.pop()
 			if err != nil {
 				return nil, err
@@ -601,10 +662,10 @@ func rawUnicodeEscape(s string) string {
 // lenOf is the size of the length or index field of op.
 func lenOf(op byte) int {
 	switch op {
-	case 0x8c, 'U', 'C', 'q', 'h':
+	case opShortBinUnicode, opShortBinString, opShortBinBytes, opBinPut, opBinGet:
 		return 1
-	case 0x8d, 0x8e:
+	case opBinUnicode8, opBinBytes8:
 		return 8
 	}
-	return 4 // 'X', 'T', 'B', 'r', 'j'
+	return 4 // opBinUnicode, opBinString, opBinBytes, opLongBinPut, opLongBinGet
 }
