@@ -13,6 +13,22 @@ import (
 	"github.com/posprobe/posprobe/core/readout"
 )
 
+// tinyEncoder is a random SqueezeNet 1.1 of base width 4 (five taps), its
+// tap names and their channels in all.
+func tinyEncoder(t *testing.T) (encoder.Encoder, []string, int) {
+	enc, err := encoder.New("squeezenet1.1", encoder.Options{Init: encoder.InitRandom, Width: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	all := 0
+	for _, tp := range enc.Taps() {
+		names = append(names, tp.Name)
+		all += tp.Channels
+	}
+	return enc, names, all
+}
+
 // EvaluateSet in chunks gives the score of the whole set, hands Keep the
 // set's indices of the readable photos, and counts the unreadable one once
 // at its index in the set; readouts on different taps share the pass.
@@ -21,15 +37,8 @@ func TestEvaluateSetChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := encoder.New("squeezenet1.1", encoder.Options{Init: encoder.InitRandom, Width: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc, _, all := tinyEncoder(t)
 	taps := enc.Taps()
-	all := 0
-	for _, tp := range taps {
-		all += tp.Channels
-	}
 	ra, err := readout.New(readout.DefaultConfig(), all, 1)
 	if err != nil {
 		t.Fatal(err)

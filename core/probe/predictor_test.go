@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/readout"
 )
@@ -19,17 +18,8 @@ func TestPredictorMatchesReadouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := encoder.New("squeezenet1.1", encoder.Options{Init: encoder.InitRandom, Width: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc, names, all := tinyEncoder(t)
 	taps := enc.Taps()
-	var names []string
-	all := 0
-	for _, tp := range taps {
-		names = append(names, tp.Name)
-		all += tp.Channels
-	}
 	mk := func(tapNames []string, channels, size int, seed uint64) *readout.Readout {
 		cfg := readout.DefaultConfig()
 		cfg.Taps, cfg.Size = tapNames, size

@@ -272,368 +272,397 @@ func (u *unpickler) run() (any, error) {
 			return nil, err
 		}
 		op := opb[0]
+		var step func(op byte) error
 		switch op {
-		case opProto:
-			p, err := u.take(1)
-			if err != nil {
-				return nil, err
-			}
-			if p[0] > 5 {
-				return nil, fmt.Errorf("pickle protocol %d not supported", p[0])
-			}
-		case opFrame: // a length hint only
-			if _, err := u.take(8); err != nil {
-				return nil, err
-			}
 		case opStop:
 			return u.pop()
-		case opMark:
-			u.marks = append(u.marks, u.stack)
-			u.stack = nil
-		case opPop:
-			if _, err := u.pop(); err != nil {
-				return nil, err
-			}
-		case opPopMark:
-			if _, err := u.popMark(); err != nil {
-				return nil, err
-			}
-		case opDup:
-			v, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			u.push(v)
-		case opNone:
-			u.push(nil)
-		case opNewTrue:
-			u.push(true)
-		case opNewFalse:
-			u.push(false)
-		case opBinInt:
-			v, err := u.uint(4)
-			if err != nil {
-				return nil, err
-			}
-			u.push(int64(int32(uint32(v))))
-		case opBinInt1:
-			v, err := u.uint(1)
-			if err != nil {
-				return nil, err
-			}
-			u.push(int64(v))
-		case opBinInt2:
-			v, err := u.uint(2)
-			if err != nil {
-				return nil, err
-			}
-			u.push(int64(v))
-		case opLong1:
-			b, err := u.sized(1)
-			if err != nil {
-				return nil, err
-			}
-			u.push(decodeLong(b))
-		case opLong4:
-			b, err := u.sized(4)
-			if err != nil {
-				return nil, err
-			}
-			u.push(decodeLong(b))
-		case opInt, opLong: // as text
-			s, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			s = strings.TrimSuffix(s, "L")
-			switch s {
-			case "01":
-				u.push(true)
-			case "00":
-				u.push(false)
-			default:
-				v, err := strconv.ParseInt(s, 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("pickle integer %q: %w", s, err)
-				}
-				u.push(v)
-			}
-		case opBinFloat: // big-endian
-			b, err := u.take(8)
-			if err != nil {
-				return nil, err
-			}
-			u.push(math.Float64frombits(binary.BigEndian.Uint64(b)))
-		case opFloat:
-			s, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return nil, fmt.Errorf("pickle float %q: %w", s, err)
-			}
-			u.push(v)
-		case opShortBinUnicode, opBinUnicode, opBinUnicode8:
-			n := lenOf(op)
-			b, err := u.sized(n)
-			if err != nil {
-				return nil, err
-			}
-			u.push(string(b))
-		case opShortBinString, opBinString: // Python 2 str
-			n := lenOf(op)
-			b, err := u.sized(n)
-			if err != nil {
-				return nil, err
-			}
-			u.push(string(b))
-		case opShortBinBytes, opBinBytes, opBinBytes8:
-			n := lenOf(op)
-			b, err := u.sized(n)
-			if err != nil {
-				return nil, err
-			}
-			u.push(append([]byte{}, b...))
-		case opUnicode: // raw-unicode-escape
-			s, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			u.push(rawUnicodeEscape(s))
-		case opString: // quoted
-			s, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			if len(s) < 2 || (s[0] != '\'' && s[0] != '"') || s[len(s)-1] != s[0] {
-				return nil, fmt.Errorf("pickle STRING %q is not quoted", s)
-			}
-			u.push(s[1 : len(s)-1])
-		case opEmptyTuple:
-			u.push(pyTuple{})
-		case opTuple:
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			u.push(pyTuple(append([]any{}, items...)))
-		case opTuple1, opTuple2, opTuple3:
-			n := int(op-opTuple1) + 1
-			if len(u.stack) < n {
-				return nil, errors.New("pickle stack underflow")
-			}
-			t := pyTuple(append([]any{}, u.stack[len(u.stack)-n:]...))
-			u.stack = u.stack[:len(u.stack)-n]
-			u.push(t)
-		case opEmptyList, opEmptySet: // sets kept as lists
-			u.push(&pyList{})
-		case opList:
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			u.push(&pyList{items: append([]any{}, items...)})
-		case opFrozenSet:
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			u.push(&pyList{items: append([]any{}, items...)})
-		case opAppend:
-			v, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			l, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			pl, ok := l.(*pyList)
-			if !ok {
-				return nil, fmt.Errorf("pickle APPEND to %T", l)
-			}
-			pl.items = append(pl.items, v)
-		case opAppends, opAddItems:
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			l, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			pl, ok := l.(*pyList)
-			if !ok {
-				return nil, fmt.Errorf("pickle APPENDS to %T", l)
-			}
-			pl.items = append(pl.items, items...)
-		case opEmptyDict:
-			u.push(newDict())
-		case opDict:
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			d := newDict()
-			if err := u.setItems(d, items); err != nil {
-				return nil, err
-			}
-			u.push(d)
-		case opSetItem:
-			v, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			k, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			d, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			if err := u.setItems(d, []any{k, v}); err != nil {
-				return nil, err
-			}
-		case opSetItems:
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			d, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			if err := u.setItems(d, items); err != nil {
-				return nil, err
-			}
-		case opGlobal: // module\nname\n
-			mod, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			name, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			g, err := u.global(mod, name)
-			if err != nil {
-				return nil, err
-			}
-			u.push(g)
-		case opStackGlobal:
-			name, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			mod, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			ms, ok1 := mod.(string)
-			ns, ok2 := name.(string)
-			if !ok1 || !ok2 {
-				return nil, errors.New("pickle STACK_GLOBAL without strings")
-			}
-			g, err := u.global(ms, ns)
-			if err != nil {
-				return nil, err
-			}
-			u.push(g)
-		case opReduce, opNewObj:
-			args, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			fn, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			t, ok := args.(pyTuple)
-			if !ok {
-				return nil, fmt.Errorf("pickle call arguments are %T, not a tuple", args)
-			}
-			v, err := u.call(fn, t)
-			if err != nil {
-				return nil, err
-			}
-			u.push(v)
-		case opBuild:
-			state, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			obj, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			d, ok := obj.(*pyDict)
-			if !ok {
-				return nil, fmt.Errorf("pickle BUILD on %T not supported", obj)
-			}
-			d.attrs = state
-		case opPut:
-			s, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			i, err := strconv.ParseUint(s, 10, 31)
-			if err != nil {
-				return nil, fmt.Errorf("pickle PUT %q", s)
-			}
-			if err := u.memoPut(i); err != nil {
-				return nil, err
-			}
-		case opBinPut, opLongBinPut:
-			i, err := u.uint(lenOf(op))
-			if err != nil {
-				return nil, err
-			}
-			if err := u.memoPut(i); err != nil {
-				return nil, err
-			}
-		case opMemoize:
-			if err := u.memoPut(uint64(len(u.memo))); err != nil {
-				return nil, err
-			}
-		case opGet:
-			s, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			i, err := strconv.ParseUint(s, 10, 31)
-			if err != nil {
-				return nil, fmt.Errorf("pickle GET %q", s)
-			}
-			if err := u.memoGet(i); err != nil {
-				return nil, err
-			}
-		case opBinGet, opLongBinGet:
-			i, err := u.uint(lenOf(op))
-			if err != nil {
-				return nil, err
-			}
-			if err := u.memoGet(i); err != nil {
-				return nil, err
-			}
-		case opBinPersID:
-			pid, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			if u.persistent == nil {
-				return nil, errors.New("pickle has a persistent id where none is expected")
-			}
-			v, err := u.persistent(pid)
-			if err != nil {
-				return nil, err
-			}
-			u.push(v)
+		case opProto, opFrame, opMark, opPop, opPopMark, opDup:
+			step = u.stackOp
+		case opNone, opNewTrue, opNewFalse, opBinInt, opBinInt1, opBinInt2, opLong1, opLong4, opInt, opLong, opBinFloat, opFloat:
+			step = u.scalar
+		case opShortBinUnicode, opBinUnicode, opBinUnicode8, opShortBinString, opBinString, opShortBinBytes, opBinBytes, opBinBytes8, opUnicode, opString:
+			step = u.text
+		case opEmptyTuple, opTuple, opTuple1, opTuple2, opTuple3, opEmptyList, opEmptySet, opList, opFrozenSet, opAppend, opAppends, opAddItems, opEmptyDict, opDict, opSetItem, opSetItems:
+			step = u.container
+		case opGlobal, opStackGlobal, opReduce, opNewObj, opBuild, opBinPersID:
+			step = u.object
+		case opPut, opBinPut, opLongBinPut, opMemoize, opGet, opBinGet, opLongBinGet:
+			step = u.memoOp
 		default:
 			return nil, fmt.Errorf("pickle opcode 0x%02x at byte %d not supported", op, u.pos-1)
 		}
+		if err := step(op); err != nil {
+			return nil, err
+		}
 	}
+}
+
+// stackOp runs the opcodes that move the stack and the marks, and the framing.
+func (u *unpickler) stackOp(op byte) error {
+	switch op {
+	case opProto:
+		p, err := u.take(1)
+		if err != nil {
+			return err
+		}
+		if p[0] > 5 {
+			return fmt.Errorf("pickle protocol %d not supported", p[0])
+		}
+	case opFrame: // a length hint only
+		if _, err := u.take(8); err != nil {
+			return err
+		}
+	case opMark:
+		u.marks = append(u.marks, u.stack)
+		u.stack = nil
+	case opPop:
+		if _, err := u.pop(); err != nil {
+			return err
+		}
+	case opPopMark:
+		if _, err := u.popMark(); err != nil {
+			return err
+		}
+	case opDup:
+		v, err := u.top()
+		if err != nil {
+			return err
+		}
+		u.push(v)
+	}
+	return nil
+}
+
+// scalar pushes None, a bool, an integer or a float.
+func (u *unpickler) scalar(op byte) error {
+	switch op {
+	case opNone:
+		u.push(nil)
+	case opNewTrue:
+		u.push(true)
+	case opNewFalse:
+		u.push(false)
+	case opBinInt:
+		v, err := u.uint(4)
+		if err != nil {
+			return err
+		}
+		u.push(int64(int32(uint32(v))))
+	case opBinInt1:
+		v, err := u.uint(1)
+		if err != nil {
+			return err
+		}
+		u.push(int64(v))
+	case opBinInt2:
+		v, err := u.uint(2)
+		if err != nil {
+			return err
+		}
+		u.push(int64(v))
+	case opLong1:
+		b, err := u.sized(1)
+		if err != nil {
+			return err
+		}
+		u.push(decodeLong(b))
+	case opLong4:
+		b, err := u.sized(4)
+		if err != nil {
+			return err
+		}
+		u.push(decodeLong(b))
+	case opInt, opLong: // as text
+		s, err := u.line()
+		if err != nil {
+			return err
+		}
+		s = strings.TrimSuffix(s, "L")
+		switch s {
+		case "01":
+			u.push(true)
+		case "00":
+			u.push(false)
+		default:
+			v, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return fmt.Errorf("pickle integer %q: %w", s, err)
+			}
+			u.push(v)
+		}
+	case opBinFloat: // big-endian
+		b, err := u.take(8)
+		if err != nil {
+			return err
+		}
+		u.push(math.Float64frombits(binary.BigEndian.Uint64(b)))
+	case opFloat:
+		s, err := u.line()
+		if err != nil {
+			return err
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("pickle float %q: %w", s, err)
+		}
+		u.push(v)
+	}
+	return nil
+}
+
+// text pushes a string or bytes.
+func (u *unpickler) text(op byte) error {
+	switch op {
+	case opShortBinUnicode, opBinUnicode, opBinUnicode8, opShortBinString, opBinString: // BINSTRING: Python 2 str
+		b, err := u.sized(lenOf(op))
+		if err != nil {
+			return err
+		}
+		u.push(string(b))
+	case opShortBinBytes, opBinBytes, opBinBytes8:
+		b, err := u.sized(lenOf(op))
+		if err != nil {
+			return err
+		}
+		u.push(append([]byte{}, b...))
+	case opUnicode: // raw-unicode-escape
+		s, err := u.line()
+		if err != nil {
+			return err
+		}
+		u.push(rawUnicodeEscape(s))
+	case opString: // quoted
+		s, err := u.line()
+		if err != nil {
+			return err
+		}
+		if len(s) < 2 || (s[0] != '\'' && s[0] != '"') || s[len(s)-1] != s[0] {
+			return fmt.Errorf("pickle STRING %q is not quoted", s)
+		}
+		u.push(s[1 : len(s)-1])
+	}
+	return nil
+}
+
+// container builds and fills tuples, lists (sets too) and dicts.
+func (u *unpickler) container(op byte) error {
+	switch op {
+	case opEmptyTuple:
+		u.push(pyTuple{})
+	case opTuple:
+		items, err := u.popMark()
+		if err != nil {
+			return err
+		}
+		u.push(pyTuple(append([]any{}, items...)))
+	case opTuple1, opTuple2, opTuple3:
+		n := int(op-opTuple1) + 1
+		if len(u.stack) < n {
+			return errors.New("pickle stack underflow")
+		}
+		t := pyTuple(append([]any{}, u.stack[len(u.stack)-n:]...))
+		u.stack = u.stack[:len(u.stack)-n]
+		u.push(t)
+	case opEmptyList, opEmptySet: // sets kept as lists
+		u.push(&pyList{})
+	case opList:
+		items, err := u.popMark()
+		if err != nil {
+			return err
+		}
+		u.push(&pyList{items: append([]any{}, items...)})
+	case opFrozenSet:
+		items, err := u.popMark()
+		if err != nil {
+			return err
+		}
+		u.push(&pyList{items: append([]any{}, items...)})
+	case opAppend:
+		v, err := u.pop()
+		if err != nil {
+			return err
+		}
+		l, err := u.top()
+		if err != nil {
+			return err
+		}
+		pl, ok := l.(*pyList)
+		if !ok {
+			return fmt.Errorf("pickle APPEND to %T", l)
+		}
+		pl.items = append(pl.items, v)
+	case opAppends, opAddItems:
+		items, err := u.popMark()
+		if err != nil {
+			return err
+		}
+		l, err := u.top()
+		if err != nil {
+			return err
+		}
+		pl, ok := l.(*pyList)
+		if !ok {
+			return fmt.Errorf("pickle APPENDS to %T", l)
+		}
+		pl.items = append(pl.items, items...)
+	case opEmptyDict:
+		u.push(newDict())
+	case opDict:
+		items, err := u.popMark()
+		if err != nil {
+			return err
+		}
+		d := newDict()
+		if err := u.setItems(d, items); err != nil {
+			return err
+		}
+		u.push(d)
+	case opSetItem:
+		v, err := u.pop()
+		if err != nil {
+			return err
+		}
+		k, err := u.pop()
+		if err != nil {
+			return err
+		}
+		d, err := u.top()
+		if err != nil {
+			return err
+		}
+		if err := u.setItems(d, []any{k, v}); err != nil {
+			return err
+		}
+	case opSetItems:
+		items, err := u.popMark()
+		if err != nil {
+			return err
+		}
+		d, err := u.top()
+		if err != nil {
+			return err
+		}
+		if err := u.setItems(d, items); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// object resolves whitelisted globals, calls them, sets object state and resolves persistent ids.
+func (u *unpickler) object(op byte) error {
+	switch op {
+	case opGlobal: // module\nname\n
+		mod, err := u.line()
+		if err != nil {
+			return err
+		}
+		name, err := u.line()
+		if err != nil {
+			return err
+		}
+		g, err := u.global(mod, name)
+		if err != nil {
+			return err
+		}
+		u.push(g)
+	case opStackGlobal:
+		name, err := u.pop()
+		if err != nil {
+			return err
+		}
+		mod, err := u.pop()
+		if err != nil {
+			return err
+		}
+		ms, ok1 := mod.(string)
+		ns, ok2 := name.(string)
+		if !ok1 || !ok2 {
+			return errors.New("pickle STACK_GLOBAL without strings")
+		}
+		g, err := u.global(ms, ns)
+		if err != nil {
+			return err
+		}
+		u.push(g)
+	case opReduce, opNewObj:
+		args, err := u.pop()
+		if err != nil {
+			return err
+		}
+		fn, err := u.pop()
+		if err != nil {
+			return err
+		}
+		t, ok := args.(pyTuple)
+		if !ok {
+			return fmt.Errorf("pickle call arguments are %T, not a tuple", args)
+		}
+		v, err := u.call(fn, t)
+		if err != nil {
+			return err
+		}
+		u.push(v)
+	case opBuild:
+		state, err := u.pop()
+		if err != nil {
+			return err
+		}
+		obj, err := u.top()
+		if err != nil {
+			return err
+		}
+		d, ok := obj.(*pyDict)
+		if !ok {
+			return fmt.Errorf("pickle BUILD on %T not supported", obj)
+		}
+		d.attrs = state
+	case opBinPersID:
+		pid, err := u.pop()
+		if err != nil {
+			return err
+		}
+		if u.persistent == nil {
+			return errors.New("pickle has a persistent id where none is expected")
+		}
+		v, err := u.persistent(pid)
+		if err != nil {
+			return err
+		}
+		u.push(v)
+	}
+	return nil
+}
+
+// memoOp stores the top of the stack in the memo or pushes a memo entry.
+func (u *unpickler) memoOp(op byte) error {
+	if op == opMemoize {
+		return u.memoPut(uint64(len(u.memo)))
+	}
+	var i uint64
+	var err error
+	switch op {
+	case opPut, opGet: // the index as text
+		var s string
+		if s, err = u.line(); err != nil {
+			return err
+		}
+		if i, err = strconv.ParseUint(s, 10, 31); err != nil {
+			what := "PUT"
+			if op == opGet {
+				what = "GET"
+			}
+			return fmt.Errorf("pickle %s %q", what, s)
+		}
+	default:
+		if i, err = u.uint(lenOf(op)); err != nil {
+			return err
+		}
+	}
+	if op == opPut || op == opBinPut || op == opLongBinPut {
+		return u.memoPut(i)
+	}
+	return u.memoGet(i)
 }
 
 // rawUnicodeEscape decodes Python's raw-unicode-escape: bytes are Latin-1
