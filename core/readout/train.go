@@ -48,29 +48,23 @@ func DefaultTrainOptions() TrainOptions {
 	return TrainOptions{Epochs: 15, LR: 0.1, LRDecayEpoch: 10, LRDecay: 0.1, Batch: 32, Momentum: 0.9, WeightDecay: 1e-4}
 }
 
+// orDefault sets *v to d when it is zero (not given).
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
 func (o TrainOptions) withDefaults() TrainOptions {
 	d := DefaultTrainOptions()
-	if o.Epochs == 0 {
-		o.Epochs = d.Epochs
-	}
-	if o.LR == 0 {
-		o.LR = d.LR
-	}
-	if o.LRDecayEpoch == 0 {
-		o.LRDecayEpoch = d.LRDecayEpoch
-	}
-	if o.LRDecay == 0 {
-		o.LRDecay = d.LRDecay
-	}
-	if o.Batch == 0 {
-		o.Batch = d.Batch
-	}
-	if o.Momentum == 0 {
-		o.Momentum = d.Momentum
-	}
-	if o.WeightDecay == 0 {
-		o.WeightDecay = d.WeightDecay
-	}
+	orDefault(&o.Epochs, d.Epochs)
+	orDefault(&o.LR, d.LR)
+	orDefault(&o.LRDecayEpoch, d.LRDecayEpoch)
+	orDefault(&o.LRDecay, d.LRDecay)
+	orDefault(&o.Batch, d.Batch)
+	orDefault(&o.Momentum, d.Momentum)
+	orDefault(&o.WeightDecay, d.WeightDecay)
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
