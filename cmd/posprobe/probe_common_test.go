@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"image"
 	"image/color"
 	"image/png"
 	"math"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/internal/testphotos"
 )
 
 // runProbe runs a probe subcommand with every flag back at its default.
@@ -31,23 +31,15 @@ func runProbe(t *testing.T, cmd *cobra.Command, args ...string) (string, error) 
 // writeImages writes n small PNGs whose content is unrelated to position.
 func writeImages(t *testing.T, dir string, n int) {
 	t.Helper()
-	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
 	for i := 0; i < n; i++ {
-		img := image.NewNRGBA(image.Rect(0, 0, 20, 16))
-		for p := 0; p < 20*16; p++ {
-			v := uint8((p*37 + i*91) % 251)
-			img.SetNRGBA(p%20, p/20, color.NRGBA{v, 255 - v, uint8(i * 40), 255})
-		}
-		name := filepath.Join(dir, "img"+string(rune('a'+i))+".png")
+		name := filepath.Join(dir, testphotos.Name("img", i))
 		if i == n-1 {
 			name = filepath.Join(dir, "sub", "last.png") // found recursively
 		}
-		f, err := os.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		png.Encode(f, img)
-		f.Close()
+		testphotos.Write(t, name, 20, 16, func(x, y int) color.NRGBA {
+			v := uint8(((y*20+x)*37 + i*91) % 251)
+			return color.NRGBA{v, 255 - v, uint8(i * 40), 255}
+		})
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"image"
 	"image/color"
 	"image/png"
 	"os"
@@ -11,24 +10,16 @@ import (
 	"testing"
 
 	"github.com/posprobe/posprobe/core/experiment"
+	"github.com/posprobe/posprobe/internal/testphotos"
 )
 
 func writeTinyPhotos(t *testing.T, n int) string {
 	t.Helper()
 	dir := t.TempDir()
 	for i := 0; i < n; i++ {
-		img := image.NewNRGBA(image.Rect(0, 0, 40, 32))
-		for y := 0; y < 32; y++ {
-			for x := 0; x < 40; x++ {
-				img.SetNRGBA(x, y, color.NRGBA{uint8(6 * x), uint8(7*y + 30*i), uint8(50 * i), 255})
-			}
-		}
-		f, err := os.Create(filepath.Join(dir, string(rune('a'+i))+".png"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		png.Encode(f, img)
-		f.Close()
+		testphotos.Write(t, filepath.Join(dir, testphotos.Name("", i)), 40, 32, func(x, y int) color.NRGBA {
+			return color.NRGBA{uint8(6 * x), uint8(7*y + 30*i), uint8(50 * i), 255}
+		})
 	}
 	return dir
 }

@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,29 +16,17 @@ import (
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/internal/testphotos"
 )
 
 // writeImages writes n small PNGs (a gradient plus a per-image tint) into
 // dir/sub and returns dir.
 func writeImages(t testing.TB, dir string, n int) string {
 	t.Helper()
-	sub := filepath.Join(dir, "sub")
-	if err := os.MkdirAll(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for i := 0; i < n; i++ {
-		img := image.NewNRGBA(image.Rect(0, 0, 48, 40))
-		for y := 0; y < 40; y++ {
-			for x := 0; x < 48; x++ {
-				img.SetNRGBA(x, y, color.NRGBA{uint8(5 * x), uint8(6*y + 20*i), uint8(37 * i), 255})
-			}
-		}
-		f, err := os.Create(filepath.Join(sub, string(rune('a'+i))+".png"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		png.Encode(f, img)
-		f.Close()
+		testphotos.Write(t, filepath.Join(dir, "sub", testphotos.Name("", i)), 48, 40, func(x, y int) color.NRGBA {
+			return color.NRGBA{uint8(5 * x), uint8(6*y + 20*i), uint8(37 * i), 255}
+		})
 	}
 	return dir
 }
