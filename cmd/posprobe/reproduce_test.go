@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"github.com/posprobe/posprobe/core/experiment"
 	"github.com/posprobe/posprobe/internal/testphotos"
 )
@@ -26,14 +28,12 @@ func writeTinyPhotos(t *testing.T, n int) string {
 
 func runReproduceCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	reproFlags = struct {
-		train, test, out, tables, stripes, readouts string
-		quick, noFigures                            bool
-		epochs, deepImages, maxTrain, maxTest       int
-		width                                       int
-		seed                                        uint64
-		maxFeatureGB                                float64
-	}{out: "results", stripes: "01", maxFeatureGB: 8}
+	// Every flag back to its default: the flag variables outlive a run.
+	reproduceCmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if err := f.Value.Set(f.DefValue); err != nil {
+			t.Fatal(err)
+		}
+	})
 	return runCLI(t, append([]string{"reproduce"}, args...)...)
 }
 

@@ -3,7 +3,6 @@ package experiment
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"image/color"
 	"math"
@@ -129,21 +128,7 @@ func TestRunQuickComplete(t *testing.T) {
 		t.Errorf("report:\n%s", md.String())
 	}
 	// CSV: one line per row, target and set.
-	var cs bytes.Buffer
-	if err := rep.WriteCSV(&cs); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(&cs).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := 1
-	for _, tb := range rep.Tables {
-		want += len(tb.Rows) * len(tb.Targets) * len(tb.Sets)
-	}
-	if len(recs) != want {
-		t.Errorf("CSV has %d records, want %d", len(recs), want)
-	}
+	checkCSV(t, rep)
 	var js bytes.Buffer
 	if err := rep.WriteJSON(&js); err != nil {
 		t.Fatal(err)

@@ -348,26 +348,22 @@ func (u *unpickler) scalar(op byte) error {
 			return err
 		}
 		u.push(int64(int32(uint32(v))))
-	case opBinInt1:
-		v, err := u.uint(1)
+	case opBinInt1, opBinInt2: // unsigned, 1 or 2 bytes
+		n := 1
+		if op == opBinInt2 {
+			n = 2
+		}
+		v, err := u.uint(n)
 		if err != nil {
 			return err
 		}
 		u.push(int64(v))
-	case opBinInt2:
-		v, err := u.uint(2)
-		if err != nil {
-			return err
+	case opLong1, opLong4: // two's complement of a 1- or 4-byte length
+		n := 1
+		if op == opLong4 {
+			n = 4
 		}
-		u.push(int64(v))
-	case opLong1:
-		b, err := u.sized(1)
-		if err != nil {
-			return err
-		}
-		u.push(decodeLong(b))
-	case opLong4:
-		b, err := u.sized(4)
+		b, err := u.sized(n)
 		if err != nil {
 			return err
 		}
