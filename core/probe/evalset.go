@@ -111,21 +111,22 @@ func EvaluateSet(ctx context.Context, enc encoder.Encoder, set *Images, evals []
 			return nil, err
 		}
 		res.ExtractSeconds += time.Since(t0).Seconds()
-		byTaps := map[string]*readout.Features{} // the chunk's features per tap selection
+		// Evals in a row on the same taps share one selection of them; one
+		// is held at a time.
+		var picked *readout.Features
+		var pickedTaps []int
 		for k, e := range evals {
 			t1 := time.Now()
 			f := feats
 			if !same {
-				key := "all"
-				if e.Taps != nil {
-					key = fmt.Sprint(e.Taps)
-				}
-				if f = byTaps[key]; f == nil {
-					if f, err = SelectChannels(feats, enc.Taps(), e.Taps); err != nil {
+				if picked == nil || !slices.Equal(e.Taps, pickedTaps) || (e.Taps == nil) != (pickedTaps == nil) {
+					picked = nil
+					if picked, err = SelectChannels(feats, enc.Taps(), e.Taps); err != nil {
 						return nil, err
 					}
-					byTaps[key] = f
+					pickedTaps = e.Taps
 				}
+				f = picked
 			}
 			if err := res.score(k, e, f, lo, kept); err != nil {
 				return nil, err
