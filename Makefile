@@ -8,9 +8,9 @@ PORT      ?= 8080
 FUZZTIME  ?= 60000x
 # Packages that never import ebiten: they run natively, and in node under wasm.
 PURE_PKGS := ./core/... ./wasm/demo/... ./wasm/probe/...
-FUZZERS   := FuzzReadNpy FuzzParsePth FuzzUnpickle FuzzParseSafetensors FuzzReadTFJS
+FUZZERS   := FuzzReadNpy FuzzParsePth FuzzUnpickle FuzzParseSafetensors FuzzReadTFJS FuzzParse FuzzKerasTopology
 
-.PHONY: all build test vet lint test-native test-wasm test-fuzz test-desktop test-e2e \
+.PHONY: all build deps test vet lint test-native test-wasm test-fuzz test-desktop test-e2e \
         site serve desktop reproduce reproduce-quick bench bench-compare weights clean
 
 all: build
@@ -34,6 +34,11 @@ desktop:
 	CGO_ENABLED=1 $(GO) build -o bin/posprobe-desktop ./wasm
 
 # ---- tests ------------------------------------------------------------------
+# The Debian packages the tests need: installed when root (or passwordless
+# sudo), else the exact apt-get line and a stop.
+deps:
+	scripts/install-deps.sh
+
 vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
@@ -49,7 +54,7 @@ lint:
 	$(GO) mod tidy -diff
 
 test-native:
-	$(GO) test -count=1 $(PURE_PKGS) ./cmd/...
+	$(GO) test -count=1 $(PURE_PKGS) ./internal/... ./cmd/...
 
 test-wasm:
 	PATH="$(WASMEXEC):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 -short $(PURE_PKGS)
@@ -61,6 +66,8 @@ test-fuzz:
 	  $(GO) test ./core/weights -run '^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) -parallel=1 || exit 1; \
 	done
 	$(GO) test ./core/readout -run '^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) -parallel=1
+	$(GO) test ./core/imageio -run '^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) -parallel=1
+	$(GO) test ./wasm/demo -run '^$$' -fuzz='^FuzzReadManifest$$' -fuzztime=$(FUZZTIME) -parallel=1
 
 test-desktop:
 	CGO_ENABLED=1 $(GO) build -o bin/posprobe-desktop ./wasm
@@ -70,7 +77,7 @@ test-e2e: site
 	cd e2e && npm ci --no-audit --no-fund
 	cd e2e && node drag.test.js
 
-test: vet lint test-native test-wasm test-fuzz test-desktop test-e2e
+test: deps vet lint test-native test-wasm test-fuzz test-desktop test-e2e
 
 # ---- the paper's tables -----------------------------------------------------
 reproduce: build

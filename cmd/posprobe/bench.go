@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/gemm"
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 	"github.com/posprobe/posprobe/internal/proc"
 	"github.com/spf13/cobra"
 )
@@ -83,7 +83,7 @@ With --recycle each pass hands its taps back to the encoder (encoder.Recycle),
 so steady passes allocate almost nothing; without it every pass allocates its
 taps fresh, as for callers that keep them.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if reps < 1 {
 				return fmt.Errorf("--reps must be at least 1, got %d", reps)
 			}
@@ -103,15 +103,20 @@ taps fresh, as for callers that keep them.`,
 				}
 			}
 			if profile != "" {
-				f, err := os.Create(profile)
+				f, err := atomicfile.Create(profile, 0o644)
 				if err != nil {
 					return err
 				}
-				defer f.Close()
+				defer f.Abort()
 				if err := pprof.StartCPUProfile(f); err != nil {
 					return fmt.Errorf("%s: %w", profile, err)
 				}
-				defer pprof.StopCPUProfile()
+				defer func() {
+					pprof.StopCPUProfile()
+					if cerr := f.Commit(); err == nil {
+						err = cerr
+					}
+				}()
 			}
 			names := []string{name}
 			if name == "all" {
@@ -166,6 +171,10 @@ taps fresh, as for callers that keep them.`,
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	cmd.Flags().StringVar(&wino, "winograd", "", "Winograd F(2x2|4x4,3x3) for dense 3x3 stride-1 convs: auto (on in wasm, off natively), on, off, f23, f43 (default: POSPROBE_WINOGRAD or auto)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	limitFlag(cmd.Flags(), "threads", 0, 1024, false)
+	limitFlag(cmd.Flags(), "reps", 1, 1e6, false)
+	limitFlag(cmd.Flags(), "warmup", 0, 1e6, false)
+	limitFlag(cmd.Flags(), "size", 1, maxInputSize, false)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -181,8 +190,11 @@ func benchEncoder(name string, size, warmup, reps int, recycle bool) (benchResul
 	}
 	pass := func() error {
 		taps, err := enc.Forward(x)
+		if err != nil && !strings.HasPrefix(err.Error(), name+":") {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return err
 		}
 		if recycle {
 			encoder.Recycle(enc, taps)

@@ -47,6 +47,7 @@ func init() {
 	f.StringVar(&classifyFlags.image, "image", "", "input image (JPEG, PNG or GIF)")
 	f.StringVar(&classifyFlags.weights, "weights", "", "encoder weight file or folder (default: found as 'posprobe weights list' shows)")
 	f.IntVar(&classifyFlags.top, "top", 5, "number of classes to print")
+	limitFlag(f, "top", 1, 1000, false)
 	f.BoolVar(&classifyFlags.json, "json", false, "print JSON instead of a table")
 	for _, n := range []string{"encoder", "image"} {
 		classifyCmd.MarkFlagRequired(n)
@@ -83,7 +84,7 @@ func runClassify(cmd *cobra.Command, _ []string) error {
 	}
 	x, err := imageio.LoadTensor(cf.image, 224)
 	if err != nil {
-		return fmt.Errorf("%s: %w", cf.image, err)
+		return err // names the file
 	}
 	out, err := c.Classify(x)
 	if err != nil {

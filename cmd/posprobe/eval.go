@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -83,7 +84,7 @@ func runEval(cmd *cobra.Command, _ []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	for _, spec := range strings.Split(ef.images, ",") {
-		set, err := openImageSet(spec, ef.recursive)
+		set, err := openImageSet("images", spec, ef.recursive)
 		if err != nil {
 			return err
 		}
@@ -113,8 +114,8 @@ func loadReadouts(pe *probeEncoder, targets []posmap.Target, file, dir string) (
 		if r.Meta.Target != t.String() {
 			return nil, fmt.Errorf("%s: readout was trained for target %s, not %s", p, r.Meta.Target, t)
 		}
-		if err := r.CheckEncoder(pe.enc.Name(), pe.init, pe.pad, r.Config.Taps); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+		if err := checkReadout(p, r, pe); err != nil {
+			return nil, err
 		}
 		if _, err := readout.SelectTaps(pe.taps, r.Config.Taps); err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
@@ -178,6 +179,9 @@ func scoreSet(ctx context.Context, pe *probeEncoder, readouts map[posmap.Target]
 	res := &setScores{set: set, scores: map[posmap.Target]probe.Score{}, skipped: sr.Skipped}
 	for i, t := range targets {
 		res.scores[t] = sr.Scores[i]
+		if s := res.scores[t]; math.IsNaN(s.SPC) || math.IsNaN(s.MAE) {
+			return nil, fmt.Errorf("%s: target %s: predicted maps hold NaN or Inf (non-finite encoder or readout output); no score reported", set.Name, t)
+		}
 	}
 	return res, nil
 }

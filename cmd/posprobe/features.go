@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 )
 
 var featuresFlags struct {
@@ -55,6 +57,7 @@ func init() {
 	f.StringVar(&featuresFlags.image, "image", "", "input image (JPEG, PNG or GIF)")
 	f.StringVar(&featuresFlags.out, "out", "", "output folder for <tap>.npy (created if missing)")
 	f.IntVar(&featuresFlags.size, "size", 224, "input height and width after resizing")
+	limitFlag(f, "size", 1, maxInputSize, false)
 	for _, n := range []string{"encoder", "image", "out"} {
 		featuresCmd.MarkFlagRequired(n)
 	}
@@ -73,7 +76,7 @@ func runFeatures(cmd *cobra.Command, _ []string) error {
 	enc := pe.enc
 	x, err := imageio.LoadTensor(ff.image, ff.size)
 	if err != nil {
-		return fmt.Errorf("%s: %w", ff.image, err)
+		return err // imageio's errors name the file
 	}
 	taps, err := enc.Forward(x)
 	var se *encoder.SizeError
@@ -104,27 +107,7 @@ func runFeatures(cmd *cobra.Command, _ []string) error {
 	return nil
 }
 
-// writeNpyFile writes t to a temporary file next to p and renames it into
-// place, so p is never left half-written.
+// writeNpyFile writes t to p atomically (internal/atomicfile).
 func writeNpyFile(p string, t *weights.Tensor) error {
-	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = f.Chmod(0o644) // CreateTemp makes it private
-	if err == nil {
-		err = weights.WriteNpy(f, t)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", p, err)
-	}
-	return nil
+	return atomicfile.Write(p, 0o644, func(w io.Writer) error { return weights.WriteNpy(w, t) })
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 )
 
 var predictFlags struct {
@@ -108,18 +110,8 @@ func runPredict(cmd *cobra.Command, _ []string) error {
 }
 
 // writeMapPNG writes a size x size map with values in [lo,hi] as a
-// colour-mapped PNG.
+// colour-mapped PNG, atomically.
 func writeMapPNG(path string, m []float32, size int, lo, hi float64) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	err = png.Encode(f, colormap.Image(m, size, lo, hi))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	img := colormap.Image(m, size, lo, hi)
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return png.Encode(w, img) })
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
@@ -13,10 +15,12 @@ import (
 	"golang.org/x/term"
 
 	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 )
 
 // probeEncoderFlags select the frozen encoder of train, eval and predict.
@@ -40,9 +44,14 @@ func addTargetFlag(f *pflag.FlagSet, p *string) {
 	f.StringVar(p, "target", "all", "H, V, G, HS, VS, a comma list, or all")
 }
 
-// addReadoutsFlag adds --readouts, the folder loadReadouts looks in.
+// forceReadouts uses readouts whose provenance differs from the encoder's.
+var forceReadouts bool
+
+// addReadoutsFlag adds --readouts, the folder loadReadouts looks in, and
+// --force.
 func addReadoutsFlag(f *pflag.FlagSet, p *string) {
 	f.StringVar(p, "readouts", filepath.Join("weights", "readouts"), "folder of readouts named by target")
+	f.BoolVar(&forceReadouts, "force", false, "use readouts trained on other features (encoder, init, seed, padding, normalisation, size), with a warning")
 }
 
 // probeEncoder is a built encoder with its tap names.
@@ -51,6 +60,14 @@ type probeEncoder struct {
 	taps []string
 	init string // normalised
 	pad  string
+	seed uint64
+	norm bool
+}
+
+// provenance is what readouts on this encoder's features must match.
+func (p *probeEncoder) provenance(taps []string) readout.Provenance {
+	return readout.Provenance{Encoder: p.enc.Name(), Init: p.init, Seed: p.seed, Padding: p.pad,
+		Normalize: p.norm, InputSize: probe.InputSize, Taps: taps}
 }
 
 func (e *probeEncoderFlags) build() (*probeEncoder, error) {
@@ -63,7 +80,7 @@ func (e *probeEncoderFlags) build() (*probeEncoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &probeEncoder{enc: enc, init: readout.NormInit(e.init), pad: pad.String()}
+	p := &probeEncoder{enc: enc, init: readout.NormInit(e.init), pad: pad.String(), seed: e.seed, norm: e.normalize}
 	for _, t := range enc.Taps() {
 		p.taps = append(p.taps, t.Name)
 	}
@@ -71,12 +88,19 @@ func (e *probeEncoderFlags) build() (*probeEncoder, error) {
 }
 
 // openImageSet opens a folder of photos or one synthetic input (black,
-// white, noise).
-func openImageSet(spec string, recursive bool) (*probe.Images, error) {
+// white, noise); flag names the option it came from in errors.
+func openImageSet(flag, spec string, recursive bool) (*probe.Images, error) {
+	if strings.TrimSpace(spec) == "" {
+		return nil, fmt.Errorf("--%s is empty: give a folder of photos, or black, white, noise", flag)
+	}
 	if posmap.IsSynthetic(spec) {
 		return probe.Synthetic(spec, dataDir())
 	}
-	return probe.Folder(spec, recursive, 0)
+	set, err := probe.Folder(spec, recursive, 0)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flag, err)
+	}
+	return set, nil
 }
 
 // extract runs pe over set, moving bar from done0 on, and lists every
@@ -115,57 +139,64 @@ func newBar(w io.Writer, total int, desc, unit string) *progressbar.ProgressBar 
 	)
 }
 
-// parseTargets accepts "all" or a comma-separated list.
+// parseTargets accepts "all" or a comma-separated list without repeats.
 func parseTargets(s string) ([]posmap.Target, error) {
-	if strings.EqualFold(s, "all") || s == "" {
+	if strings.EqualFold(strings.TrimSpace(s), "all") {
 		return posmap.AllTargets(), nil
+	}
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.New("--target is empty: give H, V, G, HS, VS, a comma list, or all")
 	}
 	var ts []posmap.Target
 	for _, p := range strings.Split(s, ",") {
 		t, err := posmap.ParseTarget(strings.TrimSpace(p))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--target %s: %w", s, err)
+		}
+		if slices.Contains(ts, t) {
+			return nil, fmt.Errorf("--target %s: %s is given twice", s, t)
 		}
 		ts = append(ts, t)
 	}
 	return ts, nil
 }
 
-// saveReadout writes r to path through a temporary file and a rename, so
-// an interrupted write never replaces a good file.
+// saveReadout writes r to path atomically, so an interrupted write never
+// replaces a good file.
 func saveReadout(path string, r *readout.Readout) error {
-	if d := filepath.Dir(path); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = f.Chmod(0o644)
-	if err == nil {
-		err = r.Save(f)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, 0o644, r.Save)
 }
 
 func loadReadoutFile(path string) (*readout.Readout, error) {
-	f, err := os.Open(path)
+	f, err := imageio.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	return readout.Load(f, path)
+}
+
+// checkReadout refuses a readout trained on other features than pe's,
+// unless --force, which warns instead.
+func checkReadout(path string, r *readout.Readout, pe *probeEncoder) error {
+	err := r.Check(pe.provenance(r.Config.Taps))
+	if err == nil {
+		return nil
+	}
+	if !forceReadouts {
+		return fmt.Errorf("%s: %w (--force uses it anyway)", path, err)
+	}
+	fmt.Fprintf(os.Stderr, "posprobe: warning: %s: %v; used because of --force\n", path, err)
+	return nil
+}
+
+// checkWritable reports whether path can be written (its folder is created
+// if missing), without touching an existing file there.
+func checkWritable(path string) error {
+	f, err := atomicfile.Create(path, 0o644)
+	if err != nil {
+		return err
+	}
+	f.Abort()
+	return nil
 }

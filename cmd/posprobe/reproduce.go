@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/posprobe/posprobe/core/experiment"
 	"github.com/posprobe/posprobe/core/experiment/figures"
 	"github.com/posprobe/posprobe/core/posmap"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 )
 
 var reproFlags struct {
@@ -78,6 +78,11 @@ func init() {
 	f.StringVar(&rf.readouts, "readouts", "", "also write Table 1's readouts here for the demo (e.g. weights/readouts)")
 	f.BoolVar(&rf.noFigures, "no-figures", false, "skip the figures")
 	f.Float64Var(&rf.maxFeatureGB, "max-feature-gb", 8, "memory for one encoder pass's cached features; encoders with more channels train on fewer photos (0: no limit)")
+	limitFlag(f, "epochs", 0, 10000, false)
+	limitFlag(f, "deep-images", 0, 1e7, false)
+	limitFlag(f, "max-train", 0, 1e7, false)
+	limitFlag(f, "max-test", 0, 1e7, false)
+	limitFlag(f, "max-feature-gb", 0, 1e4, false)
 	f.IntVar(&rf.width, "width", 0, "encoder base width (0 = standard networks; reduced widths are for tests)")
 	f.MarkHidden("width")
 	rootCmd.AddCommand(reproduceCmd)
@@ -187,16 +192,7 @@ func writeReport(rep *experiment.Report, out string, figs bool, errw io.Writer) 
 		{"results.json", rep.WriteJSON},
 		{"results.csv", rep.WriteCSV},
 	} {
-		var b bytes.Buffer
-		if err := w.write(&b); err != nil {
-			return err
-		}
-		path := filepath.Join(out, w.name)
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, path); err != nil {
+		if err := atomicfile.Write(filepath.Join(out, w.name), 0o644, w.write); err != nil {
 			return err
 		}
 	}

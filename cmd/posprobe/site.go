@@ -17,6 +17,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/weights"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 )
 
 var siteFlags struct {
@@ -199,24 +200,5 @@ func copyFile(src, dst string) error {
 // writeFileAtomic writes through a temporary file so an interrupted build
 // leaves no half-written file.
 func writeFileAtomic(dst string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	return atomicfile.WriteFile(dst, b, 0o644)
 }

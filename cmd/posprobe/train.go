@@ -70,6 +70,12 @@ func init() {
 	f.IntVar(&tf.kernel, "kernel", r.Kernel, "readout conv kernel: 1, 3, 5 or 7")
 	f.IntVar(&tf.pad, "pad", r.Pad, "readout conv zero padding")
 	f.IntVar(&tf.depth, "depth", r.Depth, "readout conv layers (hidden ones keep all channels, with BN+ReLU)")
+	limitFlag(f, "epochs", 1, 10000, false)
+	limitFlag(f, "lr", 0, 100, true)
+	limitFlag(f, "batch", 1, 65536, false)
+	limitFlag(f, "kernel", 1, 7, false)
+	limitFlag(f, "pad", 0, 8, false)
+	limitFlag(f, "depth", 1, 8, false)
 	f.StringVar(&tf.taps, "taps", "", "comma-separated encoder taps to use (default all)")
 	f.StringVar(&tf.stripes, "stripes", "01", "HS/VS target range: 01 or pm1")
 	f.Uint64Var(&tf.readoutSeed, "readout-seed", 0, "seed of the readout init and shuffling")
@@ -120,12 +126,25 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	for _, k := range sel {
 		cfg.Taps = append(cfg.Taps, pe.taps[k])
 	}
-	set, err := openImageSet(tf.images, tf.recursive)
+	set, err := openImageSet("images", tf.images, tf.recursive)
 	if err != nil {
 		return err
 	}
 	if set.Paths == nil {
 		return fmt.Errorf("--images %s: train on a folder of photos", tf.images)
+	}
+	// What is needed after training is checked before it: the test set
+	// and that every output can be written.
+	var tset *probe.Images
+	if tf.testImgs != "" {
+		if tset, err = openImageSet("test-images", tf.testImgs, tf.recursive); err != nil {
+			return err
+		}
+	}
+	for _, t := range targets {
+		if err := checkWritable(outPath(t)); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
 	}
 	tty := isTerminal(errw)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -150,14 +169,12 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	for _, t := range targets {
 		gt := posmap.Map(t, cfg.OutSize, posmap.Options{Stripes: stripes})
 		meta := readout.Meta{Encoder: pe.enc.Name(), Init: pe.init, Seed: tf.enc.seed, Padding: pe.pad,
+			Normalize: tf.enc.normalize, InputSize: probe.InputSize,
 			Target: t.String(), Stripes: stripes.String(), Training: readout.TrainSummary{Images: tf.images}}
 		path := outPath(t)
 		opts := readout.TrainOptions{Epochs: tf.epochs, LR: tf.lr, Batch: tf.batch, Seed: probe.ReadoutSeed(tf.readoutSeed, t),
 			Checkpoint: func(r *readout.Readout, done int) error {
-				tr := r.Meta.Training
-				r.Meta = meta
-				r.Meta.Training.EpochsDone, r.Meta.Training.FinalLoss = tr.EpochsDone, tr.FinalLoss
-				r.Meta.Training.Epochs, r.Meta.Training.NImages = tf.epochs, feats.N
+				r.Meta = mergeMeta(meta, r.Meta.Training) // the recipe too (lr, batch, momentum, wd)
 				return saveReadout(path, r)
 			}}
 		steps := (feats.N + tf.batch - 1) / tf.batch
@@ -192,10 +209,6 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 		return nil
 	}
 	feats = nil // let the training cache go before testing
-	tset, err := openImageSet(tf.testImgs, tf.recursive)
-	if err != nil {
-		return err
-	}
 	res, err := scoreSet(ctx, pe, trained, targets, tset, errw)
 	if err != nil {
 		return err

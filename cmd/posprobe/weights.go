@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/posprobe/posprobe/core/weights"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 )
 
 type weightsOptions struct {
@@ -414,19 +415,15 @@ func convertToSafetensors(src, dst string) (int64, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return 0, 0, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.part")
+	tmp, err := atomicfile.Create(dst, 0o644)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
+	defer tmp.Abort() // no-op after the commit
 	if err := weights.WriteSafetensors(tmp, set); err != nil {
-		tmp.Close()
 		return 0, 0, fmt.Errorf("%s: %w", dst, err)
 	}
-	if err := tmp.Close(); err != nil {
+	if err := tmp.Sync(); err != nil {
 		return 0, 0, fmt.Errorf("%s: %w", dst, err)
 	}
 	data, err := os.ReadFile(tmp.Name())
@@ -440,10 +437,7 @@ func convertToSafetensors(src, dst string) (int64, int, error) {
 	if err := sameTensors(set, back); err != nil {
 		return 0, 0, fmt.Errorf("%s: read back differs from %s: %w", dst, src, err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return 0, 0, err
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
+	if err := tmp.Commit(); err != nil {
 		return 0, 0, err
 	}
 	return int64(len(data)), len(set.Tensors), nil

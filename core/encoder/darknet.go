@@ -208,61 +208,17 @@ func (p *params) kerasConv(s dkSpec, in int, mode nn.PadMode) *nn.Conv2D {
 // parseKerasChain turns a Keras model topology (Model or Sequential) into a
 // conv/pool chain, rejecting anything this forward pass does not implement.
 func parseKerasChain(topo json.RawMessage, source string) ([]dkSpec, error) {
-	type layer struct {
-		ClassName string `json:"class_name"`
-		Config    struct {
-			Name       string    `json:"name"`
-			Filters    int       `json:"filters"`
-			KernelSize []int     `json:"kernel_size"`
-			Strides    []int     `json:"strides"`
-			Padding    string    `json:"padding"`
-			UseBias    bool      `json:"use_bias"`
-			Activation string    `json:"activation"`
-			Alpha      *float64  `json:"alpha"`
-			PoolSize   []int     `json:"pool_size"`
-			Epsilon    float64   `json:"epsilon"`
-			Axis       any       `json:"axis"`
-			Scale      *bool     `json:"scale"`
-			Center     *bool     `json:"center"`
-			DataFormat string    `json:"data_format"`
-			InputShape []float64 `json:"batch_input_shape"`
-		} `json:"config"`
-		Inbound json.RawMessage `json:"inbound_nodes"`
-	}
-	var t struct {
-		ModelConfig struct {
-			ClassName string          `json:"class_name"`
-			Config    json.RawMessage `json:"config"`
-		} `json:"model_config"`
-	}
-	if err := json.Unmarshal(topo, &t); err != nil {
-		return nil, fmt.Errorf("%s: modelTopology: %w", source, err)
-	}
-	var layers []layer
-	var wrapped struct {
-		Layers []layer `json:"layers"`
-	}
-	if err := json.Unmarshal(t.ModelConfig.Config, &wrapped); err == nil && len(wrapped.Layers) > 0 {
-		layers = wrapped.Layers
-	} else if err := json.Unmarshal(t.ModelConfig.Config, &layers); err != nil || len(layers) == 0 {
-		return nil, fmt.Errorf("%s: modelTopology.model_config has no layer list", source)
+	layers, err := weights.ParseKerasChain(topo, source)
+	if err != nil {
+		return nil, err
 	}
 	var specs []dkSpec
-	prev := ""
-	bad := func(l layer, why string) error {
+	bad := func(l weights.KerasLayer, why string) error {
 		return fmt.Errorf("%s: layer %q (%s): %s", source, l.Config.Name, l.ClassName, why)
 	}
 	ended := false
 	for _, l := range layers {
 		c := l.Config
-		if len(l.Inbound) > 0 && string(l.Inbound) != "[]" && prev != "" {
-			// Functional models: every layer must take the previous one's output.
-			var nodes [][][]any
-			if json.Unmarshal(l.Inbound, &nodes) != nil || len(nodes) != 1 || len(nodes[0]) != 1 || nodes[0][0][0] != prev {
-				return nil, bad(l, "not a simple chain (inbound "+string(l.Inbound)+")")
-			}
-		}
-		prev = c.Name
 		if ended {
 			return nil, bad(l, "layer after global average pooling")
 		}

@@ -196,3 +196,14 @@ func TestParseKerasChainRejects(t *testing.T) {
 var _ interface {
 	Classify(*tensor.Dense) (*tensor.Dense, error)
 } = (*darknet)(nil)
+
+// TestParseKerasChainEmptyInbound: `"inbound_nodes": [[[]]]` is an error
+// naming the file, not an index panic.
+func TestParseKerasChainEmptyInbound(t *testing.T) {
+	topo := json.RawMessage(`{"model_config":{"class_name":"Model","config":{"layers":[` +
+		`{"class_name":"InputLayer","config":{"name":"in","batch_input_shape":[null,224,224,3]},"inbound_nodes":[]},` +
+		`{"class_name":"Conv2D","config":{"name":"c1","filters":4,"kernel_size":[3,3],"padding":"same"},"inbound_nodes":[[[]]]}]}}}`)
+	if _, err := parseKerasChain(topo, "model.json"); err == nil || !strings.Contains(err.Error(), "model.json") {
+		t.Fatalf("err %v, want one naming model.json", err)
+	}
+}

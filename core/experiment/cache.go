@@ -12,6 +12,7 @@ import (
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 )
 
 // The run's state under Out/cache: finished rows, trained readouts, the
@@ -68,25 +69,7 @@ func (r *runner) saveRow(rr RowResult) error {
 // writeAtomic writes through a temporary file and a rename, so an
 // interrupted write never leaves a half file under the final name.
 func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFile(path, data, 0o644)
 }
 
 func (r *runner) readoutPath(s Setting, t posmap.Target) string {

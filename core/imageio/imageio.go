@@ -4,6 +4,9 @@
 package imageio
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -18,25 +21,98 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/posprobe/posprobe/core/nn"
+	"golang.org/x/sync/semaphore"
 	"gorgonia.org/tensor"
 )
 
-// Decode reads one JPEG, PNG or GIF image. source names the data in errors.
+// DefaultMaxPixels is the largest image (width x height) decoded unless
+// SetMaxPixels raises it: 50 megapixels, about 200 MB decoded as RGBA. A
+// PNG of a few bytes can declare 100000x100000 pixels; the budget is checked
+// on the header before any pixel memory is allocated.
+const DefaultMaxPixels = 50_000_000
+
+var maxPixels atomic.Int64
+
+func init() { maxPixels.Store(DefaultMaxPixels) }
+
+// SetMaxPixels sets the pixel budget of Decode (n >= 1).
+func SetMaxPixels(n int64) {
+	if n < 1 {
+		panic("imageio.SetMaxPixels: budget must be positive")
+	}
+	maxPixels.Store(n)
+}
+
+// MaxPixels returns the current pixel budget.
+func MaxPixels() int64 { return maxPixels.Load() }
+
+// BudgetError is an image whose header declares more pixels than the budget.
+type BudgetError struct {
+	Source    string
+	W, H, Max int64
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("%s: %dx%d image has %d pixels, over the limit of %d (raise it with --max-pixels)",
+		e.Source, e.W, e.H, e.W*e.H, e.Max)
+}
+
+// CheckConfig checks an image header against the pixel budget.
+func CheckConfig(cfg image.Config, source string) error {
+	w, h, m := int64(cfg.Width), int64(cfg.Height), MaxPixels()
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("%s: empty image (%dx%d)", source, w, h)
+	}
+	if w > m || h > m || w*h > m {
+		return &BudgetError{Source: source, W: w, H: h, Max: m}
+	}
+	return nil
+}
+
+// Decode reads one JPEG, PNG or GIF image, checking its declared size
+// against the pixel budget first. source names the data in errors.
 func Decode(r io.Reader, source string) (image.Image, error) {
+	_, r, err := readHeader(r, source)
+	if err != nil {
+		return nil, err
+	}
+	return decodeBody(r, source)
+}
+
+// readHeader reads and checks the image header; the returned reader gives
+// the whole data again.
+func readHeader(r io.Reader, source string) (image.Config, io.Reader, error) {
+	var head bytes.Buffer
+	cfg, _, err := image.DecodeConfig(io.TeeReader(r, &head))
+	if err != nil {
+		return cfg, nil, decodeError(err, source)
+	}
+	if err := CheckConfig(cfg, source); err != nil {
+		return cfg, nil, err
+	}
+	return cfg, io.MultiReader(&head, r), nil
+}
+
+func decodeBody(r io.Reader, source string) (image.Image, error) {
 	img, format, err := image.Decode(r)
 	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			return nil, fmt.Errorf("%s: not a JPEG, PNG or GIF image", source)
-		}
-		return nil, fmt.Errorf("%s: decoding image: %w", source, err)
+		return nil, decodeError(err, source)
 	}
 	b := img.Bounds()
 	if b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("%s: empty %s image (%dx%d)", source, format, b.Dx(), b.Dy())
 	}
 	return img, nil
+}
+
+func decodeError(err error, source string) error {
+	if errors.Is(err, image.ErrFormat) {
+		return fmt.Errorf("%s: not a JPEG, PNG or GIF image", source)
+	}
+	return fmt.Errorf("%s: decoding image: %w", source, err)
 }
 
 // RGB returns the image as 8-bit interleaved RGB (w*h*3 bytes), like PIL's
@@ -148,23 +224,83 @@ func PixelsToTensor(pix []uint8, w, h int) *tensor.Dense {
 	return t
 }
 
+// decodeMemory bounds the memory of the decodes in flight at once (folder
+// commands decode on every core): each holds decodeCost bytes of it from
+// its header until its tensor is made, so sixteen 50-megapixel photos take
+// turns instead of 6 GB together.
+const decodeMemory = 1 << 30
+
+var decodeSem = semaphore.NewWeighted(decodeMemory)
+
+// decodeCost is the memory of decoding and converting a w x h image: RGBA
+// (or YCbCr and its RGBA conversion) plus the RGB copy, capped at the whole
+// budget (a larger image, allowed by --max-pixels, then runs alone).
+func decodeCost(cfg image.Config) int64 {
+	return min(int64(cfg.Width)*int64(cfg.Height)*11, decodeMemory)
+}
+
 // LoadTensor decodes the image file at path and returns ToTensor(img, size).
 func LoadTensor(path string, size int) (*tensor.Dense, error) {
-	img, err := Load(path)
+	f, err := OpenRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cfg, r, err := readHeader(bufio.NewReader(f), path)
+	if err != nil {
+		return nil, err
+	}
+	cost := decodeCost(cfg)
+	decodeSem.Acquire(context.Background(), cost) // never fails without a deadline
+	defer decodeSem.Release(cost)
+	img, err := decodeBody(r, path)
 	if err != nil {
 		return nil, err
 	}
 	return ToTensor(img, size), nil
 }
 
-// Load decodes the image file at path.
+// Load decodes the image file at path. Only regular files are read (a FIFO
+// would block the open for ever).
 func Load(path string) (image.Image, error) {
-	f, err := os.Open(path)
+	f, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return Decode(f, path)
+	return Decode(bufio.NewReader(f), path)
+}
+
+// OpenRegular opens path for reading if it is a regular file (or a link to
+// one), with an error naming it otherwise.
+func OpenRegular(path string) (*os.File, error) {
+	if path == "" {
+		return nil, errors.New("empty file name")
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, not a file", path)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, FileKind(fi.Mode()))
+	}
+	return os.Open(path)
+}
+
+// FileKind names a non-regular file's type for errors.
+func FileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.Type().String()
 }
 
 // IsImageName reports whether name has an image extension ListImages takes

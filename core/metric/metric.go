@@ -135,10 +135,15 @@ func NewRanked(gt []float32) *Ranked {
 	return &Ranked{gt: gt, ranks: Ranks(gt), flat: isConst(gt)}
 }
 
-// Spearman is Spearman(pred, gt) with the ranks of gt reused.
+// Spearman is Spearman(pred, gt) with the ranks of gt reused. A map with a
+// NaN or infinite value scores NaN: ranks would order NaNs by index and
+// report a correlation for a map that has none.
 func (r *Ranked) Spearman(pred []float32) float64 {
 	if len(pred) != len(r.gt) {
 		panic("metric.Spearman: length mismatch")
+	}
+	if !Finite(pred) || !Finite(r.gt) {
+		return math.NaN()
 	}
 	if r.flat || isConst(pred) {
 		return 0
@@ -146,7 +151,8 @@ func (r *Ranked) Spearman(pred []float32) float64 {
 	return stat.Correlation(Ranks(pred), r.ranks, nil)
 }
 
-// MAE returns mean |pred - gt| (accumulated in float64).
+// MAE returns mean |pred - gt| (accumulated in float64), NaN when either
+// map holds a NaN or infinite value.
 func MAE(pred, gt []float32) float64 {
 	if len(pred) != len(gt) {
 		panic("metric.MAE: length mismatch")
@@ -155,14 +161,28 @@ func MAE(pred, gt []float32) float64 {
 	for i, p := range pred {
 		s += math.Abs(float64(p) - float64(gt[i]))
 	}
+	if math.IsInf(s, 0) || math.IsNaN(s) {
+		return math.NaN()
+	}
 	return s / float64(len(pred))
 }
 
+// Finite reports whether every value of v is a finite number.
+func Finite(v []float32) bool {
+	for _, x := range v {
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // Mean accumulates per-image scores: mean and population std (ddof 0, like
-// numpy's std).
+// numpy's std), by gonum's two-pass stat.PopMeanVariance. A NaN score makes
+// the mean and std NaN.
 type Mean struct {
 	N        int
-	sum, sq  float64
+	vals     []float64
 	min, max float64
 }
 
@@ -172,8 +192,7 @@ func (m *Mean) Add(v float64) {
 		m.min, m.max = v, v
 	}
 	m.N++
-	m.sum += v
-	m.sq += v * v
+	m.vals = append(m.vals, v)
 	m.min, m.max = min(m.min, v), max(m.max, v)
 }
 
@@ -182,7 +201,7 @@ func (m *Mean) Mean() float64 {
 	if m.N == 0 {
 		return 0
 	}
-	return m.sum / float64(m.N)
+	return stat.Mean(m.vals, nil)
 }
 
 // Std returns the population standard deviation (0 when empty).
@@ -190,8 +209,8 @@ func (m *Mean) Std() float64 {
 	if m.N == 0 {
 		return 0
 	}
-	mu := m.Mean()
-	return math.Sqrt(max(m.sq/float64(m.N)-mu*mu, 0))
+	_, v := stat.PopMeanVariance(m.vals, nil)
+	return math.Sqrt(max(v, 0))
 }
 
 // Min and Max return the extremes seen (0 when empty).
@@ -200,13 +219,16 @@ func (m *Mean) Max() float64 { return m.max }
 
 // Scores accumulates SPC and MAE over a test set.
 type Scores struct {
-	SPC, MAE Mean
-	Constant int // predictions scored 0 for being constant
+	SPC, MAE  Mean
+	Constant  int // predictions scored 0 for being constant
+	NonFinite int // predictions holding NaN or Inf, scored NaN
 }
 
 // Add scores one prediction against r's ground truth.
 func (s *Scores) Add(r *Ranked, pred []float32) {
-	if isConst(pred) {
+	if !Finite(pred) {
+		s.NonFinite++
+	} else if isConst(pred) {
 		s.Constant++
 	}
 	s.SPC.Add(r.Spearman(pred))

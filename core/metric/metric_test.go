@@ -107,3 +107,46 @@ func BenchmarkSpearman224(b *testing.B) {
 		r.Spearman(pred)
 	}
 }
+
+// TestNonFiniteMapsScoreNaN: a map holding NaN or Inf never gets a number
+// (before, NaNs ranked in index order gave SPC 1 for an H map).
+func TestNonFiniteMapsScoreNaN(t *testing.T) {
+	gt := []float32{0, 0.25, 0.5, 0.75, 1}
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	for _, pred := range [][]float32{
+		{nan, nan, nan, nan, nan},
+		{0, 0.25, nan, 0.75, 1},
+		{0, 0.25, inf, 0.75, 1},
+		{-inf, 0.25, 0.5, 0.75, 1},
+	} {
+		if v := Spearman(pred, gt); !math.IsNaN(v) {
+			t.Errorf("Spearman(%v) = %v, want NaN", pred, v)
+		}
+		if v := MAE(pred, gt); !math.IsNaN(v) {
+			t.Errorf("MAE(%v) = %v, want NaN", pred, v)
+		}
+		var s Scores
+		s.Add(NewRanked(gt), gt)
+		s.Add(NewRanked(gt), pred)
+		if s.NonFinite != 1 || !math.IsNaN(s.SPC.Mean()) || !math.IsNaN(s.MAE.Mean()) || !math.IsNaN(s.SPC.Std()) {
+			t.Errorf("%v: scores %+v, want NaN means and 1 non-finite", pred, s)
+		}
+	}
+}
+
+// TestMeanStdStable: gonum's two-pass variance keeps the std of values
+// with a large common offset, where the sum of squares loses it all.
+func TestMeanStdStable(t *testing.T) {
+	var m Mean
+	for _, v := range []float64{1e9 + 1, 1e9 + 2, 1e9 + 3, 1e9 + 4} {
+		m.Add(v)
+	}
+	if want := math.Sqrt(1.25); math.Abs(m.Std()-want) > 1e-6 || m.Mean() != 1e9+2.5 {
+		t.Errorf("mean %v std %v, want 1e9+2.5 and %v", m.Mean(), m.Std(), want)
+	}
+	var e Mean
+	if e.Mean() != 0 || e.Std() != 0 {
+		t.Error("empty mean not 0")
+	}
+}

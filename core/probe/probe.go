@@ -10,6 +10,7 @@ import (
 	"image"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 
 	"gorgonia.org/tensor"
@@ -79,7 +80,10 @@ type SkipError struct {
 	Err   error
 }
 
-func (e *SkipError) Error() string { return fmt.Sprintf("%s: skipped: %v", e.Path, e.Err) }
+func (e *SkipError) Error() string {
+	// imageio's errors start with the path already.
+	return fmt.Sprintf("%s: skipped: %s", e.Path, strings.TrimPrefix(e.Err.Error(), e.Path+": "))
+}
 func (e *SkipError) Unwrap() error { return e.Err }
 
 // Kept returns the indices of the images Extract kept, given its skipped list.

@@ -9,19 +9,24 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // Meta says what a readout was trained on; it travels in the file header.
 type Meta struct {
-	Encoder  string             `json:"encoder"`
-	Init     string             `json:"init"`    // encoder weights: imagenet or random
-	Seed     uint64             `json:"seed"`    // encoder seed (random init)
-	Padding  string             `json:"padding"` // encoder padding mode
-	Target   string             `json:"target"`  // H, V, G, HS or VS
-	Stripes  string             `json:"stripes"` // HS/VS value range: 01 or pm1
-	Training TrainSummary       `json:"training"`
-	Metrics  map[string]float64 `json:"metrics,omitempty"` // scores at save time
+	Encoder string `json:"encoder"`
+	Init    string `json:"init"`    // encoder weights: imagenet or random
+	Seed    uint64 `json:"seed"`    // encoder seed (random init)
+	Padding string `json:"padding"` // encoder padding mode
+	// Normalize: ImageNet mean/std applied to the input; InputSize: the
+	// encoder input side (0 in files written before it was recorded: 224).
+	Normalize bool               `json:"normalize,omitempty"`
+	InputSize int                `json:"input_size,omitempty"`
+	Target    string             `json:"target"`  // H, V, G, HS or VS
+	Stripes   string             `json:"stripes"` // HS/VS value range: 01 or pm1
+	Training  TrainSummary       `json:"training"`
+	Metrics   map[string]float64 `json:"metrics,omitempty"` // scores at save time
 }
 
 // TrainSummary records the training data and recipe.
@@ -196,27 +201,61 @@ func Load(rd io.Reader, source string) (*Readout, error) {
 	return r, nil
 }
 
-// CheckEncoder refuses features from an encoder other than the one the
-// readout was trained on.
-func (r *Readout) CheckEncoder(name, init, padding string, taps []string) error {
+// Provenance is what a readout's input features depend on besides the
+// photos: the encoder, its weights (init, seed of a random init), padding,
+// input normalisation and size, and the taps read.
+type Provenance struct {
+	Encoder, Init, Padding string
+	Seed                   uint64
+	Normalize              bool
+	InputSize              int
+	Taps                   []string
+}
+
+// DefaultInputSize is the input side of readouts that do not record one.
+const DefaultInputSize = 224
+
+// Check refuses features whose provenance differs from the one the readout
+// was trained on, naming every difference. The seed counts only for a
+// random init.
+func (r *Readout) Check(p Provenance) error {
 	m := r.Meta
 	var diffs []string
-	if name != m.Encoder {
-		diffs = append(diffs, fmt.Sprintf("encoder %q (readout: %q)", name, m.Encoder))
+	differ := func(what string, got, want any) {
+		diffs = append(diffs, fmt.Sprintf("%s %v (readout: %v)", what, got, want))
 	}
-	if NormInit(init) != NormInit(m.Init) {
-		diffs = append(diffs, fmt.Sprintf("init %q (readout: %q)", NormInit(init), NormInit(m.Init)))
+	if p.Encoder != m.Encoder {
+		differ("encoder", strconv.Quote(p.Encoder), strconv.Quote(m.Encoder))
 	}
-	if NormPadding(padding) != NormPadding(m.Padding) {
-		diffs = append(diffs, fmt.Sprintf("padding %q (readout: %q)", NormPadding(padding), NormPadding(m.Padding)))
+	init := NormInit(p.Init)
+	if init != NormInit(m.Init) {
+		differ("init", init, NormInit(m.Init))
+	} else if init == "random" && p.Seed != m.Seed {
+		differ("seed", p.Seed, m.Seed)
 	}
-	if !slices.Equal(taps, r.Config.Taps) {
-		diffs = append(diffs, fmt.Sprintf("taps %v (readout: %v)", taps, r.Config.Taps))
+	if NormPadding(p.Padding) != NormPadding(m.Padding) {
+		differ("padding", NormPadding(p.Padding), NormPadding(m.Padding))
+	}
+	if p.Normalize != m.Normalize {
+		differ("normalize", p.Normalize, m.Normalize)
+	}
+	if normSize(p.InputSize) != normSize(m.InputSize) {
+		differ("input size", normSize(p.InputSize), normSize(m.InputSize))
+	}
+	if !slices.Equal(p.Taps, r.Config.Taps) {
+		differ("taps", p.Taps, r.Config.Taps)
 	}
 	if len(diffs) > 0 {
 		return errors.New("readout does not fit these features: " + strings.Join(diffs, ", "))
 	}
 	return nil
+}
+
+func normSize(n int) int {
+	if n == 0 {
+		return DefaultInputSize
+	}
+	return n
 }
 
 // NormInit maps "" to "imagenet".

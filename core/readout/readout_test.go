@@ -200,8 +200,15 @@ func TestTrainLearnsAndCancels(t *testing.T) {
 	}
 	var losses []float64
 	epochs := 0
-	r, err := Train(context.Background(), cfg, f, target, TrainOptions{Epochs: 6, Batch: 8, Seed: 1,
-		Checkpoint: func(r *Readout, done int) error { epochs = done; return nil }},
+	var first TrainSummary
+	r, err := Train(context.Background(), cfg, f, target, TrainOptions{Epochs: 6, Batch: 8, Seed: 1, LR: 0.05, Momentum: 0.9, WeightDecay: 1e-4,
+		Checkpoint: func(r *Readout, done int) error {
+			if done == 1 {
+				first = r.Meta.Training
+			}
+			epochs = done
+			return nil
+		}},
 		func(p Progress) {
 			if p.Step == p.Steps {
 				losses = append(losses, p.Loss)
@@ -215,6 +222,10 @@ func TestTrainLearnsAndCancels(t *testing.T) {
 	}
 	if r.Meta.Training.EpochsDone != 6 || r.Meta.Training.Batch != 8 {
 		t.Errorf("summary %+v", r.Meta.Training)
+	}
+	// A checkpoint records the recipe it was trained with, not zeros.
+	if first.EpochsDone != 1 || first.LR != 0.05 || first.Batch != 8 || first.Momentum != 0.9 || first.WeightDecay != 1e-4 || first.Epochs != 6 {
+		t.Errorf("first checkpoint's summary %+v", first)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r2, err := Train(ctx, cfg, f, target, TrainOptions{Epochs: 6, Batch: 8}, func(p Progress) {
@@ -260,12 +271,9 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if maxDiff(a, b) != 0 || q.Meta.Metrics["spc"] != 0.5 || q.Meta.Encoder != "enc" {
 		t.Fatal("round trip changed the readout")
 	}
-	if err := q.CheckEncoder("enc", "random", "zero", []string{"a", "b"}); err != nil {
+	same := Provenance{Encoder: "enc", Init: "random", Seed: q.Meta.Seed, Padding: "zero", Taps: []string{"a", "b"}}
+	if err := q.Check(same); err != nil {
 		t.Error(err)
-	}
-	err = q.CheckEncoder("enc", "", "none", []string{"a", "b"})
-	if err == nil || !strings.Contains(err.Error(), "padding") || !strings.Contains(err.Error(), "init") {
-		t.Errorf("mismatch error %v", err)
 	}
 	// Truncations and corruptions fail with the source named.
 	data := buf.Bytes()
@@ -345,4 +353,41 @@ func BenchmarkTrainStepC1344(b *testing.B) {
 	}
 	// 2 GEMMs of 9 x 784 x 1344 multiply-adds per image
 	b.ReportMetric(float64(32*2*2*9*784*1344)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// TestCheckNamesEachDifference: every field a readout's features depend on
+// is compared, and a mismatch names the field with both values.
+func TestCheckNamesEachDifference(t *testing.T) {
+	r := testReadout(t)
+	r.Meta.Init, r.Meta.Seed, r.Meta.Padding = "random", 0, "zero"
+	base := Provenance{Encoder: r.Meta.Encoder, Init: "random", Padding: "zero", Taps: r.Config.Taps, InputSize: 224}
+	if err := r.Check(base); err != nil {
+		t.Fatalf("same provenance refused: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(p *Provenance)
+		want string
+	}{
+		{"encoder", func(p *Provenance) { p.Encoder = "vgg16" }, `encoder "vgg16"`},
+		{"init", func(p *Provenance) { p.Init = "imagenet" }, "init imagenet (readout: random)"},
+		{"seed", func(p *Provenance) { p.Seed = 5 }, "seed 5 (readout: 0)"},
+		{"padding", func(p *Provenance) { p.Padding = "reflect" }, "padding reflect (readout: zero)"},
+		{"normalize", func(p *Provenance) { p.Normalize = true }, "normalize true (readout: false)"},
+		{"size", func(p *Provenance) { p.InputSize = 256 }, "input size 256 (readout: 224)"},
+		{"taps", func(p *Provenance) { p.Taps = []string{"a"} }, "taps [a]"},
+	} {
+		p := base
+		c.edit(&p)
+		if err := r.Check(p); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want it to say %q", c.name, err, c.want)
+		}
+	}
+	// A pretrained encoder's seed does not matter.
+	r.Meta.Init = "imagenet"
+	p := base
+	p.Init, p.Seed = "", 9
+	if err := r.Check(p); err != nil {
+		t.Errorf("imagenet with another seed refused: %v", err)
+	}
 }

@@ -103,6 +103,9 @@ func Train(ctx context.Context, cfg Config, feats *Features, target []float32, o
 	if err != nil {
 		return nil, err
 	}
+	// The recipe goes in before the first epoch, so checkpoints carry it.
+	r.Meta.Training = TrainSummary{Epochs: opts.Epochs, LR: opts.LR, LRDecayEpoch: opts.LRDecayEpoch, LRDecay: opts.LRDecay,
+		Batch: opts.Batch, Momentum: opts.Momentum, WeightDecay: opts.WeightDecay, Seed: opts.Seed, NImages: feats.N}
 	tr := newTrainer(r, feats, target, opts.Workers)
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x73687566666c65))
 	steps := (feats.N + opts.Batch - 1) / opts.Batch
@@ -141,15 +144,6 @@ func Train(ctx context.Context, cfg Config, feats *Features, target []float32, o
 	if last == nil {
 		last = r
 	}
-	last.Meta.Training.Epochs = opts.Epochs
-	last.Meta.Training.LR = opts.LR
-	last.Meta.Training.LRDecayEpoch = opts.LRDecayEpoch
-	last.Meta.Training.LRDecay = opts.LRDecay
-	last.Meta.Training.Batch = opts.Batch
-	last.Meta.Training.Momentum = opts.Momentum
-	last.Meta.Training.WeightDecay = opts.WeightDecay
-	last.Meta.Training.Seed = opts.Seed
-	last.Meta.Training.NImages = feats.N
 	return last, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -346,5 +345,5 @@ func ReadNpyFS(fsys fs.FS, dir, source string) (*Set, error) {
 
 // LoadNpyDir reads every *.npy file directly in dir.
 func LoadNpyDir(dir string) (*Set, error) {
-	return ReadNpyFS(os.DirFS(dir), ".", dir)
+	return ReadNpyFS(dirFS(dir), ".", dir)
 }

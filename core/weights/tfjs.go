@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
 	"path"
 	"path/filepath"
 )
@@ -38,7 +37,7 @@ func LoadTFJS(modelJSON string) (*Set, error) {
 	if dir == "" {
 		dir = "."
 	}
-	return ReadTFJSFS(os.DirFS(dir), name, modelJSON)
+	return ReadTFJSFS(dirFS(dir), name, modelJSON)
 }
 
 // ReadTFJSFS is LoadTFJS on a file system; shard paths are relative to the
@@ -157,7 +156,7 @@ func ReadTFJSTopology(modelJSON string) (json.RawMessage, error) {
 	if dir == "" {
 		dir = "."
 	}
-	m, err := readTFJSModel(os.DirFS(dir), name, modelJSON)
+	m, err := readTFJSModel(dirFS(dir), name, modelJSON)
 	if err != nil {
 		return nil, err
 	}

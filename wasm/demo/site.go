@@ -43,6 +43,10 @@ func ReadManifest(src Source) (Manifest, error) {
 	return m, nil
 }
 
+// MaxPhotoPixels is the largest photo (width x height) the demo decodes,
+// imageio.DefaultMaxPixels (not imported: the UI module stays small).
+const MaxPhotoPixels = 50_000_000
+
 // MinPhoto is the smallest photo side the demo accepts.
 const MinPhoto = 32
 
@@ -50,6 +54,14 @@ const MinPhoto = 32
 // coordinates the crop works in. The UI and the inference worker decode the
 // same bytes with it, so they agree on every pixel.
 func DecodePhoto(data []byte, name string) (image.Image, error) {
+	// The header's size first: a few bytes can declare gigapixels.
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a PNG or JPEG photo (%v)", name, err)
+	}
+	if w, h := int64(cfg.Width), int64(cfg.Height); w > MaxPhotoPixels || h > MaxPhotoPixels || w*h > MaxPhotoPixels {
+		return nil, fmt.Errorf("%s: %dx%d is over the demo's %d-megapixel limit", name, w, h, MaxPhotoPixels/1_000_000)
+	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a PNG or JPEG photo (%v)", name, err)

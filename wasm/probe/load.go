@@ -81,11 +81,9 @@ func LoadModel(m demo.Model, src demo.Source, man demo.Manifest, dataDir string,
 		if err != nil {
 			return nil, err
 		}
-		if err := r.CheckEncoder(m.Encoder, m.Init, m.Padding, r.Config.Taps); err != nil {
+		prov := readout.Provenance{Encoder: m.Encoder, Init: m.Init, Seed: m.Seed, Padding: m.Padding, Taps: r.Config.Taps}
+		if err := r.Check(prov); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if m.Init == encoder.InitRandom && r.Meta.Seed != m.Seed {
-			return nil, fmt.Errorf("%s: trained on encoder seed %d, the demo uses %d", name, r.Meta.Seed, m.Seed)
 		}
 		if err := p.Add(t, r); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)

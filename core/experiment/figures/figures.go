@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/posprobe/posprobe/core/experiment"
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/posmap"
+	"github.com/posprobe/posprobe/internal/atomicfile"
 )
 
 // SPCBars is a grouped bar chart of our SPC on a table's natural-photo set:
@@ -249,13 +251,5 @@ func WriteAll(rep *experiment.Report, results, dir string) ([]string, error) {
 }
 
 func savePNG(path string, img image.Image) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return f.Close()
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return png.Encode(w, img) })
 }

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package atomicfile
+
+func watchSignals()   {}
+func unwatchSignals() {}

@@ -1,0 +1,54 @@
+//go:build unix
+
+package atomicfile
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSignalRemovesTemp runs this test binary as a child that opens a
+// temporary file and waits; SIGTERM must end it and leave no file behind.
+func TestSignalRemovesTemp(t *testing.T) {
+	if dir := os.Getenv("ATOMICFILE_CHILD"); dir != "" {
+		f, err := Create(filepath.Join(dir, "out.npy"), 0o644)
+		if err != nil {
+			os.Exit(3)
+		}
+		f.Write(make([]byte, 1<<20))
+		os.Stdout.WriteString("ready\n")
+		time.Sleep(time.Minute)
+		os.Exit(4)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		dir := t.TempDir()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSignalRemovesTemp$")
+		cmd.Env = append(os.Environ(), "ATOMICFILE_CHILD="+dir)
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 6)
+		if _, err := io.ReadFull(out, buf); err != nil {
+			t.Fatal(err)
+		}
+		if n := entries(t, dir); len(n) != 1 {
+			t.Fatalf("child's folder holds %v, want one temporary file", n)
+		}
+		cmd.Process.Signal(sig)
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != sig {
+			t.Errorf("%v: child ended with %v, want killed by the signal", sig, err)
+		}
+		if n := entries(t, dir); len(n) != 0 {
+			t.Errorf("%v: left %v", sig, n)
+		}
+	}
+}
