@@ -445,36 +445,26 @@ func (u *unpickler) container(op byte) error {
 	switch op {
 	case opEmptyTuple:
 		u.push(pyTuple{})
-	case opTuple:
-		items, err := u.popMark()
+	case opTuple, opTuple1, opTuple2, opTuple3:
+		n := 0
+		if op != opTuple {
+			n = int(op-opTuple1) + 1
+		}
+		items, err := u.operands(op != opTuple, n)
 		if err != nil {
 			return err
 		}
 		u.push(pyTuple(append([]any{}, items...)))
-	case opTuple1, opTuple2, opTuple3:
-		n := int(op-opTuple1) + 1
-		if len(u.stack) < n {
-			return errors.New("pickle stack underflow")
-		}
-		t := pyTuple(append([]any{}, u.stack[len(u.stack)-n:]...))
-		u.stack = u.stack[:len(u.stack)-n]
-		u.push(t)
 	case opEmptyList, opEmptySet: // sets kept as lists
 		u.push(&pyList{})
-	case opList:
+	case opList, opFrozenSet:
 		items, err := u.popMark()
 		if err != nil {
 			return err
 		}
 		u.push(&pyList{items: append([]any{}, items...)})
-	case opFrozenSet:
-		items, err := u.popMark()
-		if err != nil {
-			return err
-		}
-		u.push(&pyList{items: append([]any{}, items...)})
-	case opAppend:
-		v, err := u.pop()
+	case opAppend, opAppends, opAddItems:
+		items, err := u.operands(op == opAppend, 1)
 		if err != nil {
 			return err
 		}
@@ -484,21 +474,11 @@ func (u *unpickler) container(op byte) error {
 		}
 		pl, ok := l.(*pyList)
 		if !ok {
-			return fmt.Errorf("pickle APPEND to %T", l)
-		}
-		pl.items = append(pl.items, v)
-	case opAppends, opAddItems:
-		items, err := u.popMark()
-		if err != nil {
-			return err
-		}
-		l, err := u.top()
-		if err != nil {
-			return err
-		}
-		pl, ok := l.(*pyList)
-		if !ok {
-			return fmt.Errorf("pickle APPENDS to %T", l)
+			name := "APPENDS"
+			if op == opAppend {
+				name = "APPEND"
+			}
+			return fmt.Errorf("pickle %s to %T", name, l)
 		}
 		pl.items = append(pl.items, items...)
 	case opEmptyDict:
@@ -513,12 +493,8 @@ func (u *unpickler) container(op byte) error {
 			return err
 		}
 		u.push(d)
-	case opSetItem:
-		v, err := u.pop()
-		if err != nil {
-			return err
-		}
-		k, err := u.pop()
+	case opSetItem, opSetItems:
+		kv, err := u.operands(op == opSetItem, 2)
 		if err != nil {
 			return err
 		}
@@ -526,23 +502,23 @@ func (u *unpickler) container(op byte) error {
 		if err != nil {
 			return err
 		}
-		if err := u.setItems(d, []any{k, v}); err != nil {
-			return err
-		}
-	case opSetItems:
-		items, err := u.popMark()
-		if err != nil {
-			return err
-		}
-		d, err := u.top()
-		if err != nil {
-			return err
-		}
-		if err := u.setItems(d, items); err != nil {
-			return err
-		}
+		return u.setItems(d, kv)
 	}
 	return nil
+}
+
+// operands pops the operands of a container opcode: the top n items (in
+// stack order) when single, else the items since the last MARK.
+func (u *unpickler) operands(single bool, n int) ([]any, error) {
+	if !single {
+		return u.popMark()
+	}
+	if len(u.stack) < n {
+		return nil, errors.New("pickle stack underflow")
+	}
+	items := append([]any{}, u.stack[len(u.stack)-n:]...)
+	u.stack = u.stack[:len(u.stack)-n]
+	return items, nil
 }
 
 // object resolves whitelisted globals, calls them, sets object state and resolves persistent ids.
