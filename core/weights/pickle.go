@@ -342,28 +342,17 @@ func (u *unpickler) scalar(op byte) error {
 		u.push(true)
 	case opNewFalse:
 		u.push(false)
-	case opBinInt:
-		v, err := u.uint(4)
+	case opBinInt, opBinInt1, opBinInt2: // 4 bytes signed, 1 or 2 unsigned
+		v, err := u.uint(lenOf(op))
 		if err != nil {
 			return err
 		}
-		u.push(int64(int32(uint32(v))))
-	case opBinInt1, opBinInt2: // unsigned, 1 or 2 bytes
-		n := 1
-		if op == opBinInt2 {
-			n = 2
-		}
-		v, err := u.uint(n)
-		if err != nil {
-			return err
+		if op == opBinInt {
+			v = uint64(int64(int32(uint32(v))))
 		}
 		u.push(int64(v))
 	case opLong1, opLong4: // two's complement of a 1- or 4-byte length
-		n := 1
-		if op == opLong4 {
-			n = 4
-		}
-		b, err := u.sized(n)
+		b, err := u.sized(lenOf(op))
 		if err != nil {
 			return err
 		}
@@ -539,16 +528,12 @@ func (u *unpickler) object(op byte) error {
 		}
 		u.push(g)
 	case opStackGlobal:
-		name, err := u.pop()
+		mn, err := u.operands(true, 2) // module, name
 		if err != nil {
 			return err
 		}
-		mod, err := u.pop()
-		if err != nil {
-			return err
-		}
-		ms, ok1 := mod.(string)
-		ns, ok2 := name.(string)
+		ms, ok1 := mn[0].(string)
+		ns, ok2 := mn[1].(string)
 		if !ok1 || !ok2 {
 			return errors.New("pickle STACK_GLOBAL without strings")
 		}
@@ -558,19 +543,15 @@ func (u *unpickler) object(op byte) error {
 		}
 		u.push(g)
 	case opReduce, opNewObj:
-		args, err := u.pop()
+		fa, err := u.operands(true, 2) // callable, arguments
 		if err != nil {
 			return err
 		}
-		fn, err := u.pop()
-		if err != nil {
-			return err
-		}
-		t, ok := args.(pyTuple)
+		t, ok := fa[1].(pyTuple)
 		if !ok {
-			return fmt.Errorf("pickle call arguments are %T, not a tuple", args)
+			return fmt.Errorf("pickle call arguments are %T, not a tuple", fa[1])
 		}
-		v, err := u.call(fn, t)
+		v, err := u.call(fa[0], t)
 		if err != nil {
 			return err
 		}
@@ -660,13 +641,15 @@ func rawUnicodeEscape(s string) string {
 	return b.String()
 }
 
-// lenOf is the size of the length or index field of op.
+// lenOf is the size of the length, index or integer field of op.
 func lenOf(op byte) int {
 	switch op {
-	case opShortBinUnicode, opShortBinString, opShortBinBytes, opBinPut, opBinGet:
+	case opShortBinUnicode, opShortBinString, opShortBinBytes, opBinPut, opBinGet, opBinInt1, opLong1:
 		return 1
+	case opBinInt2:
+		return 2
 	case opBinUnicode8, opBinBytes8:
 		return 8
 	}
-	return 4 // opBinUnicode, opBinString, opBinBytes, opLongBinPut, opLongBinGet
+	return 4 // opBinUnicode, opBinString, opBinBytes, opLongBinPut, opLongBinGet, opBinInt, opLong4
 }
