@@ -10,7 +10,7 @@ FUZZTIME  ?= 60000x
 PURE_PKGS := ./core/... ./wasm/demo/... ./wasm/probe/...
 FUZZERS   := FuzzReadNpy FuzzParsePth FuzzUnpickle FuzzParseSafetensors FuzzReadTFJS FuzzParse FuzzKerasTopology
 
-.PHONY: all build deps test vet test-native test-wasm test-fuzz test-desktop test-e2e \
+.PHONY: all build deps test vet lint test-native test-wasm test-fuzz test-desktop test-e2e \
         site serve desktop reproduce reproduce-quick bench bench-compare weights clean
 
 all: build
@@ -43,6 +43,16 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
+# gofmt, staticcheck (native and wasm builds; the version is pinned) and a
+# go.mod/go.sum that `go mod tidy` would leave as they are.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt -l:"; echo "$$out"; exit 1; }
+	GOBIN="$(CURDIR)/bin" $(GO) install $(STATICCHECK)
+	bin/staticcheck ./...
+	GOOS=js GOARCH=wasm bin/staticcheck ./...
+	$(GO) mod tidy -diff
+
 test-native:
 	$(GO) test -count=1 $(PURE_PKGS) ./internal/... ./cmd/...
 
@@ -68,7 +78,7 @@ test-e2e: site
 	cd e2e && npm ci --no-audit --no-fund
 	cd e2e && node drag.test.js
 
-test: deps vet test-native test-wasm test-fuzz test-desktop test-e2e
+test: deps vet lint test-native test-wasm test-fuzz test-desktop test-e2e
 
 # ---- the paper's tables -----------------------------------------------------
 reproduce: build

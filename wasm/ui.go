@@ -16,6 +16,7 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/opentype"
 
+	"github.com/posprobe/posprobe/core/colormap"
 	"github.com/posprobe/posprobe/wasm/demo"
 )
 
@@ -83,7 +84,7 @@ func newUI() *ui {
 	u.legend = ebiten.NewImage(lw, 1)
 	pix := make([]byte, 4*lw)
 	for i := 0; i < lw; i++ {
-		c := demo.Colormap(float64(i) / (lw - 1))
+		c := colormap.Viridis(float64(i) / (lw - 1))
 		pix[4*i], pix[4*i+1], pix[4*i+2], pix[4*i+3] = c.R, c.G, c.B, 255
 	}
 	u.legend.WritePixels(pix)

@@ -153,46 +153,33 @@ func scoreSet(ctx context.Context, pe *probeEncoder, readouts map[posmap.Target]
 	if err != nil {
 		return nil, err
 	}
-	gts := map[posmap.Target][]float32{}
-	for _, t := range targets {
+	evals := make([]probe.Eval, len(targets))
+	for i, t := range targets {
 		sr, err := posmap.ParseStripeRange(readouts[t].Meta.Stripes)
 		if err != nil {
 			return nil, err
 		}
-		gts[t] = posmap.Map(t, readouts[t].Config.OutSize, posmap.Options{Stripes: sr})
+		evals[i] = probe.Eval{Name: "target " + t.String(), Readout: readouts[t], Taps: sel, Truth: posmap.Map(t, readouts[t].Config.OutSize, posmap.Options{Stripes: sr})}
 	}
 	size := first.Config.Size
 	per := 4 * first.Channels * size * size
-	chunk := max(1, evalChunkBytes/max(per, 1))
-	res := &setScores{set: set, scores: map[posmap.Target]probe.Score{}}
 	n := set.Len()
 	bar := newBar(errw, n, "eval "+filepath.Base(set.Name), "img")
 	defer bar.Finish()
-	for lo := 0; lo < n; lo += chunk {
-		part := set
-		if set.Paths != nil {
-			part = &probe.Images{Name: set.Name, Paths: set.Paths[lo:min(lo+chunk, n)]}
-		}
-		feats, skipped, err := extract(ctx, pe, part, sel, size, bar, lo, errw)
-		res.skipped += len(skipped)
-		if err != nil {
-			if len(skipped) == part.Len() && ctx.Err() == nil {
-				continue // every file of this chunk is unreadable: listed above
-			}
-			return nil, err
-		}
-		for _, t := range targets {
-			sc, err := probe.Evaluate(readouts[t], feats, gts[t])
-			if err != nil {
-				return nil, err
-			}
-			res.scores[t] = probe.Merge(res.scores[t], sc)
-		}
+	sr, err := probe.EvaluateSet(ctx, pe.enc, set, evals, probe.SetOptions{
+		Chunk:    max(1, evalChunkBytes/max(per, 1)),
+		Progress: func(done, _ int) { bar.Set(done) },
+		Skip:     func(e error) { fmt.Fprintln(errw, e) },
+	})
+	if err != nil {
+		return nil, err
 	}
-	if res.skipped == n {
+	if sr.Skipped == n {
 		return nil, fmt.Errorf("%s: no readable image (%d skipped)", set.Name, n)
 	}
-	for _, t := range targets {
+	res := &setScores{set: set, scores: map[posmap.Target]probe.Score{}, skipped: sr.Skipped}
+	for i, t := range targets {
+		res.scores[t] = sr.Scores[i]
 		if s := res.scores[t]; math.IsNaN(s.SPC) || math.IsNaN(s.MAE) {
 			return nil, fmt.Errorf("%s: target %s: predicted maps hold NaN or Inf (non-finite encoder or readout output); no score reported", set.Name, t)
 		}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -11,9 +9,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/posprobe/posprobe/core/colormap"
+	"github.com/posprobe/posprobe/core/metric"
+	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
-	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/internal/atomicfile"
 )
 
@@ -74,49 +74,45 @@ func runPredict(cmd *cobra.Command, _ []string) error {
 	if err := os.MkdirAll(pf.out, 0o755); err != nil {
 		return err
 	}
-	// One encoder pass with every tap (per readout input size); each
-	// target's readout takes its own taps from it.
-	all := map[int]*readout.Features{}
+	x, err := set.Load(0)
+	if err != nil {
+		return err // imageio's error names the file
+	}
+	// The demo's predictor: one encoder pass, readouts on the same taps
+	// computed together.
+	p := probe.NewPredictor(pe.enc)
+	for _, t := range targets {
+		if err := p.Add(t.String(), readouts[t]); err != nil {
+			return err
+		}
+	}
+	maps, err := p.Predict(nn.Data(x))
+	if err != nil {
+		return err
+	}
 	for _, t := range targets {
 		r := readouts[t]
-		sel, err := readout.SelectTaps(pe.taps, r.Config.Taps)
-		if err != nil {
-			return err
-		}
-		if all[r.Config.Size] == nil {
-			f, skipped, err := probe.Extract(context.Background(), pe.enc, set, nil, r.Config.Size, nil)
-			if len(skipped) > 0 {
-				return errors.Unwrap(skipped[0]) // imageio's error names the file
-			}
-			if err != nil {
-				return err
-			}
-			all[r.Config.Size] = f
-		}
-		feats, err := probe.SelectChannels(all[r.Config.Size], pe.enc.Taps(), sel)
-		if err != nil {
-			return err
-		}
 		sr, _ := posmap.ParseStripeRange(r.Meta.Stripes)
 		gt := posmap.Map(t, r.Config.OutSize, posmap.Options{Stripes: sr})
-		var pred []float32
-		sc, err := probe.EvaluateEach(r, feats, gt, func(_ int, p []float32) { pred = p })
-		if err != nil {
-			return err
-		}
+		pred := maps[t.String()]
 		lo, hi := 0.0, 1.0
 		if t.IsStripes() && sr == posmap.StripesPM1 {
 			lo = -1
 		}
 		for name, m := range map[string][]float32{"pred": pred, "gt": gt} {
-			p := filepath.Join(pf.out, fmt.Sprintf("%s_%s.png", t, name))
-			img := colorMap(m, r.Config.OutSize, lo, hi)
-			if err := atomicfile.Write(p, 0o644, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
+			if err := writeMapPNG(filepath.Join(pf.out, fmt.Sprintf("%s_%s.png", t, name)), m, r.Config.OutSize, lo, hi); err != nil {
 				return err
 			}
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%-2s SPC %.3f MAE %.3f  -> %s\n", t, sc.SPC, sc.MAE,
+		fmt.Fprintf(cmd.OutOrStdout(), "%-2s SPC %.3f MAE %.3f  -> %s\n", t, metric.Spearman(pred, gt), metric.MAE(pred, gt),
 			filepath.Join(pf.out, t.String()+"_pred.png"))
 	}
 	return nil
+}
+
+// writeMapPNG writes a size x size map with values in [lo,hi] as a
+// colour-mapped PNG, atomically.
+func writeMapPNG(path string, m []float32, size int, lo, hi float64) error {
+	img := colormap.Image(m, size, lo, hi)
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return png.Encode(w, img) })
 }

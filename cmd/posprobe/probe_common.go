@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,7 +21,6 @@ import (
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/internal/atomicfile"
-	"github.com/posprobe/posprobe/wasm/demo"
 )
 
 // probeEncoderFlags select the frozen encoder of train, eval and predict.
@@ -185,17 +182,6 @@ func loadReadoutFile(path string) (*readout.Readout, error) {
 	}
 	defer f.Close()
 	return readout.Load(f, path)
-}
-
-// colorMap renders a size x size map with values in [lo,hi] through the
-// demo's viridis, so the PNGs match the maps the demo draws.
-func colorMap(m []float32, size int, lo, hi float64) *image.NRGBA {
-	img := image.NewNRGBA(image.Rect(0, 0, size, size))
-	for i, v := range m {
-		c := demo.Colormap((float64(v) - lo) / (hi - lo))
-		img.SetNRGBA(i%size, i/size, color.NRGBA{c.R, c.G, c.B, c.A})
-	}
-	return img
 }
 
 // checkReadout refuses a readout trained on other features than pe's,

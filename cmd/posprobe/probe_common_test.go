@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"image"
 	"image/color"
 	"image/png"
 	"math"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/internal/testphotos"
 )
 
 // runProbe runs a probe subcommand with every flag back at its default.
@@ -31,23 +31,15 @@ func runProbe(t *testing.T, cmd *cobra.Command, args ...string) (string, error) 
 // writeImages writes n small PNGs whose content is unrelated to position.
 func writeImages(t *testing.T, dir string, n int) {
 	t.Helper()
-	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
 	for i := 0; i < n; i++ {
-		img := image.NewNRGBA(image.Rect(0, 0, 20, 16))
-		for p := 0; p < 20*16; p++ {
-			v := uint8((p*37 + i*91) % 251)
-			img.SetNRGBA(p%20, p/20, color.NRGBA{v, 255 - v, uint8(i * 40), 255})
-		}
-		name := filepath.Join(dir, "img"+string(rune('a'+i))+".png")
+		name := filepath.Join(dir, testphotos.Name("img", i))
 		if i == n-1 {
 			name = filepath.Join(dir, "sub", "last.png") // found recursively
 		}
-		f, err := os.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		png.Encode(f, img)
-		f.Close()
+		testphotos.Write(t, name, 20, 16, func(x, y int) color.NRGBA {
+			v := uint8(((y*20+x)*37 + i*91) % 251)
+			return color.NRGBA{v, 255 - v, uint8(i * 40), 255}
+		})
 	}
 }
 
@@ -172,18 +164,6 @@ func TestTrainEvalPredict(t *testing.T) {
 	}
 	if _, err := runProbe(t, evalCmd, "--encoder", "none", "--target", "Q", "--images", "black"); err == nil {
 		t.Error("unknown target: no error")
-	}
-}
-
-func TestColorMapEnds(t *testing.T) {
-	// matplotlib viridis(0) = #440154, viridis(1) = #fde725; values clamp.
-	img := colorMap([]float32{-1, 0, 1, 2}, 2, -1, 1)
-	lo, mid, hi := img.NRGBAAt(0, 0), img.NRGBAAt(1, 0), img.NRGBAAt(0, 1)
-	if lo != (color.NRGBA{0x44, 0x01, 0x54, 255}) || hi != (color.NRGBA{0xfd, 0xe7, 0x25, 255}) || img.NRGBAAt(1, 1) != hi {
-		t.Errorf("viridis ends %v %v", lo, hi)
-	}
-	if mid == lo || mid == hi || mid.A != 255 {
-		t.Errorf("mid-range %v", mid)
 	}
 }
 

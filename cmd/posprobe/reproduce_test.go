@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"image"
 	"image/color"
 	"image/png"
 	"os"
@@ -10,39 +9,31 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"github.com/posprobe/posprobe/core/experiment"
+	"github.com/posprobe/posprobe/internal/testphotos"
 )
 
 func writeTinyPhotos(t *testing.T, n int) string {
 	t.Helper()
 	dir := t.TempDir()
 	for i := 0; i < n; i++ {
-		img := image.NewNRGBA(image.Rect(0, 0, 40, 32))
-		for y := 0; y < 32; y++ {
-			for x := 0; x < 40; x++ {
-				img.SetNRGBA(x, y, color.NRGBA{uint8(6 * x), uint8(7*y + 30*i), uint8(50 * i), 255})
-			}
-		}
-		f, err := os.Create(filepath.Join(dir, string(rune('a'+i))+".png"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		png.Encode(f, img)
-		f.Close()
+		testphotos.Write(t, filepath.Join(dir, testphotos.Name("", i)), 40, 32, func(x, y int) color.NRGBA {
+			return color.NRGBA{uint8(6 * x), uint8(7*y + 30*i), uint8(50 * i), 255}
+		})
 	}
 	return dir
 }
 
 func runReproduceCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	reproFlags = struct {
-		train, test, out, tables, stripes, readouts string
-		quick, noFigures                            bool
-		epochs, deepImages, maxTrain, maxTest       int
-		width                                       int
-		seed                                        uint64
-		maxFeatureGB                                float64
-	}{out: "results", stripes: "01", maxFeatureGB: 8}
+	// Every flag back to its default: the flag variables outlive a run.
+	reproduceCmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if err := f.Value.Set(f.DefValue); err != nil {
+			t.Fatal(err)
+		}
+	})
 	return runCLI(t, append([]string{"reproduce"}, args...)...)
 }
 

@@ -168,7 +168,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 			Normalize: tf.enc.normalize, InputSize: probe.InputSize,
 			Target: t.String(), Stripes: stripes.String(), Training: readout.TrainSummary{Images: tf.images}}
 		path := outPath(t)
-		opts := readout.TrainOptions{Epochs: tf.epochs, LR: tf.lr, Batch: tf.batch, Seed: tf.readoutSeed*8 + uint64(t),
+		opts := readout.TrainOptions{Epochs: tf.epochs, LR: tf.lr, Batch: tf.batch, Seed: probe.ReadoutSeed(tf.readoutSeed, t),
 			Checkpoint: func(r *readout.Readout, done int) error {
 				r.Meta = mergeMeta(meta, r.Meta.Training) // the recipe too (lr, batch, momentum, wd)
 				return saveReadout(path, r)
@@ -212,13 +212,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	key := filepath.Base(filepath.Clean(tf.testImgs))
 	for _, t := range targets {
 		r := trained[t]
-		if r.Meta.Metrics == nil {
-			r.Meta.Metrics = map[string]float64{}
-		}
-		s := res.scores[t]
-		r.Meta.Metrics[key+"_spc"] = s.SPC
-		r.Meta.Metrics[key+"_mae"] = s.MAE
-		r.Meta.Metrics[key+"_n"] = float64(s.N)
+		probe.StoreScore(&r.Meta, key, res.scores[t])
 		if err := saveReadout(outPath(t), r); err != nil {
 			return err
 		}

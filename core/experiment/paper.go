@@ -57,45 +57,44 @@ func init() {
 	put("1", "ResNet", "VS", t1, Cell{.520, .537}, Cell{.574, .523}, Cell{.593, .514}, Cell{.523, .545})
 
 	nat := []string{Natural}
-	// Table 2a: number of stacked 3x3 layers; rows "PosENet/depthN", "VGG/depthN".
-	for _, r := range []struct {
-		target string
-		depth  string
-		pos    Cell
-		vgg    Cell
-	}{
-		{"H", "1", Cell{.012, .251}, Cell{.742, .149}},
-		{"H", "2", Cell{.056, .250}, Cell{.797, .128}},
-		{"H", "3", Cell{.055, .250}, Cell{.830, .117}},
-		{"G", "1", Cell{-.001, .233}, Cell{.814, .109}},
-		{"G", "2", Cell{.067, .187}, Cell{.828, .105}},
-		{"G", "3", Cell{.126, .186}, Cell{.835, .104}},
-		{"HS", "1", Cell{-.001, .712}, Cell{.405, .556}},
-		{"HS", "2", Cell{-.006, .628}, Cell{.483, .538}},
-		{"HS", "3", Cell{.003, .628}, Cell{.491, .540}},
-	} {
-		put("2a", "PosENet/depth"+r.depth, r.target, nat, r.pos)
-		put("2a", "VGG/depth"+r.depth, r.target, nat, r.vgg)
+	// Tables 2a (number of stacked 3x3 layers; rows "PosENet/depthN",
+	// "VGG/depthN") and 2b (kernel size, single layer; rows "PosENet/kK",
+	// "VGG/kK"): per target and row value, PosENet's cell and VGG's.
+	type posVGG struct {
+		target, v string
+		pos, vgg  Cell
 	}
-	// Table 2b: kernel size, single layer; rows "PosENet/kK", "VGG/kK".
-	for _, r := range []struct {
-		target string
-		k      string
-		pos    Cell
-		vgg    Cell
+	for _, tb := range []struct {
+		id, row string
+		cells   []posVGG
 	}{
-		{"H", "1", Cell{.013, .251}, Cell{.542, .196}},
-		{"H", "3", Cell{.012, .251}, Cell{.742, .149}},
-		{"H", "7", Cell{.060, .250}, Cell{.828, .120}},
-		{"G", "1", Cell{.017, .188}, Cell{.724, .127}},
-		{"G", "3", Cell{-.001, .233}, Cell{.814, .109}},
-		{"G", "7", Cell{.068, .187}, Cell{.816, .111}},
-		{"HS", "1", Cell{-.004, .628}, Cell{.317, .576}},
-		{"HS", "3", Cell{-.001, .723}, Cell{.405, .556}},
-		{"HS", "7", Cell{.002, .628}, Cell{.487, .532}},
+		{"2a", "depth", []posVGG{
+			{"H", "1", Cell{.012, .251}, Cell{.742, .149}},
+			{"H", "2", Cell{.056, .250}, Cell{.797, .128}},
+			{"H", "3", Cell{.055, .250}, Cell{.830, .117}},
+			{"G", "1", Cell{-.001, .233}, Cell{.814, .109}},
+			{"G", "2", Cell{.067, .187}, Cell{.828, .105}},
+			{"G", "3", Cell{.126, .186}, Cell{.835, .104}},
+			{"HS", "1", Cell{-.001, .712}, Cell{.405, .556}},
+			{"HS", "2", Cell{-.006, .628}, Cell{.483, .538}},
+			{"HS", "3", Cell{.003, .628}, Cell{.491, .540}},
+		}},
+		{"2b", "k", []posVGG{
+			{"H", "1", Cell{.013, .251}, Cell{.542, .196}},
+			{"H", "3", Cell{.012, .251}, Cell{.742, .149}},
+			{"H", "7", Cell{.060, .250}, Cell{.828, .120}},
+			{"G", "1", Cell{.017, .188}, Cell{.724, .127}},
+			{"G", "3", Cell{-.001, .233}, Cell{.814, .109}},
+			{"G", "7", Cell{.068, .187}, Cell{.816, .111}},
+			{"HS", "1", Cell{-.004, .628}, Cell{.317, .576}},
+			{"HS", "3", Cell{-.001, .723}, Cell{.405, .556}},
+			{"HS", "7", Cell{.002, .628}, Cell{.487, .532}},
+		}},
 	} {
-		put("2b", "PosENet/k"+r.k, r.target, nat, r.pos)
-		put("2b", "VGG/k"+r.k, r.target, nat, r.vgg)
+		for _, r := range tb.cells {
+			put(tb.id, "PosENet/"+tb.row+r.v, r.target, nat, r.pos)
+			put(tb.id, "VGG/"+tb.row+r.v, r.target, nat, r.vgg)
+		}
 	}
 	// Table 3: VGG, single tap f1..f5 vs all five (1 layer, 3x3).
 	for i, row := range []string{"f1", "f2", "f3", "f4", "f5", "all"} {

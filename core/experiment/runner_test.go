@@ -3,11 +3,8 @@ package experiment
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
-	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,29 +15,17 @@ import (
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/internal/testphotos"
 )
 
 // writeImages writes n small PNGs (a gradient plus a per-image tint) into
 // dir/sub and returns dir.
 func writeImages(t testing.TB, dir string, n int) string {
 	t.Helper()
-	sub := filepath.Join(dir, "sub")
-	if err := os.MkdirAll(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for i := 0; i < n; i++ {
-		img := image.NewNRGBA(image.Rect(0, 0, 48, 40))
-		for y := 0; y < 40; y++ {
-			for x := 0; x < 48; x++ {
-				img.SetNRGBA(x, y, color.NRGBA{uint8(5 * x), uint8(6*y + 20*i), uint8(37 * i), 255})
-			}
-		}
-		f, err := os.Create(filepath.Join(sub, string(rune('a'+i))+".png"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		png.Encode(f, img)
-		f.Close()
+		testphotos.Write(t, filepath.Join(dir, "sub", testphotos.Name("", i)), 48, 40, func(x, y int) color.NRGBA {
+			return color.NRGBA{uint8(5 * x), uint8(6*y + 20*i), uint8(37 * i), 255}
+		})
 	}
 	return dir
 }
@@ -143,21 +128,7 @@ func TestRunQuickComplete(t *testing.T) {
 		t.Errorf("report:\n%s", md.String())
 	}
 	// CSV: one line per row, target and set.
-	var cs bytes.Buffer
-	if err := rep.WriteCSV(&cs); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(&cs).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := 1
-	for _, tb := range rep.Tables {
-		want += len(tb.Rows) * len(tb.Targets) * len(tb.Sets)
-	}
-	if len(recs) != want {
-		t.Errorf("CSV has %d records, want %d", len(recs), want)
-	}
+	checkCSV(t, rep)
 	var js bytes.Buffer
 	if err := rep.WriteJSON(&js); err != nil {
 		t.Fatal(err)
@@ -277,6 +248,20 @@ func TestRunFeatureBudget(t *testing.T) {
 	if s, _ := res.Score("G", Natural); s.N != 3 {
 		t.Errorf("test photos scored: %d, want 3", s.N)
 	}
+	// One photo a chunk: every figure photo still keeps its map.
+	cfg.Out, cfg.Tables, cfg.MaxFeatureBytes = t.TempDir(), []string{"1"}, 1
+	rep, err = Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := rep.Result("1", "none"); res.Status != StatusOK || res.TrainImages != 1 {
+		t.Fatalf("%+v", res)
+	}
+	for i := range 2 {
+		if _, err := os.Stat(filepath.Join(cfg.Out, MapFile("1", "none", "VS", i))); err != nil {
+			t.Errorf("figure map of photo %d: %v", i, err)
+		}
+	}
 
 	r, err := readout.New(readout.DefaultConfig(), 3, 1)
 	if err != nil {
@@ -288,13 +273,13 @@ func TestRunFeatureBudget(t *testing.T) {
 	}
 	gt := posmap.Map(posmap.V, 224, posmap.Options{})
 	whole, _ := probe.Evaluate(r, f, gt)
-	var sum scoreSum
+	var sum probe.Score
 	for _, part := range [][2]int{{0, 2}, {2, 5}} {
 		l := 3 * 28 * 28
 		sc, _ := probe.Evaluate(r, &readout.Features{N: part[1] - part[0], C: 3, Size: 28, Data: f.Data[part[0]*l : part[1]*l]}, gt)
-		sum.add(sc)
+		sum = probe.Merge(sum, sc)
 	}
-	got := sum.score()
+	got := scoreOf(sum)
 	if got.N != 5 || math.Abs(got.SPC-whole.SPC) > 1e-12 || math.Abs(got.MAE-whole.MAE) > 1e-12 || math.Abs(got.SPCStd-whole.SPCStd) > 1e-9 {
 		t.Errorf("chunks merged %+v, whole %+v", got, whole)
 	}

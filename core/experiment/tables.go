@@ -47,6 +47,12 @@ type Table struct {
 	Targets []string `json:"targets"`
 	Sets    []string `json:"sets"`
 	Rows    []Row    `json:"rows"`
+	// Maps: the runner keeps the predicted maps of the figure photos on
+	// the natural test set (the qualitative figure).
+	Maps bool `json:"-"`
+	// Demo: the rows' readouts are also written for the demo
+	// (RunConfig.DemoDir).
+	Demo bool `json:"-"`
 }
 
 var allTargets = []string{"H", "V", "G", "HS", "VS"}
@@ -64,6 +70,8 @@ func Tables() []Table {
 		Title:   "Table 1 — readout (1 layer, 3x3, pad 0) on different encoders",
 		Targets: allTargets,
 		Sets:    []string{Natural, Black, White, Noise},
+		Maps:    true,
+		Demo:    true,
 		Rows: []Row{
 			{ID: "none", Label: "PosENet (no encoder)", PaperRow: "PosENet", Setting: base("none", "random", "zero")},
 			{ID: "vgg16", Label: "VGG16 (ImageNet)", PaperRow: "VGG", Setting: base("vgg16", "imagenet", "zero")},
@@ -109,6 +117,7 @@ func Tables() []Table {
 	t3.Rows = append(t3.Rows, Row{ID: "all", Label: "all taps", PaperRow: "VGG/all", Setting: base("squeezenet1.1", "imagenet", "zero")})
 
 	t4 := Table{ID: "4", Title: "Table 4 — padding: readout padding on PosENet, encoder padding modes", Targets: []string{"H", "G", "HS"}, Sets: []string{Natural},
+		Maps: true,
 		Note: "Beyond the paper: reflect, replicate and circular padding on the same weights. " +
 			"The paper's VGG rows are VGG16 (ImageNet); ours is VGG16 with random init (ImageNet VGG16 weights are not " +
 			"available offline), so compare what removing or replacing zero padding does, not the values."}

@@ -8,6 +8,10 @@ func TestTablesWellFormed(t *testing.T) {
 		t.Fatalf("want tables 1, 2a, 2b, 3, 4; got %d", len(tables))
 	}
 	for _, tb := range tables {
+		// The qualitative figure shows Tables 1 and 4; the demo's readouts are Table 1's.
+		if tb.Maps != (tb.ID == "1" || tb.ID == "4") || tb.Demo != (tb.ID == "1") {
+			t.Errorf("table %s: Maps %v, Demo %v", tb.ID, tb.Maps, tb.Demo)
+		}
 		seen := map[string]bool{}
 		for _, r := range tb.Rows {
 			if seen[r.ID] {

@@ -3,9 +3,7 @@ package probe
 import (
 	"context"
 	"errors"
-	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,6 +15,7 @@ import (
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/internal/testphotos"
 	"gorgonia.org/tensor"
 )
 
@@ -25,20 +24,9 @@ import (
 func writePhotos(t *testing.T, n int) string {
 	dir := t.TempDir()
 	for i := 0; i < n; i++ {
-		img := image.NewNRGBA(image.Rect(0, 0, 40+i, 30))
-		for y := 0; y < 30; y++ {
-			for x := 0; x < 40+i; x++ {
-				img.SetNRGBA(x, y, color.NRGBA{uint8(x * 6), uint8(y * 8), uint8(40 * i), 255})
-			}
-		}
-		f, err := os.Create(filepath.Join(dir, "p"+string(rune('a'+i))+".png"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := png.Encode(f, img); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+		testphotos.Write(t, filepath.Join(dir, testphotos.Name("p", i)), 40+i, 30, func(x, y int) color.NRGBA {
+			return color.NRGBA{uint8(x * 6), uint8(y * 8), uint8(40 * i), 255}
+		})
 	}
 	if err := os.WriteFile(filepath.Join(dir, "pbroken.jpg"), []byte("not a jpeg"), 0o644); err != nil {
 		t.Fatal(err)

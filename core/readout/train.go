@@ -48,29 +48,23 @@ func DefaultTrainOptions() TrainOptions {
 	return TrainOptions{Epochs: 15, LR: 0.1, LRDecayEpoch: 10, LRDecay: 0.1, Batch: 32, Momentum: 0.9, WeightDecay: 1e-4}
 }
 
+// orDefault sets *v to d when it is zero (not given).
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
 func (o TrainOptions) withDefaults() TrainOptions {
 	d := DefaultTrainOptions()
-	if o.Epochs == 0 {
-		o.Epochs = d.Epochs
-	}
-	if o.LR == 0 {
-		o.LR = d.LR
-	}
-	if o.LRDecayEpoch == 0 {
-		o.LRDecayEpoch = d.LRDecayEpoch
-	}
-	if o.LRDecay == 0 {
-		o.LRDecay = d.LRDecay
-	}
-	if o.Batch == 0 {
-		o.Batch = d.Batch
-	}
-	if o.Momentum == 0 {
-		o.Momentum = d.Momentum
-	}
-	if o.WeightDecay == 0 {
-		o.WeightDecay = d.WeightDecay
-	}
+	orDefault(&o.Epochs, d.Epochs)
+	orDefault(&o.LR, d.LR)
+	orDefault(&o.LRDecayEpoch, d.LRDecayEpoch)
+	orDefault(&o.LRDecay, d.LRDecay)
+	orDefault(&o.Batch, d.Batch)
+	orDefault(&o.Momentum, d.Momentum)
+	orDefault(&o.WeightDecay, d.WeightDecay)
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -269,80 +263,105 @@ func (t *trainer) parallel(n int, fn func(w, i int)) {
 // running statistics updated), leaves the mean-MSE gradients in t.grads
 // and returns the loss.
 func (t *trainer) forwardBackward(idx []int) float64 {
+	for li := range t.r.layers {
+		t.forwardLayer(idx, li)
+	}
+	loss := t.lossGrad(len(idx))
+	for w := range t.dWT {
+		for li := range t.r.layers {
+			clear(t.dWT[w][li])
+			clear(t.dBw[w][li])
+		}
+	}
+	for li := len(t.r.layers) - 1; li >= 0; li-- {
+		t.backwardLayer(idx, li)
+	}
+	return loss
+}
+
+// input is the input of layer l for image b of the batch idx: the features,
+// or the previous layer's ReLU output.
+func (t *trainer) input(idx []int, l, b int) []float32 {
+	if l == 0 {
+		return t.f.Image(idx[b])
+	}
+	n := t.r.layers[l].conv.InC * t.r.layers[l].h * t.r.layers[l].w
+	return t.act[l][b*n : (b+1)*n]
+}
+
+// forwardLayer runs layer li's conv on the batch, then batch norm with
+// the batch's statistics (z becomes xhat) and the layer's activation:
+// ReLU into the next layer's input, or sigmoid into t.dy for the last.
+func (t *trainer) forwardLayer(idx []int, li int) {
 	r := t.r
-	B := len(idx)
-	L := len(r.layers)
-	input := func(l, b int) []float32 {
-		if l == 0 {
-			return t.f.Image(idx[b])
-		}
-		n := r.layers[l].conv.InC * r.layers[l].h * r.layers[l].w
-		return t.act[l][b*n : (b+1)*n]
+	B, L := len(idx), len(r.layers)
+	l := r.layers[li]
+	c := &l.conv
+	hw := l.outH() * l.outW()
+	n := c.OutC * hw
+	t.z[li] = grow(t.z[li], B*n)
+	wr := c.rearranged(nil)
+	t.parallel(B, func(w, b int) {
+		c.forwardWr(wr, t.input(idx, li, b), l.h, l.w, t.z[li][b*n:(b+1)*n], &t.ws[w])
+	})
+	t.invSD[li] = make([]float64, c.OutC)
+	cnt := float64(B * hw)
+	var next []float32
+	if li < L-1 {
+		t.act[li+1] = grow(t.act[li+1], B*n)
+		next = t.act[li+1]
+	} else {
+		next = grow(t.dy[li], B*n) // sigmoid output, reused for the gradient below
+		t.dy[li] = next
 	}
-	// Forward.
-	for li, l := range r.layers {
-		c := &l.conv
-		hw := l.outH() * l.outW()
-		n := c.OutC * hw
-		t.z[li] = grow(t.z[li], B*n)
-		wr := c.rearranged(nil)
-		t.parallel(B, func(w, b int) {
-			c.forwardWr(wr, input(li, b), l.h, l.w, t.z[li][b*n:(b+1)*n], &t.ws[w])
-		})
-		// Batch norm with batch statistics; z becomes xhat.
-		t.invSD[li] = make([]float64, c.OutC)
-		cnt := float64(B * hw)
-		var next []float32
-		if li < L-1 {
-			t.act[li+1] = grow(t.act[li+1], B*n)
-			next = t.act[li+1]
-		} else {
-			next = grow(t.dy[li], B*n) // sigmoid output, reused for the gradient below
-			t.dy[li] = next
+	for o := 0; o < c.OutC; o++ {
+		s, s2 := 0.0, 0.0
+		for b := 0; b < B; b++ {
+			for _, v := range t.z[li][b*n+o*hw : b*n+(o+1)*hw] {
+				s += float64(v)
+			}
 		}
-		for o := 0; o < c.OutC; o++ {
-			s, s2 := 0.0, 0.0
-			for b := 0; b < B; b++ {
-				for _, v := range t.z[li][b*n+o*hw : b*n+(o+1)*hw] {
-					s += float64(v)
-				}
+		mean := s / cnt
+		for b := 0; b < B; b++ {
+			for _, v := range t.z[li][b*n+o*hw : b*n+(o+1)*hw] {
+				d := float64(v) - mean
+				s2 += d * d
 			}
-			mean := s / cnt
-			for b := 0; b < B; b++ {
-				for _, v := range t.z[li][b*n+o*hw : b*n+(o+1)*hw] {
-					d := float64(v) - mean
-					s2 += d * d
-				}
-			}
-			v := s2 / cnt
-			inv := 1 / math.Sqrt(v+bnEps)
-			t.invSD[li][o] = inv
-			unb := v
-			if cnt > 1 {
-				unb = s2 / (cnt - 1)
-			}
-			l.bn.Mean[o] = float32((1-bnMomentum)*float64(l.bn.Mean[o]) + bnMomentum*mean)
-			l.bn.Var[o] = float32((1-bnMomentum)*float64(l.bn.Var[o]) + bnMomentum*unb)
-			g, be := l.bn.Gamma[o], l.bn.Beta[o]
-			m32, inv32 := float32(mean), float32(inv)
-			for b := 0; b < B; b++ {
-				zz := t.z[li][b*n+o*hw : b*n+(o+1)*hw]
-				dst := next[b*n+o*hw : b*n+(o+1)*hw]
-				for j, v := range zz {
-					xh := (v - m32) * inv32
-					zz[j] = xh
-					y := g*xh + be
-					if li < L-1 {
-						dst[j] = max(y, 0)
-					} else {
-						dst[j] = sigmoid(y)
-					}
+		}
+		v := s2 / cnt
+		inv := 1 / math.Sqrt(v+bnEps)
+		t.invSD[li][o] = inv
+		unb := v
+		if cnt > 1 {
+			unb = s2 / (cnt - 1)
+		}
+		l.bn.Mean[o] = float32((1-bnMomentum)*float64(l.bn.Mean[o]) + bnMomentum*mean)
+		l.bn.Var[o] = float32((1-bnMomentum)*float64(l.bn.Var[o]) + bnMomentum*unb)
+		g, be := l.bn.Gamma[o], l.bn.Beta[o]
+		m32, inv32 := float32(mean), float32(inv)
+		for b := 0; b < B; b++ {
+			zz := t.z[li][b*n+o*hw : b*n+(o+1)*hw]
+			dst := next[b*n+o*hw : b*n+(o+1)*hw]
+			for j, v := range zz {
+				xh := (v - m32) * inv32
+				zz[j] = xh
+				y := g*xh + be
+				if li < L-1 {
+					dst[j] = max(y, 0)
+				} else {
+					dst[j] = sigmoid(y)
 				}
 			}
 		}
 	}
-	// Loss and its gradient down to the final BN output.
-	last := L - 1
+}
+
+// lossGrad returns the batch's mean MSE against the target and leaves its
+// gradient with respect to the last BN output in t.dy (over the sigmoid
+// outputs that forwardLayer left there).
+func (t *trainer) lossGrad(B int) float64 {
+	r := t.r
+	last := len(r.layers) - 1
 	low := r.LowSize() * r.LowSize()
 	os2 := r.Config.OutSize * r.Config.OutSize
 	scale := float32(2 / float64(B*os2))
@@ -369,76 +388,74 @@ func (t *trainer) forwardBackward(idx []int) float64 {
 	for _, l := range losses {
 		loss += l
 	}
-	loss /= float64(B * os2)
-	// Backward through the layers.
+	return loss / float64(B*os2)
+}
+
+// backwardLayer takes t.dy[li] (the gradient wrt layer li's BN output)
+// back through its batch norm and conv: the BN and conv gradients go to
+// t.dG, t.dBeta, t.dW, t.dB, the input gradient (through the ReLU that
+// made it) to t.dy[li-1].
+func (t *trainer) backwardLayer(idx []int, li int) {
+	B := len(idx)
+	l := t.r.layers[li]
+	c := &l.conv
+	hw := l.outH() * l.outW()
+	n := c.OutC * hw
+	cnt := float32(B * hw)
+	dy := t.dy[li]
+	for o := 0; o < c.OutC; o++ {
+		sdy, sdyx := 0.0, 0.0
+		for b := 0; b < B; b++ {
+			g := dy[b*n+o*hw : b*n+(o+1)*hw]
+			x := t.z[li][b*n+o*hw : b*n+(o+1)*hw]
+			for j, v := range g {
+				sdy += float64(v)
+				sdyx += float64(v) * float64(x[j])
+			}
+		}
+		t.dG[li][o] = float32(sdyx)
+		t.dBeta[li][o] = float32(sdy)
+		k := l.bn.Gamma[o] * float32(t.invSD[li][o]) / cnt
+		a, bb := float32(sdy), float32(sdyx)
+		for b := 0; b < B; b++ {
+			g := dy[b*n+o*hw : b*n+(o+1)*hw]
+			x := t.z[li][b*n+o*hw : b*n+(o+1)*hw]
+			for j, v := range g {
+				g[j] = k * (cnt*v - a - x[j]*bb)
+			}
+		}
+	}
+	var wT []float32
+	var dx []float32
+	inN := c.InC * l.h * l.w
+	if li > 0 {
+		wT = c.transposed(nil)
+		t.dy[li-1] = grow(t.dy[li-1], B*inN)
+		dx = t.dy[li-1]
+	}
+	t.parallel(B, func(w, b int) {
+		var dxb []float32
+		if dx != nil {
+			dxb = dx[b*inN : (b+1)*inN]
+		}
+		c.backward(t.input(idx, li, b), dy[b*n:(b+1)*n], l.h, l.w, t.dWT[w][li], t.dBw[w][li], wT, dxb, &t.ws[w])
+		if dxb != nil { // through the ReLU that made this layer's input
+			a := t.act[li][b*inN : (b+1)*inN]
+			for j, v := range a {
+				if v <= 0 {
+					dxb[j] = 0
+				}
+			}
+		}
+	})
+	clear(t.dW[li])
+	clear(t.dB[li])
 	for w := range t.dWT {
-		for li := range r.layers {
-			clear(t.dWT[w][li])
-			clear(t.dBw[w][li])
+		c.addGradFromT(t.dW[li], t.dWT[w][li])
+		for o, v := range t.dBw[w][li] {
+			t.dB[li][o] += v
 		}
 	}
-	for li := last; li >= 0; li-- {
-		l := r.layers[li]
-		c := &l.conv
-		hw := l.outH() * l.outW()
-		n := c.OutC * hw
-		cnt := float32(B * hw)
-		dy := t.dy[li]
-		for o := 0; o < c.OutC; o++ {
-			sdy, sdyx := 0.0, 0.0
-			for b := 0; b < B; b++ {
-				g := dy[b*n+o*hw : b*n+(o+1)*hw]
-				x := t.z[li][b*n+o*hw : b*n+(o+1)*hw]
-				for j, v := range g {
-					sdy += float64(v)
-					sdyx += float64(v) * float64(x[j])
-				}
-			}
-			t.dG[li][o] = float32(sdyx)
-			t.dBeta[li][o] = float32(sdy)
-			k := l.bn.Gamma[o] * float32(t.invSD[li][o]) / cnt
-			a, bb := float32(sdy), float32(sdyx)
-			for b := 0; b < B; b++ {
-				g := dy[b*n+o*hw : b*n+(o+1)*hw]
-				x := t.z[li][b*n+o*hw : b*n+(o+1)*hw]
-				for j, v := range g {
-					g[j] = k * (cnt*v - a - x[j]*bb)
-				}
-			}
-		}
-		var wT []float32
-		var dx []float32
-		inN := c.InC * l.h * l.w
-		if li > 0 {
-			wT = c.transposed(nil)
-			t.dy[li-1] = grow(t.dy[li-1], B*inN)
-			dx = t.dy[li-1]
-		}
-		t.parallel(B, func(w, b int) {
-			var dxb []float32
-			if dx != nil {
-				dxb = dx[b*inN : (b+1)*inN]
-			}
-			c.backward(input(li, b), dy[b*n:(b+1)*n], l.h, l.w, t.dWT[w][li], t.dBw[w][li], wT, dxb, &t.ws[w])
-			if dxb != nil { // through the ReLU that made this layer's input
-				a := t.act[li][b*inN : (b+1)*inN]
-				for j, v := range a {
-					if v <= 0 {
-						dxb[j] = 0
-					}
-				}
-			}
-		})
-		clear(t.dW[li])
-		clear(t.dB[li])
-		for w := range t.dWT {
-			c.addGradFromT(t.dW[li], t.dWT[w][li])
-			for o, v := range t.dBw[w][li] {
-				t.dB[li][o] += v
-			}
-		}
-	}
-	return loss
 }
 
 // sgd is torch.optim.SGD (dampening 0, no Nesterov) with weight decay on

@@ -70,7 +70,7 @@ func readNpy(r io.Reader) (*Tensor, error) {
 		return nil, fmt.Errorf("bad .npy header %q: %w", strings.TrimSpace(string(hdr)), err)
 	}
 	if fortran {
-		return nil, errors.New("Fortran-order .npy arrays are not supported; save with C order (np.ascontiguousarray)")
+		return nil, errors.New(".npy arrays in Fortran order are not supported; save with C order (np.ascontiguousarray)")
 	}
 	var size int
 	switch descr {

@@ -58,7 +58,68 @@ func (d *pyDict) set(k, v any) error {
 // complement bytes (pickle's LONG1/LONG4 encoding).
 type pyBigInt []byte
 
-type pyMark struct{}
+// Pickle opcodes, named as in Python's pickletools (protocols 0-5); the
+// machine below runs those a torch checkpoint uses.
+const (
+	opMark            = '('
+	opStop            = '.'
+	opPop             = '0'
+	opPopMark         = '1'
+	opDup             = '2'
+	opFloat           = 'F'
+	opInt             = 'I'
+	opBinInt          = 'J'
+	opBinInt1         = 'K'
+	opLong            = 'L'
+	opBinInt2         = 'M'
+	opNone            = 'N'
+	opBinPersID       = 'Q'
+	opReduce          = 'R'
+	opString          = 'S'
+	opBinString       = 'T'
+	opShortBinString  = 'U'
+	opUnicode         = 'V'
+	opBinUnicode      = 'X'
+	opAppend          = 'a'
+	opBuild           = 'b'
+	opGlobal          = 'c'
+	opDict            = 'd'
+	opEmptyDict       = '}'
+	opAppends         = 'e'
+	opGet             = 'g'
+	opBinGet          = 'h'
+	opLongBinGet      = 'j'
+	opList            = 'l'
+	opEmptyList       = ']'
+	opPut             = 'p'
+	opBinPut          = 'q'
+	opLongBinPut      = 'r'
+	opSetItem         = 's'
+	opTuple           = 't'
+	opEmptyTuple      = ')'
+	opSetItems        = 'u'
+	opBinFloat        = 'G'
+	opBinBytes        = 'B'
+	opShortBinBytes   = 'C'
+	opProto           = 0x80
+	opNewObj          = 0x81
+	opTuple1          = 0x85
+	opTuple2          = 0x86
+	opTuple3          = 0x87
+	opNewTrue         = 0x88
+	opNewFalse        = 0x89
+	opLong1           = 0x8a
+	opLong4           = 0x8b
+	opShortBinUnicode = 0x8c
+	opBinUnicode8     = 0x8d
+	opBinBytes8       = 0x8e
+	opEmptySet        = 0x8f
+	opAddItems        = 0x90
+	opFrozenSet       = 0x91
+	opStackGlobal     = 0x93
+	opMemoize         = 0x94
+	opFrame           = 0x95
+)
 
 // unpickler runs one pickle from data.
 type unpickler struct {
@@ -211,368 +272,350 @@ func (u *unpickler) run() (any, error) {
 			return nil, err
 		}
 		op := opb[0]
+		var step func(op byte) error
 		switch op {
-		case 0x80: // PROTO
-			p, err := u.take(1)
-			if err != nil {
-				return nil, err
-			}
-			if p[0] > 5 {
-				return nil, fmt.Errorf("pickle protocol %d not supported", p[0])
-			}
-		case 0x95: // FRAME: a length hint only
-			if _, err := u.take(8); err != nil {
-				return nil, err
-			}
-		case '.': // STOP
+		case opStop:
 			return u.pop()
-		case '(': // MARK
-			u.marks = append(u.marks, u.stack)
-			u.stack = nil
-		case '0': // POP
-			if _, err := u.pop(); err != nil {
-				return nil, err
-			}
-		case '1': // POP_MARK
-			if _, err := u.popMark(); err != nil {
-				return nil, err
-			}
-		case '2': // DUP
-			v, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			u.push(v)
-		case 'N':
-			u.push(nil)
-		case 0x88:
-			u.push(true)
-		case 0x89:
-			u.push(false)
-		case 'J': // BININT
-			v, err := u.uint(4)
-			if err != nil {
-				return nil, err
-			}
-			u.push(int64(int32(uint32(v))))
-		case 'K': // BININT1
-			v, err := u.uint(1)
-			if err != nil {
-				return nil, err
-			}
-			u.push(int64(v))
-		case 'M': // BININT2
-			v, err := u.uint(2)
-			if err != nil {
-				return nil, err
-			}
-			u.push(int64(v))
-		case 0x8a: // LONG1
-			b, err := u.sized(1)
-			if err != nil {
-				return nil, err
-			}
-			u.push(decodeLong(b))
-		case 0x8b: // LONG4
-			b, err := u.sized(4)
-			if err != nil {
-				return nil, err
-			}
-			u.push(decodeLong(b))
-		case 'I', 'L': // INT, LONG as text
-			s, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			s = strings.TrimSuffix(s, "L")
-			switch s {
-			case "01":
-				u.push(true)
-			case "00":
-				u.push(false)
-			default:
-				v, err := strconv.ParseInt(s, 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("pickle integer %q: %w", s, err)
-				}
-				u.push(v)
-			}
-		case 'G': // BINFLOAT, big-endian
-			b, err := u.take(8)
-			if err != nil {
-				return nil, err
-			}
-			u.push(math.Float64frombits(binary.BigEndian.Uint64(b)))
-		case 'F':
-			s, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return nil, fmt.Errorf("pickle float %q: %w", s, err)
-			}
-			u.push(v)
-		case 0x8c, 'X', 0x8d: // SHORT_BINUNICODE, BINUNICODE, BINUNICODE8
-			n := lenOf(op)
-			b, err := u.sized(n)
-			if err != nil {
-				return nil, err
-			}
-			u.push(string(b))
-		case 'U', 'T': // SHORT_BINSTRING, BINSTRING (Python 2 str)
-			n := lenOf(op)
-			b, err := u.sized(n)
-			if err != nil {
-				return nil, err
-			}
-			u.push(string(b))
-		case 'C', 'B', 0x8e: // SHORT_BINBYTES, BINBYTES, BINBYTES8
-			n := lenOf(op)
-			b, err := u.sized(n)
-			if err != nil {
-				return nil, err
-			}
-			u.push(append([]byte{}, b...))
-		case 'V': // UNICODE, raw-unicode-escape
-			s, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			u.push(rawUnicodeEscape(s))
-		case 'S': // STRING, quoted
-			s, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			if len(s) < 2 || (s[0] != '\'' && s[0] != '"') || s[len(s)-1] != s[0] {
-				return nil, fmt.Errorf("pickle STRING %q is not quoted", s)
-			}
-			u.push(s[1 : len(s)-1])
-		case ')':
-			u.push(pyTuple{})
-		case 't':
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			u.push(pyTuple(append([]any{}, items...)))
-		case 0x85, 0x86, 0x87: // TUPLE1..3
-			n := int(op - 0x84)
-			if len(u.stack) < n {
-				return nil, errors.New("pickle stack underflow")
-			}
-			t := pyTuple(append([]any{}, u.stack[len(u.stack)-n:]...))
-			u.stack = u.stack[:len(u.stack)-n]
-			u.push(t)
-		case ']', 0x8f: // EMPTY_LIST, EMPTY_SET (sets kept as lists)
-			u.push(&pyList{})
-		case 'l':
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			u.push(&pyList{items: append([]any{}, items...)})
-		case 0x91: // FROZENSET
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			u.push(&pyList{items: append([]any{}, items...)})
-		case 'a': // APPEND
-			v, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			l, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			pl, ok := l.(*pyList)
-			if !ok {
-				return nil, fmt.Errorf("pickle APPEND to %T", l)
-			}
-			pl.items = append(pl.items, v)
-		case 'e', 0x90: // APPENDS, ADDITEMS
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			l, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			pl, ok := l.(*pyList)
-			if !ok {
-				return nil, fmt.Errorf("pickle APPENDS to %T", l)
-			}
-			pl.items = append(pl.items, items...)
-		case '}':
-			u.push(newDict())
-		case 'd':
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			d := newDict()
-			if err := u.setItems(d, items); err != nil {
-				return nil, err
-			}
-			u.push(d)
-		case 's': // SETITEM
-			v, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			k, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			d, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			if err := u.setItems(d, []any{k, v}); err != nil {
-				return nil, err
-			}
-		case 'u': // SETITEMS
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			d, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			if err := u.setItems(d, items); err != nil {
-				return nil, err
-			}
-		case 'c': // GLOBAL module\nname\n
-			mod, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			name, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			g, err := u.global(mod, name)
-			if err != nil {
-				return nil, err
-			}
-			u.push(g)
-		case 0x93: // STACK_GLOBAL
-			name, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			mod, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			ms, ok1 := mod.(string)
-			ns, ok2 := name.(string)
-			if !ok1 || !ok2 {
-				return nil, errors.New("pickle STACK_GLOBAL without strings")
-			}
-			g, err := u.global(ms, ns)
-			if err != nil {
-				return nil, err
-			}
-			u.push(g)
-		case 'R', 0x81: // REDUCE, NEWOBJ
-			args, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			fn, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			t, ok := args.(pyTuple)
-			if !ok {
-				return nil, fmt.Errorf("pickle call arguments are %T, not a tuple", args)
-			}
-			v, err := u.call(fn, t)
-			if err != nil {
-				return nil, err
-			}
-			u.push(v)
-		case 'b': // BUILD
-			state, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			obj, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			d, ok := obj.(*pyDict)
-			if !ok {
-				return nil, fmt.Errorf("pickle BUILD on %T not supported", obj)
-			}
-			d.attrs = state
-		case 'p': // PUT
-			s, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			i, err := strconv.ParseUint(s, 10, 31)
-			if err != nil {
-				return nil, fmt.Errorf("pickle PUT %q", s)
-			}
-			if err := u.memoPut(i); err != nil {
-				return nil, err
-			}
-		case 'q', 'r': // BINPUT, LONG_BINPUT
-			i, err := u.uint(lenOf(op))
-			if err != nil {
-				return nil, err
-			}
-			if err := u.memoPut(i); err != nil {
-				return nil, err
-			}
-		case 0x94: // MEMOIZE
-			if err := u.memoPut(uint64(len(u.memo))); err != nil {
-				return nil, err
-			}
-		case 'g':
-			s, err := u.line()
-			if err != nil {
-				return nil, err
-			}
-			i, err := strconv.ParseUint(s, 10, 31)
-			if err != nil {
-				return nil, fmt.Errorf("pickle GET %q", s)
-			}
-			if err := u.memoGet(i); err != nil {
-				return nil, err
-			}
-		case 'h', 'j': // BINGET, LONG_BINGET
-			i, err := u.uint(lenOf(op))
-			if err != nil {
-				return nil, err
-			}
-			if err := u.memoGet(i); err != nil {
-				return nil, err
-			}
-		case 'Q': // BINPERSID
-			pid, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			if u.persistent == nil {
-				return nil, errors.New("pickle has a persistent id where none is expected")
-			}
-			v, err := u.persistent(pid)
-			if err != nil {
-				return nil, err
-			}
-			u.push(v)
+		case opProto, opFrame, opMark, opPop, opPopMark, opDup:
+			step = u.stackOp
+		case opNone, opNewTrue, opNewFalse, opBinInt, opBinInt1, opBinInt2, opLong1, opLong4, opInt, opLong, opBinFloat, opFloat:
+			step = u.scalar
+		case opShortBinUnicode, opBinUnicode, opBinUnicode8, opShortBinString, opBinString, opShortBinBytes, opBinBytes, opBinBytes8, opUnicode, opString:
+			step = u.text
+		case opEmptyTuple, opTuple, opTuple1, opTuple2, opTuple3, opEmptyList, opEmptySet, opList, opFrozenSet, opAppend, opAppends, opAddItems, opEmptyDict, opDict, opSetItem, opSetItems:
+			step = u.container
+		case opGlobal, opStackGlobal, opReduce, opNewObj, opBuild, opBinPersID:
+			step = u.object
+		case opPut, opBinPut, opLongBinPut, opMemoize, opGet, opBinGet, opLongBinGet:
+			step = u.memoOp
 		default:
 			return nil, fmt.Errorf("pickle opcode 0x%02x at byte %d not supported", op, u.pos-1)
 		}
+		if err := step(op); err != nil {
+			return nil, err
+		}
 	}
+}
+
+// stackOp runs the opcodes that move the stack and the marks, and the framing.
+func (u *unpickler) stackOp(op byte) error {
+	switch op {
+	case opProto:
+		p, err := u.take(1)
+		if err != nil {
+			return err
+		}
+		if p[0] > 5 {
+			return fmt.Errorf("pickle protocol %d not supported", p[0])
+		}
+	case opFrame: // a length hint only
+		if _, err := u.take(8); err != nil {
+			return err
+		}
+	case opMark:
+		u.marks = append(u.marks, u.stack)
+		u.stack = nil
+	case opPop:
+		if _, err := u.pop(); err != nil {
+			return err
+		}
+	case opPopMark:
+		if _, err := u.popMark(); err != nil {
+			return err
+		}
+	case opDup:
+		v, err := u.top()
+		if err != nil {
+			return err
+		}
+		u.push(v)
+	}
+	return nil
+}
+
+// scalar pushes None, a bool, an integer or a float.
+func (u *unpickler) scalar(op byte) error {
+	switch op {
+	case opNone:
+		u.push(nil)
+	case opNewTrue:
+		u.push(true)
+	case opNewFalse:
+		u.push(false)
+	case opBinInt, opBinInt1, opBinInt2: // 4 bytes signed, 1 or 2 unsigned
+		v, err := u.uint(lenOf(op))
+		if err != nil {
+			return err
+		}
+		if op == opBinInt {
+			v = uint64(int64(int32(uint32(v))))
+		}
+		u.push(int64(v))
+	case opLong1, opLong4: // two's complement of a 1- or 4-byte length
+		b, err := u.sized(lenOf(op))
+		if err != nil {
+			return err
+		}
+		u.push(decodeLong(b))
+	case opInt, opLong: // as text
+		s, err := u.line()
+		if err != nil {
+			return err
+		}
+		s = strings.TrimSuffix(s, "L")
+		switch s {
+		case "01":
+			u.push(true)
+		case "00":
+			u.push(false)
+		default:
+			v, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return fmt.Errorf("pickle integer %q: %w", s, err)
+			}
+			u.push(v)
+		}
+	case opBinFloat: // big-endian
+		b, err := u.take(8)
+		if err != nil {
+			return err
+		}
+		u.push(math.Float64frombits(binary.BigEndian.Uint64(b)))
+	case opFloat:
+		s, err := u.line()
+		if err != nil {
+			return err
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("pickle float %q: %w", s, err)
+		}
+		u.push(v)
+	}
+	return nil
+}
+
+// text pushes a string or bytes.
+func (u *unpickler) text(op byte) error {
+	switch op {
+	case opShortBinUnicode, opBinUnicode, opBinUnicode8, opShortBinString, opBinString: // BINSTRING: Python 2 str
+		b, err := u.sized(lenOf(op))
+		if err != nil {
+			return err
+		}
+		u.push(string(b))
+	case opShortBinBytes, opBinBytes, opBinBytes8:
+		b, err := u.sized(lenOf(op))
+		if err != nil {
+			return err
+		}
+		u.push(append([]byte{}, b...))
+	case opUnicode: // raw-unicode-escape
+		s, err := u.line()
+		if err != nil {
+			return err
+		}
+		u.push(rawUnicodeEscape(s))
+	case opString: // quoted
+		s, err := u.line()
+		if err != nil {
+			return err
+		}
+		if len(s) < 2 || (s[0] != '\'' && s[0] != '"') || s[len(s)-1] != s[0] {
+			return fmt.Errorf("pickle STRING %q is not quoted", s)
+		}
+		u.push(s[1 : len(s)-1])
+	}
+	return nil
+}
+
+// container builds and fills tuples, lists (sets too) and dicts.
+func (u *unpickler) container(op byte) error {
+	switch op {
+	case opEmptyTuple:
+		u.push(pyTuple{})
+	case opTuple, opTuple1, opTuple2, opTuple3:
+		n := 0
+		if op != opTuple {
+			n = int(op-opTuple1) + 1
+		}
+		items, err := u.operands(op != opTuple, n)
+		if err != nil {
+			return err
+		}
+		u.push(pyTuple(append([]any{}, items...)))
+	case opEmptyList, opEmptySet: // sets kept as lists
+		u.push(&pyList{})
+	case opList, opFrozenSet:
+		items, err := u.popMark()
+		if err != nil {
+			return err
+		}
+		u.push(&pyList{items: append([]any{}, items...)})
+	case opAppend, opAppends, opAddItems:
+		items, err := u.operands(op == opAppend, 1)
+		if err != nil {
+			return err
+		}
+		l, err := u.top()
+		if err != nil {
+			return err
+		}
+		pl, ok := l.(*pyList)
+		if !ok {
+			name := "APPENDS"
+			if op == opAppend {
+				name = "APPEND"
+			}
+			return fmt.Errorf("pickle %s to %T", name, l)
+		}
+		pl.items = append(pl.items, items...)
+	case opEmptyDict:
+		u.push(newDict())
+	case opDict:
+		items, err := u.popMark()
+		if err != nil {
+			return err
+		}
+		d := newDict()
+		if err := u.setItems(d, items); err != nil {
+			return err
+		}
+		u.push(d)
+	case opSetItem, opSetItems:
+		kv, err := u.operands(op == opSetItem, 2)
+		if err != nil {
+			return err
+		}
+		d, err := u.top()
+		if err != nil {
+			return err
+		}
+		return u.setItems(d, kv)
+	}
+	return nil
+}
+
+// operands pops the operands of a container opcode: the top n items (in
+// stack order) when single, else the items since the last MARK.
+func (u *unpickler) operands(single bool, n int) ([]any, error) {
+	if !single {
+		return u.popMark()
+	}
+	if len(u.stack) < n {
+		return nil, errors.New("pickle stack underflow")
+	}
+	items := append([]any{}, u.stack[len(u.stack)-n:]...)
+	u.stack = u.stack[:len(u.stack)-n]
+	return items, nil
+}
+
+// object resolves whitelisted globals, calls them, sets object state and resolves persistent ids.
+func (u *unpickler) object(op byte) error {
+	switch op {
+	case opGlobal: // module\nname\n
+		mod, err := u.line()
+		if err != nil {
+			return err
+		}
+		name, err := u.line()
+		if err != nil {
+			return err
+		}
+		g, err := u.global(mod, name)
+		if err != nil {
+			return err
+		}
+		u.push(g)
+	case opStackGlobal:
+		mn, err := u.operands(true, 2) // module, name
+		if err != nil {
+			return err
+		}
+		ms, ok1 := mn[0].(string)
+		ns, ok2 := mn[1].(string)
+		if !ok1 || !ok2 {
+			return errors.New("pickle STACK_GLOBAL without strings")
+		}
+		g, err := u.global(ms, ns)
+		if err != nil {
+			return err
+		}
+		u.push(g)
+	case opReduce, opNewObj:
+		fa, err := u.operands(true, 2) // callable, arguments
+		if err != nil {
+			return err
+		}
+		t, ok := fa[1].(pyTuple)
+		if !ok {
+			return fmt.Errorf("pickle call arguments are %T, not a tuple", fa[1])
+		}
+		v, err := u.call(fa[0], t)
+		if err != nil {
+			return err
+		}
+		u.push(v)
+	case opBuild:
+		state, err := u.pop()
+		if err != nil {
+			return err
+		}
+		obj, err := u.top()
+		if err != nil {
+			return err
+		}
+		d, ok := obj.(*pyDict)
+		if !ok {
+			return fmt.Errorf("pickle BUILD on %T not supported", obj)
+		}
+		d.attrs = state
+	case opBinPersID:
+		pid, err := u.pop()
+		if err != nil {
+			return err
+		}
+		if u.persistent == nil {
+			return errors.New("pickle has a persistent id where none is expected")
+		}
+		v, err := u.persistent(pid)
+		if err != nil {
+			return err
+		}
+		u.push(v)
+	}
+	return nil
+}
+
+// memoOp stores the top of the stack in the memo or pushes a memo entry.
+func (u *unpickler) memoOp(op byte) error {
+	if op == opMemoize {
+		return u.memoPut(uint64(len(u.memo)))
+	}
+	var i uint64
+	var err error
+	switch op {
+	case opPut, opGet: // the index as text
+		var s string
+		if s, err = u.line(); err != nil {
+			return err
+		}
+		if i, err = strconv.ParseUint(s, 10, 31); err != nil {
+			what := "PUT"
+			if op == opGet {
+				what = "GET"
+			}
+			return fmt.Errorf("pickle %s %q", what, s)
+		}
+	default:
+		if i, err = u.uint(lenOf(op)); err != nil {
+			return err
+		}
+	}
+	if op == opPut || op == opBinPut || op == opLongBinPut {
+		return u.memoPut(i)
+	}
+	return u.memoGet(i)
 }
 
 // rawUnicodeEscape decodes Python's raw-unicode-escape: bytes are Latin-1
@@ -598,13 +641,15 @@ func rawUnicodeEscape(s string) string {
 	return b.String()
 }
 
-// lenOf is the size of the length or index field of op.
+// lenOf is the size of the length, index or integer field of op.
 func lenOf(op byte) int {
 	switch op {
-	case 0x8c, 'U', 'C', 'q', 'h':
+	case opShortBinUnicode, opShortBinString, opShortBinBytes, opBinPut, opBinGet, opBinInt1, opLong1:
 		return 1
-	case 0x8d, 0x8e:
+	case opBinInt2:
+		return 2
+	case opBinUnicode8, opBinBytes8:
 		return 8
 	}
-	return 4 // 'X', 'T', 'B', 'r', 'j'
+	return 4 // opBinUnicode, opBinString, opBinBytes, opLongBinPut, opLongBinGet, opBinInt, opLong4
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/posprobe/posprobe/core/colormap"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
@@ -173,22 +175,7 @@ func TestSalient(t *testing.T) {
 	}
 }
 
-func TestColormap(t *testing.T) {
-	if c := Colormap(0); c.R != 68 || c.G != 1 || c.B != 84 {
-		t.Errorf("0 -> %v", c)
-	}
-	if c := Colormap(1); c.R != 253 || c.G != 231 || c.B != 37 {
-		t.Errorf("1 -> %v", c)
-	}
-	if Colormap(-3) != Colormap(0) || Colormap(7) != Colormap(1) {
-		t.Error("values outside [0,1] are not clamped")
-	}
-	if c := Colormap(0.0625); c.R != 70 || c.G != 23 || c.B != 103 { // halfway between the first anchors
-		t.Errorf("0.0625 -> %v", c)
-	}
-}
-
-// TestPaint: the table lookup stays within one colour unit of Colormap,
+// TestPaint: the table lookup stays within one colour unit of colormap.Viridis,
 // clamps, paints NaN grey, and stops at the shorter of map and pixels.
 func TestPaint(t *testing.T) {
 	const n = 20001
@@ -200,11 +187,11 @@ func TestPaint(t *testing.T) {
 	pix := make([]byte, 4*n)
 	Paint(m, 200, pix[:4*200*100]) // pixels for half the map only
 	for i := 0; i < 200*100; i++ {
-		want := Colormap(float64(m[i]))
+		want := colormap.Viridis(float64(m[i]))
 		got := pix[4*i : 4*i+4]
 		for k, w := range []uint8{want.R, want.G, want.B, 255} {
 			if d := int(got[k]) - int(w); d < -1 || d > 1 {
-				t.Fatalf("value %g: channel %d is %d, Colormap gives %d", m[i], k, got[k], w)
+				t.Fatalf("value %g: channel %d is %d, Viridis gives %d", m[i], k, got[k], w)
 			}
 		}
 	}

@@ -9,149 +9,34 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/nn"
+	coreprobe "github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/weights"
 	"github.com/posprobe/posprobe/wasm/demo"
-	"gorgonia.org/tensor"
 )
 
-// Predictor is an encoder and its readouts, one per target.
+// Predictor is a model of the demo: the core predictor of its encoder and
+// readouts, and the readout files the site lacks.
 type Predictor struct {
-	enc      encoder.Encoder
-	targets  []string
-	readouts map[string]*readout.Readout
-	taps     map[string][]int // per target: indices of the encoder taps its readout reads
-	Missing  []string         // readout files not found (their targets are not predicted)
-
-	mu    sync.Mutex           // guards feats
-	feats map[string][]float32 // per feature key: the features buffer, reused by every prediction
+	*coreprobe.Predictor
+	Missing []string // readout files not found (their targets are not predicted)
 }
 
 // NewPredictor combines an encoder with readouts (by target) it was trained
 // for; the tap names of each readout's config select the encoder taps.
 func NewPredictor(enc encoder.Encoder, readouts map[string]*readout.Readout) (*Predictor, error) {
-	p := &Predictor{enc: enc, readouts: map[string]*readout.Readout{}, taps: map[string][]int{}}
+	p := coreprobe.NewPredictor(enc)
 	for _, t := range demo.Targets {
 		if r := readouts[t]; r != nil {
-			if err := p.add(t, r); err != nil {
+			if err := p.Add(t, r); err != nil {
 				return nil, err
 			}
 		}
 	}
-	return p, nil
-}
-
-func (p *Predictor) add(target string, r *readout.Readout) error {
-	names := make([]string, len(p.enc.Taps()))
-	for i, t := range p.enc.Taps() {
-		names[i] = t.Name
-	}
-	idx, err := readout.SelectTaps(names, r.Config.Taps)
-	if err != nil {
-		return err
-	}
-	p.readouts[target], p.taps[target] = r, idx
-	p.targets = append(p.targets, target)
-	return nil
-}
-
-func (p *Predictor) Targets() []string { return p.targets }
-
-func (p *Predictor) Predict(x []float32) (map[string][]float32, error) {
-	in := nn.FromData(x, 1, 3, demo.MapSize, demo.MapSize)
-	taps, err := p.enc.Forward(in)
-	if err != nil {
-		return nil, err
-	}
-	out, err := p.predictTaps(taps)
-	p.recycle(x, taps)
-	return out, err
-}
-
-// recycle hands the taps of input x back to the encoder once copied into the
-// features, so that the next pass reuses their memory (not x's, should a tap
-// be the input itself).
-func (p *Predictor) recycle(x []float32, taps []*tensor.Dense) {
-	keep := taps[:0:0]
-	for _, t := range taps {
-		if d := nn.Data(t); len(d) > 0 && len(x) > 0 && &d[0] != &x[0] {
-			keep = append(keep, t)
-		}
-	}
-	encoder.Recycle(p.enc, keep)
-}
-
-// predictTaps runs every target's readout on the encoder's taps. Readouts
-// reading the same taps at the same size share their features, and
-// readout.PredictTaps (or PredictMany) computes them together (one GEMM
-// for the demo's five).
-func (p *Predictor) predictTaps(taps []*tensor.Dense) (map[string][]float32, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var keys []string
-	groups := map[string][]string{}
-	for _, t := range p.targets {
-		key := fmt.Sprint(p.taps[t], p.readouts[t].Config.Size)
-		if _, ok := groups[key]; !ok {
-			keys = append(keys, key)
-		}
-		groups[key] = append(groups[key], t)
-	}
-	out := make(map[string][]float32, len(p.targets))
-	for _, key := range keys {
-		ts := groups[key]
-		sel := make([]*tensor.Dense, len(p.taps[ts[0]]))
-		for i, j := range p.taps[ts[0]] {
-			sel[i] = taps[j]
-		}
-		rs := make([]*readout.Readout, len(ts))
-		for i, t := range ts {
-			rs[i] = p.readouts[t]
-		}
-		// Readouts sharing one GEMM read the taps directly (small taps are
-		// multiplied before their resize); others take prepared features.
-		maps, ok, err := readout.PredictTaps(rs, sel)
-		if !ok {
-			var f []float32
-			if f, err = p.features(key, sel, rs[0].Config.Size); err != nil {
-				return nil, err
-			}
-			maps, err = readout.PredictMany(rs, f)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("readouts %v: %w", ts, err)
-		}
-		for i, t := range ts {
-			out[t] = maps[i]
-		}
-	}
-	return out, nil
-}
-
-// features prepares the taps' features [C,size,size] into the buffer kept
-// for key (p.mu held): 8 MB for squeezenet, cleared and collected every
-// prediction when allocated fresh.
-func (p *Predictor) features(key string, taps []*tensor.Dense, size int) ([]float32, error) {
-	c, err := readout.OneImageChannels(taps)
-	if err != nil {
-		return nil, err
-	}
-	f := p.feats[key]
-	if len(f) != c*size*size {
-		f = make([]float32, c*size*size)
-		if p.feats == nil {
-			p.feats = map[string][]float32{}
-		}
-		p.feats[key] = f
-	}
-	if _, err := readout.Prepare(f, taps, size); err != nil {
-		return nil, err
-	}
-	return f, nil
+	return &Predictor{Predictor: p}, nil
 }
 
 // LoadModel builds the predictor of model m: its encoder (ImageNet weights
@@ -160,7 +45,7 @@ func (p *Predictor) features(key string, taps []*tensor.Dense, size int) ([]floa
 //
 // dataDir, when set (desktop), is where the encoder finds its ImageNet
 // weights; otherwise they are fetched from src as the manifest says.
-func LoadModel(m demo.Model, src Source, man Manifest, dataDir string, progress func(float64, string)) (*Predictor, error) {
+func LoadModel(m demo.Model, src demo.Source, man demo.Manifest, dataDir string, progress func(float64, string)) (*Predictor, error) {
 	pad, err := nn.ParsePadMode(m.Padding)
 	if err != nil {
 		return nil, err
@@ -182,7 +67,7 @@ func LoadModel(m demo.Model, src Source, man Manifest, dataDir string, progress 
 	if err != nil {
 		return nil, err
 	}
-	p := &Predictor{enc: enc, readouts: map[string]*readout.Readout{}, taps: map[string][]int{}}
+	p := coreprobe.NewPredictor(enc)
 	var missing []string
 	for i, t := range demo.Targets {
 		name := readout.FileName(m.Encoder, m.Init, m.Padding, t)
@@ -205,21 +90,20 @@ func LoadModel(m demo.Model, src Source, man Manifest, dataDir string, progress 
 		if err := r.Check(prov); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		if err := p.add(t, r); err != nil {
+		if err := p.Add(t, r); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	if len(p.targets) == 0 {
+	if len(p.Targets()) == 0 {
 		return nil, fmt.Errorf("no trained readouts for %s: missing %s (train them with posprobe train, into weights/readouts, then make site)",
 			m.Label, strings.Join(missing, ", "))
 	}
-	p.Missing = missing
-	return p, nil
+	return &Predictor{Predictor: p, Missing: missing}, nil
 }
 
 // encoderWeights fetches the ImageNet weights of m's encoder: the site's
 // safetensors file, or (desktop) the data folder.
-func encoderWeights(m demo.Model, src Source, man Manifest, progress func(float64, string)) (*weights.Set, error) {
+func encoderWeights(m demo.Model, src demo.Source, man demo.Manifest, progress func(float64, string)) (*weights.Set, error) {
 	path, ok := man.Encoders[m.Encoder]
 	if !ok {
 		path = "weights/" + m.Encoder + ".safetensors"

@@ -12,19 +12,6 @@ import (
 	"github.com/posprobe/posprobe/wasm/demo"
 )
 
-// The site's manifest and file access live in demo (the UI reads them too,
-// without this package's core dependencies).
-type (
-	Manifest = demo.Manifest
-	Source   = demo.Source
-)
-
-// DefaultPhoto is the photo the demo opens with.
-const DefaultPhoto = demo.DefaultPhoto
-
-// ReadManifest reads site.json (see demo.ReadManifest).
-func ReadManifest(src Source) (Manifest, error) { return demo.ReadManifest(src) }
-
 // Pipeline wires the demo's pipeline to the core packages: Pillow-exact
 // resampling of the crop, the reference ground-truth maps, Spearman and MAE.
 func Pipeline() demo.Pipeline {

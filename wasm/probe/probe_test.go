@@ -70,7 +70,7 @@ func TestLoadModelReadouts(t *testing.T) {
 		}
 		src["readouts/"+readout.FileName(m.Encoder, m.Init, m.Padding, tg)] = b.Bytes()
 	}
-	p, err := LoadModel(m, src, Manifest{}, "", func(float64, string) {})
+	p, err := LoadModel(m, src, demo.Manifest{}, "", func(float64, string) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,41 +101,27 @@ func TestLoadModelReadouts(t *testing.T) {
 	var b bytes.Buffer
 	bad.Save(&b)
 	src["readouts/"+readout.FileName(m.Encoder, m.Init, m.Padding, "G")] = b.Bytes()
-	if _, err := LoadModel(m, src, Manifest{}, "", func(float64, string) {}); err == nil || !strings.Contains(err.Error(), "squeezenet1.1") {
+	if _, err := LoadModel(m, src, demo.Manifest{}, "", func(float64, string) {}); err == nil || !strings.Contains(err.Error(), "squeezenet1.1") {
 		t.Errorf("readout of another encoder accepted: %v", err)
 	}
 }
 
 func TestLoadModelMissing(t *testing.T) {
 	// No readouts at all: the error names the files.
-	_, err := LoadModel(model(t, "pixels"), mapSource{}, Manifest{}, "", func(float64, string) {})
+	_, err := LoadModel(model(t, "pixels"), mapSource{}, demo.Manifest{}, "", func(float64, string) {})
 	if err == nil || !strings.Contains(err.Error(), readout.FileName("none", "", "", "G")) {
 		t.Errorf("error %v does not name the missing readout", err)
 	}
 	// Pretrained weights absent from the site: the error says so.
-	_, err = LoadModel(model(t, "sq-zero"), mapSource{}, Manifest{Readouts: []string{}}, "", func(float64, string) {})
+	_, err = LoadModel(model(t, "sq-zero"), mapSource{}, demo.Manifest{Readouts: []string{}}, "", func(float64, string) {})
 	if err == nil || !strings.Contains(err.Error(), "weights are missing") {
 		t.Errorf("missing weights: %v", err)
 	}
 	// A corrupt readout is an error naming the file, not a panic.
 	name := readout.FileName("none", "", "", "G")
-	_, err = LoadModel(model(t, "pixels"), mapSource{"readouts/" + name: []byte("POSPROBE garbage")}, Manifest{}, "", func(float64, string) {})
+	_, err = LoadModel(model(t, "pixels"), mapSource{"readouts/" + name: []byte("POSPROBE garbage")}, demo.Manifest{}, "", func(float64, string) {})
 	if err == nil || !strings.Contains(err.Error(), name) {
 		t.Errorf("corrupt readout: %v", err)
-	}
-}
-
-func TestReadManifest(t *testing.T) {
-	m, err := ReadManifest(mapSource{})
-	if err != nil || m.Photo != DefaultPhoto || m.Readouts != nil {
-		t.Errorf("no site.json: %+v %v", m, err)
-	}
-	m, err = ReadManifest(mapSource{"site.json": []byte(`{"encoders":{"squeezenet1.1":"w.safetensors"},"readouts":["readouts/a"],"note":"n"}`)})
-	if err != nil || m.Encoders["squeezenet1.1"] != "w.safetensors" || len(m.Readouts) != 1 || m.Photo != DefaultPhoto {
-		t.Errorf("site.json: %+v %v", m, err)
-	}
-	if _, err := ReadManifest(mapSource{"site.json": []byte(`{"readouts":`)}); err == nil {
-		t.Error("truncated site.json accepted")
 	}
 }
 

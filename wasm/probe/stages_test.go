@@ -39,18 +39,18 @@ func BenchmarkPredictionStages(b *testing.B) {
 			b.Fatal(err)
 		}
 		lap(0)
-		taps, err := p.enc.Forward(nn.FromData(x, 1, 3, demo.MapSize, demo.MapSize))
+		taps, err := p.Encoder().Forward(nn.FromData(x, 1, 3, demo.MapSize, demo.MapSize))
 		if err != nil {
 			b.Fatal(err)
 		}
 		lap(1)
-		out, err := p.predictTaps(taps)
+		out, err := p.PredictTaps(taps)
 		if err != nil {
 			b.Fatal(err)
 		}
-		p.recycle(x, taps)
+		p.Recycle(x, taps)
 		lap(2)
-		for _, tg := range p.targets {
+		for _, tg := range p.Targets() {
 			gt, _ := pipe.Truth(tg, demo.MapSize)
 			pipe.Score(tg, out[tg], gt, tg == "G")
 		}
