@@ -16,9 +16,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/core/sitemodel"
 	"github.com/posprobe/posprobe/core/weights"
 	"github.com/posprobe/posprobe/internal/atomicfile"
-	"github.com/posprobe/posprobe/wasm/demo"
 )
 
 var siteFlags struct {
@@ -35,7 +35,7 @@ type siteManifest struct {
 	Encoders map[string]string `json:"encoders"`
 	Readouts []string          `json:"readouts"`
 	Note     string            `json:"note,omitempty"`
-	Models   []demo.SiteModel  `json:"models,omitempty"` // site --model (site_model.go)
+	Models   []sitemodel.Model `json:"models,omitempty"` // site --model (site_model.go)
 }
 
 var siteCmd = &cobra.Command{

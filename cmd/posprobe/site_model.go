@@ -9,8 +9,9 @@ import (
 
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/onnx"
+	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
-	"github.com/posprobe/posprobe/wasm/demo"
+	"github.com/posprobe/posprobe/core/sitemodel"
 )
 
 // site --model F.onnx --taps SPEC: the demo also offers the ONNX model, once
@@ -50,15 +51,15 @@ func addSiteModel(log io.Writer, out, readouts string, man *siteManifest) error 
 	name := strings.TrimSuffix(base, filepath.Ext(base))
 	for _, p := range []nn.PadMode{nn.PadZero, nn.PadNone, nn.PadReflect, nn.PadReplicate, nn.PadCircular} {
 		n := 0
-		for _, t := range demo.Targets {
-			if _, err := os.Stat(filepath.Join(readouts, readout.FileName(name, "imagenet", p.String(), t))); err == nil {
+		for _, t := range posmap.AllTargets() {
+			if _, err := os.Stat(filepath.Join(readouts, readout.FileName(name, "imagenet", p.String(), t.String()))); err == nil {
 				n++
 			}
 		}
 		if n == 0 {
 			continue
 		}
-		man.Models = append(man.Models, demo.SiteModel{Key: name + "-" + p.String(), Label: fmt.Sprintf("%s (ONNX), %s padding", name, p),
+		man.Models = append(man.Models, sitemodel.Model{Key: name + "-" + p.String(), Label: fmt.Sprintf("%s (ONNX), %s padding", name, p),
 			Name: name, Padding: p.String(), File: "models/" + base, Taps: siteModelFlags.taps})
 		fmt.Fprintf(log, "%s: %d readouts with %s padding\n", name, n, p)
 	}

@@ -1,18 +1,13 @@
 package demo
 
-import "slices"
+import (
+	"slices"
 
-// SiteModel is an ONNX model a site was built with (posprobe site --model):
-// the file in the site, the encoder name its readouts were trained under,
-// the padding they were trained with, and the --taps spec.
-type SiteModel struct {
-	Key     string `json:"key"`
-	Label   string `json:"label"`
-	Name    string `json:"name"`
-	Padding string `json:"padding"`
-	File    string `json:"file"`
-	Taps    string `json:"taps,omitempty"`
-}
+	"github.com/posprobe/posprobe/core/sitemodel"
+)
+
+// SiteModel is the site.json entry of an ONNX model (see core/sitemodel).
+type SiteModel = sitemodel.Model
 
 // addSiteModels puts the site's ONNX models before the built-in ones (the
 // first becomes the default); models already listed are skipped, so reading

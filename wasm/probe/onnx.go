@@ -12,7 +12,7 @@ import (
 
 // loadONNX fetches and builds the ONNX model of m (site --model). The site
 // holds the model as one file: external data is refused by posprobe site.
-func loadONNX(m demo.Model, src Source, pad nn.PadMode, progress func(float64, string)) (encoder.Encoder, error) {
+func loadONNX(m demo.Model, src demo.Source, pad nn.PadMode, progress func(float64, string)) (encoder.Encoder, error) {
 	b, err := src.Read(m.ONNX, func(done, total int64) {
 		if total > 0 {
 			progress(0.7*float64(done)/float64(total), fmt.Sprintf("Downloading %s %.1f / %.1f MB", m.ONNX, float64(done)/1e6, float64(total)/1e6))

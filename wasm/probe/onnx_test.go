@@ -24,11 +24,11 @@ func TestLoadONNXModel(t *testing.T) {
 		"site.json":        []byte(`{"readouts":null,"models":[{"key":"tiny-none","label":"tiny","name":"tiny","padding":"none","file":"models/tiny.onnx","taps":"layer1,layer2"}]}`),
 		"models/tiny.onnx": b,
 	}
-	man, err := ReadManifest(src)
+	man, err := demo.ReadManifest(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadManifest(src); err != nil { // twice: listed once
+	if _, err := demo.ReadManifest(src); err != nil { // twice: listed once
 		t.Fatal(err)
 	}
 	if len(demo.Models) != len(saved)+1 || demo.Models[0].Key != "tiny-none" || demo.Models[0].ONNX != "models/tiny.onnx" {
@@ -52,7 +52,7 @@ func TestLoadONNXModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if names := p.enc.Taps(); len(names) != 2 || names[0].Name != "layer1" {
+	if names := p.Encoder().Taps(); len(names) != 2 || names[0].Name != "layer1" {
 		t.Fatalf("taps %v", names)
 	}
 	maps, err := p.Predict(make([]float32, 3*demo.MapSize*demo.MapSize))
