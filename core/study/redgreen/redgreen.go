@@ -293,3 +293,9 @@ func trainOne(ctx context.Context, c Config, kind string, seed uint64, train, va
 	}
 	return best, min(ep, c.Epochs), bestEp, nil
 }
+
+// CheckKind reports an unknown convolution kind.
+func CheckKind(kind string) error {
+	_, _, err := kindPad(kind)
+	return err
+}
