@@ -58,8 +58,9 @@ var redgreenCmd = &cobra.Command{
 scratch for each convolution kind and tests it on the Similar and the
 location-swapped Dissimilar sets. --json prints a list of
 {"conv", "test", "accuracy", "std", "per_seed", "paper", ...}. The defaults follow
-the official script (2000/1000/1000 images of 32x32, widths 32,32,64,64,
-Adadelta, batch 200, up to 50 epochs with early stopping) with 3 seeds
+the official script (2000/1000/1000 images of 32x32, Adadelta, batch 200,
+early stopping on the validation loss) scaled to a shared CPU: widths
+16,16,32,32 instead of 32,32,64,64, at most 30 epochs instead of 50, 3 seeds
 instead of 10.`,
 	Example: `  posprobe study redgreen --json
   posprobe study redgreen --kinds same-zero,full --repeats 1 --out /tmp/rg`,
@@ -125,10 +126,10 @@ func init() {
 	pf.BoolVar(&sf.asJSON, "json", false, "print the results as JSON on stdout")
 	pf.StringVar(&sf.out, "out", "", "folder for figures and the JSON record (all: also beyond.md)")
 	pf.IntVar(&sf.repeats, "repeats", 0, "seeds per setting (default 3, --quick 1)")
-	pf.IntVar(&sf.epochs, "epochs", 0, "most training epochs (default 50, --quick 4)")
+	pf.IntVar(&sf.epochs, "epochs", 0, "most training epochs (redgreen: default 30, --quick 4)")
 	pf.Uint64Var(&sf.seed, "seed", 0, "first seed")
 	redgreenCmd.Flags().StringVar(&sf.kinds, "kinds", "", "comma-separated convolutions (default valid,same-zero,same-circular,full)")
-	redgreenCmd.Flags().StringVar(&sf.widths, "widths", "", "comma-separated conv widths (default 32,32,64,64; --quick 8,8,16,16)")
+	redgreenCmd.Flags().StringVar(&sf.widths, "widths", "", "comma-separated conv widths (default 16,16,32,32; the paper 32,32,64,64; --quick 8,8,16,16)")
 	studyCmd.AddCommand(redgreenCmd, studyAllCmd)
 	rootCmd.AddCommand(studyCmd)
 }

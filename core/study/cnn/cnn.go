@@ -112,29 +112,40 @@ func padIndex(i, n int, mode PadKind) int {
 	return -1
 }
 
-// im2col writes the columns of x [InC, s, s] for output side o: with
-// transposed=false cols is [InC*K*K, o*o], else [o*o, InC*K*K].
-func (c *Conv) im2col(x []float32, s, o int, cols []float32, transposed bool) {
-	kk := c.InC * c.K * c.K
+// index returns, for kernel offset i and output coordinate y, the input
+// coordinate read (or -1 for a zero) at idx[i*o+y]; both axes share it.
+func (c *Conv) index(s, o int, idx []int) []int {
+	idx = idx[:0]
+	for i := 0; i < c.K; i++ {
+		for y := 0; y < o; y++ {
+			idx = append(idx, padIndex(y*c.Stride+i-c.Pad, s, c.Mode))
+		}
+	}
+	return idx
+}
+
+// im2col writes the columns [InC*K*K, o*o] of x [InC, s, s] for output side o.
+func (c *Conv) im2col(x []float32, s, o int, cols []float32, idx []int) {
 	p := o * o
 	for ci := 0; ci < c.InC; ci++ {
 		xp := x[ci*s*s : (ci+1)*s*s]
 		for i := 0; i < c.K; i++ {
 			for j := 0; j < c.K; j++ {
-				row := (ci*c.K+i)*c.K + j
+				row := cols[((ci*c.K+i)*c.K+j)*p:][:p]
+				sxs := idx[j*o : (j+1)*o]
 				for y := 0; y < o; y++ {
-					sy := padIndex(y*c.Stride+i-c.Pad, s, c.Mode)
-					for xx := 0; xx < o; xx++ {
-						v := float32(0)
-						if sy >= 0 {
-							if sx := padIndex(xx*c.Stride+j-c.Pad, s, c.Mode); sx >= 0 {
-								v = xp[sy*s+sx]
-							}
-						}
-						if transposed {
-							cols[(y*o+xx)*kk+row] = v
+					dst := row[y*o : (y+1)*o]
+					sy := idx[i*o+y]
+					if sy < 0 {
+						clear(dst)
+						continue
+					}
+					src := xp[sy*s : (sy+1)*s]
+					for xx, sx := range sxs {
+						if sx < 0 {
+							dst[xx] = 0
 						} else {
-							cols[row*p+y*o+xx] = v
+							dst[xx] = src[sx]
 						}
 					}
 				}
@@ -145,22 +156,25 @@ func (c *Conv) im2col(x []float32, s, o int, cols []float32, transposed bool) {
 
 // col2im adds the column gradient dcols [InC*K*K, o*o] onto dx [InC, s, s]
 // (dx is cleared first); circular padding folds the border back in.
-func (c *Conv) col2im(dcols []float32, s, o int, dx []float32) {
+func (c *Conv) col2im(dcols []float32, s, o int, dx []float32, idx []int) {
 	clear(dx[:c.InC*s*s])
 	p := o * o
 	for ci := 0; ci < c.InC; ci++ {
 		dp := dx[ci*s*s : (ci+1)*s*s]
 		for i := 0; i < c.K; i++ {
 			for j := 0; j < c.K; j++ {
-				row := dcols[((ci*c.K+i)*c.K+j)*p:]
+				row := dcols[((ci*c.K+i)*c.K+j)*p:][:p]
+				sxs := idx[j*o : (j+1)*o]
 				for y := 0; y < o; y++ {
-					sy := padIndex(y*c.Stride+i-c.Pad, s, c.Mode)
+					sy := idx[i*o+y]
 					if sy < 0 {
 						continue
 					}
-					for xx := 0; xx < o; xx++ {
-						if sx := padIndex(xx*c.Stride+j-c.Pad, s, c.Mode); sx >= 0 {
-							dp[sy*s+sx] += row[y*o+xx]
+					dst := dp[sy*s : (sy+1)*s]
+					src := row[y*o : (y+1)*o]
+					for xx, sx := range sxs {
+						if sx >= 0 {
+							dst[sx] += src[xx]
 						}
 					}
 				}
@@ -171,7 +185,8 @@ func (c *Conv) col2im(dcols []float32, s, o int, dx []float32) {
 
 // scratch is one goroutine's buffers.
 type scratch struct {
-	cols, dcols, wT []float32
+	dcols, wT, doutT, dwT []float32
+	idx                   []int
 }
 
 func grow(b []float32, n int) []float32 {
@@ -186,6 +201,7 @@ func grow(b []float32, n int) []float32 {
 // output; arg[c] the argmax pixel of the global max pool.
 type trace struct {
 	acts   [][]float32
+	cols   [][]float32 // per layer: the im2col columns, reused by backward
 	sizes  []int
 	pooled []float32
 	arg    []int
@@ -197,6 +213,7 @@ func (n *Net) forward(x []float32, tr *trace, sc *scratch) {
 	L := len(n.Convs)
 	if tr.acts == nil {
 		tr.acts = make([][]float32, L+1)
+		tr.cols = make([][]float32, L)
 		tr.sizes = make([]int, L+1)
 	}
 	tr.acts[0], tr.sizes[0] = x, n.InSize
@@ -204,10 +221,11 @@ func (n *Net) forward(x []float32, tr *trace, sc *scratch) {
 		s := tr.sizes[l]
 		o := c.OutSize(s)
 		kk, p := c.InC*c.K*c.K, o*o
-		sc.cols = grow(sc.cols, kk*p)
-		c.im2col(tr.acts[l], s, o, sc.cols, false)
+		tr.cols[l] = grow(tr.cols[l], kk*p)
+		sc.idx = c.index(s, o, sc.idx)
+		c.im2col(tr.acts[l], s, o, tr.cols[l], sc.idx)
 		out := grow(tr.acts[l+1], c.OutC*p)
-		gemm.Sgemm(c.OutC, p, kk, c.W, kk, sc.cols, p, out, p, false)
+		gemm.Sgemm(c.OutC, p, kk, c.W, kk, tr.cols[l], p, out, p, false)
 		for i, v := range out {
 			if v < 0 {
 				out[i] = 0
@@ -302,9 +320,22 @@ func (n *Net) backward(tr *trace, label int, scale float32, grads [][]float32, s
 		}
 		s, o := tr.sizes[l], tr.sizes[l+1]
 		kk, pp := c.InC*c.K*c.K, o*o
-		sc.cols = grow(sc.cols, pp*kk)
-		c.im2col(tr.acts[l], s, o, sc.cols, true)
-		gemm.Sgemm(c.OutC, kk, pp, dout, pp, sc.cols, kk, grads[l], kk, true)
+		// dWᵀ = cols · doutᵀ, then added transposed (keeps the columns in
+		// their forward layout).
+		sc.doutT = grow(sc.doutT, pp*c.OutC)
+		for oc := 0; oc < c.OutC; oc++ {
+			for q, v := range dout[oc*pp : (oc+1)*pp] {
+				sc.doutT[q*c.OutC+oc] = v
+			}
+		}
+		sc.dwT = grow(sc.dwT, kk*c.OutC)
+		gemm.Sgemm(kk, c.OutC, pp, tr.cols[l], pp, sc.doutT, c.OutC, sc.dwT, c.OutC, false)
+		gw := grads[l]
+		for r := 0; r < kk; r++ {
+			for oc := 0; oc < c.OutC; oc++ {
+				gw[oc*kk+r] += sc.dwT[r*c.OutC+oc]
+			}
+		}
 		if l == 0 {
 			break
 		}
@@ -317,7 +348,8 @@ func (n *Net) backward(tr *trace, label int, scale float32, grads [][]float32, s
 		sc.dcols = grow(sc.dcols, kk*pp)
 		gemm.Sgemm(kk, pp, c.OutC, sc.wT, c.OutC, dout, pp, sc.dcols, pp, false)
 		dx := make([]float32, c.InC*s*s)
-		c.col2im(sc.dcols, s, o, dx)
+		sc.idx = c.index(s, o, sc.idx)
+		c.col2im(sc.dcols, s, o, dx, sc.idx)
 		dout = dx
 	}
 	return loss

@@ -87,8 +87,8 @@ func maxRel(a, b []float32) float64 {
 // largest gradient (float32 here).
 func TestAgainstTorch(t *testing.T) {
 	f := loadTorch(t)
-	if len(f.Cases) != 4 {
-		t.Fatalf("fixture has %d cases, want 4", len(f.Cases))
+	if len(f.Cases) != 5 {
+		t.Fatalf("fixture has %d cases, want 5", len(f.Cases))
 	}
 	for _, c := range f.Cases {
 		n, xs := netFor(t, f, c)

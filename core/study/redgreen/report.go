@@ -94,9 +94,10 @@ func Markdown(c Config, rs []Result) string {
 		"tap: border distance is no longer encoded as cheaply, and the net learns the order instead.\n")
 	fmt.Fprintf(&b, "\nDifferences from the official code: training, validation and test sets are drawn with distinct seeds (its "+
 		"generator reseeds with 1988 for each set, so its validation set and Similar test set repeat training images); "+
-		"widths %v (the paper's 32, 32, 64, 64 where equal); up to %d epochs with early stopping after %d epochs without a better "+
+		"widths %v (the paper's: 32, 32, 64, 64); up to %d epochs (the paper's: 50) with early stopping after %d epochs without a better "+
 		"validation loss, Adadelta lr %g, rho %g, weight decay %g, batch %d, %d/%d/%d train/val/test images, as in the official script. "+
-		"\"same-circular\" pads 2 circularly, as the official `cir` setting does.\n",
+		"\"same-circular\" pads 1 circularly per side: the official `cir` setting asks for 2, which the PyTorch releases of 2020 "+
+		"(1.1-1.4, `expanded_padding = ((p+1)//2, p//2)`) applied as 1 per side.\n",
 		c.Widths, c.Epochs, c.Patience+1, c.LR, c.Rho, c.Decay, c.Batch, c.Train, c.Val, c.Test)
 	return b.String()
 }

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 
 torch.manual_seed(7)
 torch.set_default_dtype(torch.float64)
-KINDS = {"valid": (0, "zeros"), "same-zero": (1, "zeros"), "same-circular": (2, "circular"), "full": (2, "zeros")}
+KINDS = {"valid": (0, "zeros"), "same-zero": (1, "zeros"), "same-circular": (1, "circular"),
+         "circular-pad2": (2, "circular"), "full": (2, "zeros")}
 LAYERS = [(4, 1), (5, 2), (6, 2)]
 IN_C, SIZE, CLASSES, N = 3, 11, 2, 3
 
