@@ -146,7 +146,7 @@ func runReproduce(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	if rf.quick && runErr == nil { // the follow-up studies, quick, into --out/beyond.md
-		if err := quickStudies(cmd, rf.out); err != nil {
+		if err := quickStudies(cmd, rf.out, rf.train); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,16 +18,21 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/posprobe/posprobe/core/study"
+	"github.com/posprobe/posprobe/core/study/grid"
 	"github.com/posprobe/posprobe/core/study/redgreen"
 )
 
 var studyCmd = &cobra.Command{
 	Use:   "study NAME",
-	Short: "Run a follow-up study of position information (redgreen, grid, all)",
+	Short: "Run a follow-up study of position information (grid, redgreen, all)",
 	Long: `study runs the experiments that came after the paper, at a scale a CPU affords.
 Each study has --json (results on stdout), --quick (seconds; used by the
 tests), --out (figures and a JSON record) and a progress bar on a terminal.
 
+  grid      Islam, Kowal et al. (ICCV 2021, GAPNet): a photo in one cell of
+            a 3x3 canvas, a frozen encoder, global average pooling of every
+            tap, a softmax classifier for the cell; accuracy per encoder and
+            padding mode.
   redgreen  Kayhan & van Gemert (CVPR 2020): a 4-layer CNN with global max
             pooling, trained from scratch with valid, same-zero,
             same-circular and full convolutions, tested on Similar and
@@ -34,21 +40,30 @@ tests), --out (figures and a JSON record) and a progress bar on a terminal.
   all       every study, and --out/beyond.md with the papers' numbers
             beside ours (make reproduce-beyond).
 
-Not built yet: channels (position-channel rankings and ablations, ICCV 2021),
-grid (GAPNet cell location after global pooling) and boundary (distance to
-the border, canvas colour, stride-2 asymmetry).`,
+Not built yet: channels (position-channel rankings and ablations, ICCV 2021)
+and boundary (distance to the border, canvas colour, stride-2 asymmetry).`,
 	Example: `  posprobe study redgreen --json
+  posprobe study grid --encoders squeezenet1.1 --paddings zero,none,full --canvas white
   posprobe study redgreen --quick --out /tmp/rg
   posprobe study all --out results`,
 }
 
 var studyFlags struct {
 	quick, asJSON bool
+	rerun         bool
 	out           string
 	repeats       int
 	epochs        int
 	seed          uint64
 	kinds, widths string
+	encoders      string
+	init          string
+	paddings      string
+	photos        string
+	trainPhotos   int
+	testPhotos    int
+	cell          int
+	canvas        string
 }
 
 var redgreenCmd = &cobra.Command{
@@ -94,7 +109,7 @@ var studyAllCmd = &cobra.Command{
 // allStudies runs every study with the current flags.
 func allStudies(cmd *cobra.Command) ([]study.Outcome, error) {
 	var outs []study.Outcome
-	for _, run := range []func(*cobra.Command) (study.Outcome, error){runRedGreen} {
+	for _, run := range []func(*cobra.Command) (study.Outcome, error){runRedGreen, runGrid} {
 		o, err := run(cmd)
 		if err != nil {
 			return outs, err
@@ -107,11 +122,13 @@ func allStudies(cmd *cobra.Command) ([]study.Outcome, error) {
 // quickStudies runs every study in quick mode and writes out/beyond.md
 // beside the quick reproduction (reproduce --quick), so the tests check the
 // studies' report end to end.
-func quickStudies(cmd *cobra.Command, out string) error {
+func quickStudies(cmd *cobra.Command, out, photos string) error {
 	saved := studyFlags
 	defer func() { studyFlags = saved }()
 	studyFlags.quick, studyFlags.asJSON, studyFlags.out = true, false, out
 	studyFlags.repeats, studyFlags.epochs, studyFlags.kinds, studyFlags.widths = 0, 0, "", ""
+	studyFlags.encoders, studyFlags.init, studyFlags.paddings, studyFlags.photos = "", "", "", photos
+	studyFlags.trainPhotos, studyFlags.testPhotos, studyFlags.cell, studyFlags.canvas = 0, 0, 0, "black"
 	outs, err := allStudies(cmd)
 	if err != nil {
 		return fmt.Errorf("studies: %w", err)
@@ -128,9 +145,19 @@ func init() {
 	pf.IntVar(&sf.repeats, "repeats", 0, "seeds per setting (default 3, --quick 1)")
 	pf.IntVar(&sf.epochs, "epochs", 0, "most training epochs (redgreen: default 30, --quick 4)")
 	pf.Uint64Var(&sf.seed, "seed", 0, "first seed")
+	pf.BoolVar(&sf.rerun, "rerun", false, "with --out: run again even where --out/beyond/NAME.json has results for the same settings")
 	redgreenCmd.Flags().StringVar(&sf.kinds, "kinds", "", "comma-separated convolutions (default valid,same-zero,same-circular,full)")
 	redgreenCmd.Flags().StringVar(&sf.widths, "widths", "", "comma-separated conv widths (default 16,16,32,32; the paper 32,32,64,64; --quick 8,8,16,16)")
-	studyCmd.AddCommand(redgreenCmd, studyAllCmd)
+	gf := gridCmd.Flags()
+	gf.StringVar(&sf.encoders, "encoders", "", "comma-separated encoders (default squeezenet1.1)")
+	gf.StringVar(&sf.init, "init", "", "encoder weights: imagenet (default) or random (--quick: random, reduced width)")
+	gf.StringVar(&sf.paddings, "paddings", "", "comma-separated padding modes (default zero,none,full,circular,reflect)")
+	gf.StringVar(&sf.photos, "photos", "", "photo folder, searched recursively (default $POSPROBE_DATA/images/bsds500)")
+	gf.IntVar(&sf.trainPhotos, "train-photos", 0, "training photos (default 40, --quick 3); each gives 9 canvases")
+	gf.IntVar(&sf.testPhotos, "test-photos", 0, "test photos (default 20, --quick 1)")
+	gf.IntVar(&sf.cell, "cell", 0, "cell side in pixels; the canvas is 3 cells (default 74, --quick 24)")
+	gf.StringVar(&sf.canvas, "canvas", "black", "canvas colour: black, white, gray, mean (ImageNet mean) or R,G,B in 0..255")
+	studyCmd.AddCommand(redgreenCmd, gridCmd, studyAllCmd)
 	rootCmd.AddCommand(studyCmd)
 }
 
@@ -181,8 +208,19 @@ func runRedGreen(cmd *cobra.Command) (study.Outcome, error) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	bar := newBar(cmd.ErrOrStderr(), len(c.Kinds)*c.Repeats*c.Epochs, "redgreen", "epochs")
+	settings := map[string]string{
+		"images (train/val/test)": fmt.Sprintf("%d/%d/%d", c.Train, c.Val, c.Test),
+		"widths":                  fmt.Sprint(c.Widths), "seeds": fmt.Sprintf("%d from %d", c.Repeats, c.Seed),
+		"kinds":  strings.Join(c.Kinds, ","),
+		"epochs": fmt.Sprintf("<= %d, early stop after %d without improvement", c.Epochs, c.Patience+1),
+	}
 	var rs []redgreen.Result
+	if prev, ok := cachedOutcome("redgreen", settings, &rs); ok && sameKinds(rs, c.Kinds) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "redgreen: reusing %s (same settings; --rerun trains again)\n", filepath.Join(studyFlags.out, "beyond", "redgreen.json"))
+		prev.Markdown, prev.Results, prev.Figures = redgreen.Markdown(c, rs), rs, nil
+		return prev, redGreenFigure(c, rs, &prev)
+	}
+	bar := newBar(cmd.ErrOrStderr(), len(c.Kinds)*c.Repeats*c.Epochs, "redgreen", "epochs")
 	last := map[string]int{}
 	secs, heap, err := study.Measure(func() error {
 		var err error
@@ -199,28 +237,62 @@ func runRedGreen(cmd *cobra.Command) (study.Outcome, error) {
 		return study.Outcome{}, err
 	}
 	o := study.Outcome{Name: "redgreen", Title: "Red/green: which convolution exploits absolute location",
-		Seconds: secs, PeakHeapMB: heap, Markdown: redgreen.Markdown(c, rs), Results: rs,
-		Settings: map[string]string{
-			"images (train/val/test)": fmt.Sprintf("%d/%d/%d", c.Train, c.Val, c.Test),
-			"widths":                  fmt.Sprint(c.Widths), "seeds": fmt.Sprintf("%d from %d", c.Repeats, c.Seed),
-			"epochs": fmt.Sprintf("<= %d, early stop after %d without improvement", c.Epochs, c.Patience+1),
-		}}
+		Seconds: secs, PeakHeapMB: heap, Markdown: redgreen.Markdown(c, rs), Results: rs, Settings: settings}
+	return o, redGreenFigure(c, rs, &o)
+}
+
+// cachedOutcome loads --out/beyond/NAME.json when it was written with the
+// same settings by a full (not --quick) run, unless --rerun; its results
+// are decoded into results.
+func cachedOutcome(name string, settings map[string]string, results any) (study.Outcome, bool) {
+	sf := studyFlags
+	if sf.out == "" || sf.quick || sf.rerun {
+		return study.Outcome{}, false
+	}
+	b, err := os.ReadFile(filepath.Join(sf.out, "beyond", name+".json"))
+	if err != nil {
+		return study.Outcome{}, false
+	}
+	var o struct {
+		study.Outcome
+		Raw json.RawMessage `json:"results"`
+	}
+	if json.Unmarshal(b, &o) != nil || !maps.Equal(o.Settings, settings) || json.Unmarshal(o.Raw, results) != nil {
+		return study.Outcome{}, false
+	}
+	return o.Outcome, true
+}
+
+func sameKinds(rs []redgreen.Result, kinds []string) bool {
+	if len(rs) != 2*len(kinds) {
+		return false
+	}
+	for i, k := range kinds {
+		if rs[2*i].Conv != k || rs[2*i+1].Conv != k {
+			return false
+		}
+	}
+	return true
+}
+
+// redGreenFigure draws the red/green chart under --out.
+func redGreenFigure(c redgreen.Config, rs []redgreen.Result, o *study.Outcome) error {
 	if studyFlags.out != "" {
 		ch, err := redgreen.Figure(c, rs)
 		if err != nil {
-			return o, err
+			return err
 		}
 		rel := filepath.Join("beyond", "redgreen.png")
 		path := filepath.Join(studyFlags.out, rel)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return o, err
+			return err
 		}
 		if err := ch.Save(8*vg.Inch, 4.5*vg.Inch, path); err != nil {
-			return o, err
+			return err
 		}
 		o.Figures = append(o.Figures, rel)
 	}
-	return o, nil
+	return nil
 }
 
 // finishStudy prints the JSON or a short summary, and writes the JSON
@@ -276,6 +348,11 @@ func summarize(w io.Writer, o study.Outcome) {
 		}
 		for _, ch := range redgreen.Pattern(rs) {
 			fmt.Fprintf(w, "  pattern: %s: %v\n", ch.What, ch.OK)
+		}
+	}
+	if rs, ok := o.Results.([]grid.Result); ok {
+		for _, r := range rs {
+			fmt.Fprintf(w, "  %-14s %-9s test accuracy %.3f (train %.3f, chance 0.111)\n", r.Encoder, r.Padding, r.Accuracy, r.TrainAcc)
 		}
 	}
 }

@@ -12,7 +12,9 @@ func runStudyCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	studyFlags.quick, studyFlags.asJSON, studyFlags.out = false, false, ""
 	studyFlags.repeats, studyFlags.epochs, studyFlags.seed = 0, 0, 0
-	studyFlags.kinds, studyFlags.widths = "", ""
+	studyFlags.kinds, studyFlags.widths, studyFlags.rerun = "", "", false
+	studyFlags.encoders, studyFlags.init, studyFlags.paddings, studyFlags.photos = "", "", "", ""
+	studyFlags.trainPhotos, studyFlags.testPhotos, studyFlags.cell, studyFlags.canvas = 0, 0, 0, "black"
 	return runCLI(t, append([]string{"study"}, args...)...)
 }
 
@@ -21,7 +23,7 @@ func TestStudyHelpListsStudies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"redgreen", "all", "posprobe study redgreen --json"} {
+	for _, s := range []string{"redgreen", "grid", "all", "posprobe study redgreen --json", "posprobe study grid"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("study --help does not mention %q", s)
 		}
@@ -63,9 +65,36 @@ func TestStudyRejectsBadFlags(t *testing.T) {
 		{"redgreen", "--quick", "--kinds", "sideways"},
 		{"redgreen", "--quick", "--repeats", "-1"},
 		{"all"},
+		{"grid", "--quick", "--canvas", "purple"},
+		{"grid", "--quick", "--photos", "/nonexistent/folder"},
+		{"grid", "--quick", "--init", "pretrained"},
 	} {
 		if msg, err := runStudyCLI(t, args...); err == nil {
 			t.Errorf("%v: no error\n%s", args, msg)
 		}
+	}
+}
+
+// The quick grid run prints per-padding results and, with --out, reuses
+// them on a second run with the same settings.
+func TestStudyGridQuick(t *testing.T) {
+	photos, out := writeTinyPhotos(t, 4), t.TempDir()
+	msg, err := runStudyCLI(t, "grid", "--quick", "--json", "--photos", photos, "--out", out, "--canvas", "128,0,255")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	var rs []struct {
+		Encoder, Padding string
+		Accuracy         float64
+		PerCell          []float64 `json:"per_cell"`
+	}
+	if err := json.Unmarshal([]byte(msg[strings.Index(msg, "["):]), &rs); err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	if len(rs) != 2 || rs[0].Padding != "zero" || rs[1].Padding != "full" || len(rs[0].PerCell) != 9 {
+		t.Fatalf("%+v", rs)
+	}
+	if _, err := os.Stat(filepath.Join(out, "beyond", "grid.png")); err != nil {
+		t.Error(err)
 	}
 }
