@@ -24,7 +24,7 @@ import (
 
 var studyCmd = &cobra.Command{
 	Use:   "study NAME",
-	Short: "Run a follow-up study of position information (grid, redgreen, all)",
+	Short: "Run a follow-up study of position information (channels, grid, redgreen, all)",
 	Long: `study runs the experiments that came after the paper, at a scale a CPU affords.
 Each study has --json (results on stdout), --quick (seconds; used by the
 tests), --out (figures and a JSON record) and a progress bar on a terminal.
@@ -40,9 +40,15 @@ tests), --out (figures and a JSON record) and a progress bar on a terminal.
   all       every study, and --out/beyond.md with the papers' numbers
             beside ours (make reproduce-beyond).
 
-Not built yet: channels (position-channel rankings and ablations, ICCV 2021)
-and boundary (distance to the border, canvas colour, stride-2 asymmetry).`,
+  channels  Islam, Kowal et al. (ICCV 2021): readout channels ranked by the
+            flipped-kernel difference and by per-channel SPC, and the
+            trained readouts' SPC as the top-k or k random channels are
+            zeroed.
+
+Not built yet: boundary (distance to the border, canvas colour, stride-2
+asymmetry) and the PermuteNet channel shuffle.`,
 	Example: `  posprobe study redgreen --json
+  posprobe study channels --padding zero --readouts weights/readouts
   posprobe study grid --encoders squeezenet1.1 --paddings zero,none,full --canvas white
   posprobe study redgreen --quick --out /tmp/rg
   posprobe study all --out results`,
@@ -109,7 +115,7 @@ var studyAllCmd = &cobra.Command{
 // allStudies runs every study with the current flags.
 func allStudies(cmd *cobra.Command) ([]study.Outcome, error) {
 	var outs []study.Outcome
-	for _, run := range []func(*cobra.Command) (study.Outcome, error){runRedGreen, runGrid} {
+	for _, run := range []func(*cobra.Command) (study.Outcome, error){runRedGreen, runGrid, runChannels} {
 		o, err := run(cmd)
 		if err != nil {
 			return outs, err

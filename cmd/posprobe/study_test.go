@@ -15,6 +15,7 @@ func runStudyCLI(t *testing.T, args ...string) (string, error) {
 	studyFlags.kinds, studyFlags.widths, studyFlags.rerun = "", "", false
 	studyFlags.encoders, studyFlags.init, studyFlags.paddings, studyFlags.photos = "", "", "", ""
 	studyFlags.trainPhotos, studyFlags.testPhotos, studyFlags.cell, studyFlags.canvas = 0, 0, 0, "black"
+	channelsFlags.encoder, channelsFlags.padding, channelsFlags.readouts, channelsFlags.photos = "squeezenet1.1", "zero", "weights/readouts", 0
 	return runCLI(t, append([]string{"study"}, args...)...)
 }
 
@@ -23,7 +24,7 @@ func TestStudyHelpListsStudies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"redgreen", "grid", "all", "posprobe study redgreen --json", "posprobe study grid"} {
+	for _, s := range []string{"redgreen", "grid", "all", "posprobe study redgreen --json", "posprobe study grid", "channels", "posprobe study channels"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("study --help does not mention %q", s)
 		}
@@ -96,5 +97,40 @@ func TestStudyGridQuick(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "beyond", "grid.png")); err != nil {
 		t.Error(err)
+	}
+}
+
+// The quick channels run (random reduced-width encoder, readouts trained on
+// the photos) gives both rankings and three curves per target starting at
+// the same unablated SPC.
+func TestStudyChannelsQuick(t *testing.T) {
+	photos := writeTinyPhotos(t, 3)
+	msg, err := runStudyCLI(t, "channels", "--quick", "--json", "--photos", photos)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	var r struct {
+		TopFlip []struct{ Tap string } `json:"top_flip"`
+		TopSPC  []struct{ Tap string } `json:"top_spc"`
+		Curves  []struct {
+			Target, Ranking string
+			K               []int
+			SPC             []float64
+		}
+	}
+	if err := json.Unmarshal([]byte(msg[strings.Index(msg, "{"):]), &r); err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	if len(r.TopFlip) != 10 || len(r.TopSPC) != 10 || len(r.Curves) != 9 {
+		t.Fatalf("%d, %d, %d", len(r.TopFlip), len(r.TopSPC), len(r.Curves))
+	}
+	for i := 0; i < 9; i += 3 {
+		if r.Curves[i].SPC[0] != r.Curves[i+1].SPC[0] || r.Curves[i].SPC[0] != r.Curves[i+2].SPC[0] {
+			t.Errorf("%s: k=0 differs between rankings", r.Curves[i].Target)
+		}
+	}
+	msg, err = runStudyCLI(t, "channels", "--init", "random", "--readouts", t.TempDir(), "--photos", photos, "--n-photos", "1")
+	if err == nil || !strings.Contains(err.Error(), "--readouts") {
+		t.Errorf("missing readouts: %v", err)
 	}
 }

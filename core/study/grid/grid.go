@@ -53,15 +53,15 @@ func Quick() Config {
 
 // Result is one encoder and padding.
 type Result struct {
-	Encoder  string  `json:"encoder"`
-	Init     string  `json:"init"`
-	Padding  string  `json:"padding"`
-	Accuracy float64 `json:"accuracy"`       // test canvases, in [0,1]; chance is 1/9
-	TrainAcc float64 `json:"train_accuracy"` // training canvases
-	Features int     `json:"features"`       // pooled channels (all taps)
-	Paper    float64 `json:"paper,omitempty"`
+	Encoder  string    `json:"encoder"`
+	Init     string    `json:"init"`
+	Padding  string    `json:"padding"`
+	Accuracy float64   `json:"accuracy"`       // test canvases, in [0,1]; chance is 1/9
+	TrainAcc float64   `json:"train_accuracy"` // training canvases
+	Features int       `json:"features"`       // pooled channels (all taps)
+	Paper    float64   `json:"paper,omitempty"`
 	PerCell  []float64 `json:"per_cell"` // test accuracy of each cell, row-major
-	Seconds  float64 `json:"seconds"`
+	Seconds  float64   `json:"seconds"`
 }
 
 // Progress is called after every encoder pass.
