@@ -24,7 +24,7 @@ import (
 
 var studyCmd = &cobra.Command{
 	Use:   "study NAME",
-	Short: "Run a follow-up study of position information (channels, grid, redgreen, all)",
+	Short: "Run a follow-up study of position information (channels, grid, boundary, redgreen, all)",
 	Long: `study runs the experiments that came after the paper, at a scale a CPU affords.
 Each study has --json (results on stdout), --quick (seconds; used by the
 tests), --out (figures and a JSON record) and a progress bar on a terminal.
@@ -44,10 +44,14 @@ tests), --out (figures and a JSON record) and a progress bar on a terminal.
             flipped-kernel difference and by per-channel SPC, and the
             trained readouts' SPC as the top-k or k random channels are
             zeroed.
+  boundary  Islam et al. (IJCV 2024) and Alsallakh et al. (ICLR 2021):
+            readout error by distance to the border per padding mode, the
+            canvas colour around a shrunken photo, and the mirror asymmetry
+            of mean feature maps at 224, 225, 226 and 227 pixels.
 
-Not built yet: boundary (distance to the border, canvas colour, stride-2
-asymmetry) and the PermuteNet channel shuffle.`,
+Not built yet: the PermuteNet channel shuffle.`,
 	Example: `  posprobe study redgreen --json
+  posprobe study boundary --paddings zero,none,full --sizes 224,225
   posprobe study channels --padding zero --readouts weights/readouts
   posprobe study grid --encoders squeezenet1.1 --paddings zero,none,full --canvas white
   posprobe study redgreen --quick --out /tmp/rg
@@ -115,7 +119,7 @@ var studyAllCmd = &cobra.Command{
 // allStudies runs every study with the current flags.
 func allStudies(cmd *cobra.Command) ([]study.Outcome, error) {
 	var outs []study.Outcome
-	for _, run := range []func(*cobra.Command) (study.Outcome, error){runRedGreen, runGrid, runChannels} {
+	for _, run := range []func(*cobra.Command) (study.Outcome, error){runRedGreen, runGrid, runChannels, runBoundary} {
 		o, err := run(cmd)
 		if err != nil {
 			return outs, err
@@ -129,8 +133,10 @@ func allStudies(cmd *cobra.Command) ([]study.Outcome, error) {
 // beside the quick reproduction (reproduce --quick), so the tests check the
 // studies' report end to end.
 func quickStudies(cmd *cobra.Command, out, photos string) error {
-	saved := studyFlags
-	defer func() { studyFlags = saved }()
+	saved, savedC, savedB := studyFlags, channelsFlags, boundaryFlags
+	defer func() { studyFlags, channelsFlags, boundaryFlags = saved, savedC, savedB }()
+	channelsFlags.photos = 0
+	boundaryFlags.trainDir, boundaryFlags.sizes, boundaryFlags.nTrain, boundaryFlags.nTest, boundaryFlags.inner = "", "", 0, 0, 0
 	studyFlags.quick, studyFlags.asJSON, studyFlags.out = true, false, out
 	studyFlags.repeats, studyFlags.epochs, studyFlags.kinds, studyFlags.widths = 0, 0, "", ""
 	studyFlags.encoders, studyFlags.init, studyFlags.paddings, studyFlags.photos = "", "", "", photos
@@ -149,7 +155,7 @@ func init() {
 	pf.BoolVar(&sf.asJSON, "json", false, "print the results as JSON on stdout")
 	pf.StringVar(&sf.out, "out", "", "folder for figures and the JSON record (all: also beyond.md)")
 	pf.IntVar(&sf.repeats, "repeats", 0, "seeds per setting (default 3, --quick 1)")
-	pf.IntVar(&sf.epochs, "epochs", 0, "most training epochs (redgreen: default 30, --quick 4)")
+	pf.IntVar(&sf.epochs, "epochs", 0, "training epochs (redgreen: at most, default 30, --quick 4; boundary: readout epochs, default 5)")
 	pf.Uint64Var(&sf.seed, "seed", 0, "first seed")
 	pf.BoolVar(&sf.rerun, "rerun", false, "with --out: run again even where --out/beyond/NAME.json has results for the same settings")
 	redgreenCmd.Flags().StringVar(&sf.kinds, "kinds", "", "comma-separated convolutions (default valid,same-zero,same-circular,full)")

@@ -16,6 +16,8 @@ func runStudyCLI(t *testing.T, args ...string) (string, error) {
 	studyFlags.encoders, studyFlags.init, studyFlags.paddings, studyFlags.photos = "", "", "", ""
 	studyFlags.trainPhotos, studyFlags.testPhotos, studyFlags.cell, studyFlags.canvas = 0, 0, 0, "black"
 	channelsFlags.encoder, channelsFlags.padding, channelsFlags.readouts, channelsFlags.photos = "squeezenet1.1", "zero", "weights/readouts", 0
+	boundaryFlags.encoder, boundaryFlags.trainDir, boundaryFlags.sizes = "squeezenet1.1", "", ""
+	boundaryFlags.nTrain, boundaryFlags.nTest, boundaryFlags.inner = 0, 0, 0
 	return runCLI(t, append([]string{"study"}, args...)...)
 }
 
@@ -24,7 +26,7 @@ func TestStudyHelpListsStudies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"redgreen", "grid", "all", "posprobe study redgreen --json", "posprobe study grid", "channels", "posprobe study channels"} {
+	for _, s := range []string{"redgreen", "grid", "all", "posprobe study redgreen --json", "posprobe study grid", "channels", "posprobe study channels", "boundary", "posprobe study boundary"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("study --help does not mention %q", s)
 		}
@@ -69,6 +71,8 @@ func TestStudyRejectsBadFlags(t *testing.T) {
 		{"grid", "--quick", "--canvas", "purple"},
 		{"grid", "--quick", "--photos", "/nonexistent/folder"},
 		{"grid", "--quick", "--init", "pretrained"},
+		{"boundary", "--quick", "--sizes", "224,x"},
+		{"boundary", "--quick", "--n-test", "-2"},
 	} {
 		if msg, err := runStudyCLI(t, args...); err == nil {
 			t.Errorf("%v: no error\n%s", args, msg)
@@ -132,5 +136,39 @@ func TestStudyChannelsQuick(t *testing.T) {
 	msg, err = runStudyCLI(t, "channels", "--init", "random", "--readouts", t.TempDir(), "--photos", photos, "--n-photos", "1")
 	if err == nil || !strings.Contains(err.Error(), "--readouts") {
 		t.Errorf("missing readouts: %v", err)
+	}
+}
+
+// The quick boundary run reports distance bands from the border to the
+// centre, the canvases and the asymmetry at both sizes.
+func TestStudyBoundaryQuick(t *testing.T) {
+	photos := writeTinyPhotos(t, 4)
+	msg, err := runStudyCLI(t, "boundary", "--quick", "--json", "--photos", photos)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	var r struct {
+		Readouts []struct {
+			Padding string
+			Bands   []struct{ From, To int }
+			Canvas  []struct{ Canvas string }
+		}
+		Asymmetry []struct {
+			Size      int
+			LeftRight float64 `json:"left_right"`
+		}
+	}
+	if err := json.Unmarshal([]byte(msg[strings.Index(msg, "{"):]), &r); err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	if len(r.Readouts) != 2 || r.Readouts[1].Padding != "full" || len(r.Readouts[0].Canvas) != 2 {
+		t.Fatalf("%+v", r.Readouts)
+	}
+	b := r.Readouts[0].Bands
+	if len(b) != 14 || b[0].From != 0 || b[13].To != 111 {
+		t.Errorf("bands %+v", b)
+	}
+	if len(r.Asymmetry) == 0 || r.Asymmetry[0].Size != 64 || r.Asymmetry[len(r.Asymmetry)-1].Size != 65 {
+		t.Errorf("asymmetry %+v", r.Asymmetry)
 	}
 }
