@@ -85,6 +85,7 @@ func SaveFigure(r *Result, w, h vg.Length, path string) error {
 		ch := figures.NewChart("readout " + r.Curves[i].Target)
 		ch.Plot.X.Label.Text = "channels zeroed (k)"
 		ch.Plot.Y.Label.Text = "SPC"
+		ch.Plot.Y.Min, ch.Plot.Y.Max = 0, 1 // the same scale in every panel
 		for j, c := range r.Curves[i : i+3] {
 			pts := make(plotter.XYs, len(c.K))
 			for q, k := range c.K {
