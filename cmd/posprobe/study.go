@@ -223,7 +223,6 @@ func runRedGreen(cmd *cobra.Command) (study.Outcome, error) {
 	settings := map[string]string{
 		"images (train/val/test)": fmt.Sprintf("%d/%d/%d", c.Train, c.Val, c.Test),
 		"widths":                  fmt.Sprint(c.Widths), "seeds": fmt.Sprintf("%d from %d", c.Repeats, c.Seed),
-		"kinds":  strings.Join(c.Kinds, ","),
 		"epochs": fmt.Sprintf("<= %d, early stop after %d without improvement", c.Epochs, c.Patience+1),
 	}
 	var rs []redgreen.Result
