@@ -60,7 +60,10 @@ func reading(rs []Result) string {
 			case z < 0.9:
 				verdict = "falls short of the paper's near-perfect zero-padding accuracy"
 			case z-n < 0.1:
-				verdict = "does not show the paper's drop without padding: the cell stays decodable from other cues (the canvas edge against the photo, the valid convolutions' shrinking maps)"
+				verdict = "agrees that the cell survives global pooling with zero padding, but not that it is lost without padding: " +
+					"the photo's edges against the canvas tell its cell by themselves (a centre photo has four such edges, a corner " +
+					"photo two, and oriented filters see on which sides they are), and ceil-mode pooling and the valid convolutions' " +
+					"cropping of the outer cells add border cues of their own"
 			}
 			lines = append(lines, fmt.Sprintf("- %s: zero %.3f vs none %.3f — %s.", enc, z, n, verdict))
 		}
