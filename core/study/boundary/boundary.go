@@ -124,10 +124,9 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		canv, err := canvasFeatures(ctx, c, enc, stage("canvases"))
-		if err != nil {
-			return nil, err
-		}
+		var ros []Readout
+		var rs []*readout.Readout
+		var gts [][]float32
 		for _, tn := range c.Targets {
 			t, err := posmap.ParseTarget(tn)
 			if err != nil {
@@ -139,13 +138,18 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
-			ro, err := score(c, r, test, canv, gt)
+			ro, err := score(c, r, test, gt)
 			if err != nil {
 				return nil, err
 			}
 			ro.Padding, ro.Target = mode.String(), t.String()
-			res.Readouts = append(res.Readouts, ro)
+			ros, rs, gts = append(ros, ro), append(rs, r), append(gts, gt)
 		}
+		train, test = nil, nil // the canvases need only the readouts
+		if err := canvasScores(ctx, c, enc, rs, gts, ros, stage("canvases")); err != nil {
+			return nil, err
+		}
+		res.Readouts = append(res.Readouts, ros...)
 		if mode == nn.PadZero {
 			if res.Asym, err = asymmetry(ctx, c, enc, stage("asymmetry")); err != nil {
 				return nil, err
@@ -155,40 +159,45 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 	return res, nil
 }
 
-// canvasFeatures shrinks every test photo to Inner and pastes it in the
-// centre of a 224 canvas of each colour; features per canvas.
-func canvasFeatures(ctx context.Context, c Config, enc encoder.Encoder, progress func(done, total int)) ([]*readout.Features, error) {
-	var out []*readout.Features
+// canvasScores shrinks every test photo to Inner, pastes it in the centre
+// of a 224 canvas of each colour and scores each readout on it (into
+// ros[k].Canvas), one photo at a time.
+func canvasScores(ctx context.Context, c Config, enc encoder.Encoder, rs []*readout.Readout, gts [][]float32, ros []Readout, progress func(done, total int)) error {
 	total := len(c.Canvases) * len(c.Test)
 	for ci, cv := range c.Canvases {
-		var f *readout.Features
+		for k := range ros {
+			ros[k].Canvas = append(ros[k].Canvas, CanvasScore{Canvas: cv.Name})
+		}
 		for i, p := range c.Test {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
 			img, err := imageio.Load(p)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			x := paste(imageio.ToTensor(img, c.Inner), cv.Color)
-			taps, err := enc.Forward(x)
+			taps, err := enc.Forward(paste(imageio.ToTensor(img, c.Inner), cv.Color))
 			if err != nil {
-				return nil, err
+				return err
 			}
-			v, err := readout.PrepareOne(taps, 28)
+			f, err := readout.PrepareOne(taps, 28)
 			encoder.Recycle(enc, taps)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if f == nil {
-				f = readout.NewFeatures(len(c.Test), len(v)/(28*28), 28)
+			for k, r := range rs {
+				pred, err := r.Predict(f)
+				if err != nil {
+					return err
+				}
+				cs := &ros[k].Canvas[ci]
+				cs.SPC += metric.Spearman(pred, gts[k]) / float64(len(c.Test))
+				cs.MAE += metric.MAE(pred, gts[k]) / float64(len(c.Test))
 			}
-			copy(f.Image(i), v)
 			progress(ci*len(c.Test)+i+1, total)
 		}
-		out = append(out, f)
 	}
-	return out, nil
+	return nil
 }
 
 // paste centres x [1,3,s,s] on a 224 canvas of colour col.
@@ -210,9 +219,8 @@ func paste(x *tensor.Dense, col [3]float32) *tensor.Dense {
 	return out
 }
 
-// score evaluates r on the test features by distance band, whole, and on
-// each canvas.
-func score(c Config, r *readout.Readout, test *readout.Features, canv []*readout.Features, gt []float32) (Readout, error) {
+// score evaluates r on the test features, whole and by distance band.
+func score(c Config, r *readout.Readout, test *readout.Features, gt []float32) (Readout, error) {
 	n := r.Config.OutSize
 	var ro Readout
 	nb := (n/2 + c.Band - 1) / c.Band
@@ -246,13 +254,6 @@ func score(c Config, r *readout.Readout, test *readout.Features, canv []*readout
 		ro.Bands[b].Dist = fmt.Sprintf("%d-%d", ro.Bands[b].From, ro.Bands[b].To)
 	}
 	ro.Overall = [2]float64{ro.SPC, ro.MAE}
-	for k, f := range canv {
-		s, err := probe.Evaluate(r, f, gt)
-		if err != nil {
-			return ro, err
-		}
-		ro.Canvas = append(ro.Canvas, CanvasScore{Canvas: c.Canvases[k].Name, SPC: s.SPC, MAE: s.MAE})
-	}
 	return ro, nil
 }
 

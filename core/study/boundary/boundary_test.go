@@ -31,7 +31,7 @@ func TestBands(t *testing.T) {
 		t.Fatal(err)
 	}
 	gt := posmap.Map(posmap.H, 224, posmap.Options{})
-	ro, err := score(c, r, f, nil, gt)
+	ro, err := score(c, r, f, gt)
 	if err != nil {
 		t.Fatal(err)
 	}
