@@ -248,7 +248,7 @@ func runRedGreen(cmd *cobra.Command) (study.Outcome, error) {
 		return study.Outcome{}, err
 	}
 	o := study.Outcome{Name: "redgreen", Title: "Red/green: which convolution exploits absolute location",
-		Seconds: secs, PeakHeapMB: heap, Markdown: redgreen.Markdown(c, rs), Results: rs, Settings: settings}
+		Seconds: secs, PeakHeapMB: heap, Load: loadAverage(), Markdown: redgreen.Markdown(c, rs), Results: rs, Settings: settings}
 	return o, redGreenFigure(c, rs, &o)
 }
 
@@ -304,6 +304,19 @@ func redGreenFigure(c redgreen.Config, rs []redgreen.Result, o *study.Outcome) e
 		o.Figures = append(o.Figures, rel)
 	}
 	return nil
+}
+
+// loadAverage is the 1-minute load average ("" where /proc is absent).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s on %d CPUs", f[0], runtime.NumCPU())
 }
 
 // finishStudy prints the JSON or a short summary, and writes the JSON

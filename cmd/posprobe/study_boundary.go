@@ -177,7 +177,7 @@ func runBoundary(cmd *cobra.Command) (study.Outcome, error) {
 		return study.Outcome{}, err
 	}
 	o := study.Outcome{Name: "boundary", Title: "Boundary: position near the border, canvas colour and uneven padding",
-		Seconds: secs, PeakHeapMB: heap, Markdown: boundary.Markdown(c, res), Results: res, Settings: settings}
+		Seconds: secs, PeakHeapMB: heap, Load: loadAverage(), Markdown: boundary.Markdown(c, res), Results: res, Settings: settings}
 	return o, boundaryFigure(res, &o)
 }
 

@@ -139,7 +139,7 @@ func runChannels(cmd *cobra.Command) (study.Outcome, error) {
 		return study.Outcome{}, err
 	}
 	o := study.Outcome{Name: "channels", Title: "Channels: where position lives in the features",
-		Seconds: secs, PeakHeapMB: heap, Markdown: channels.Markdown(res), Results: res, Settings: settings}
+		Seconds: secs, PeakHeapMB: heap, Load: loadAverage(), Markdown: channels.Markdown(res), Results: res, Settings: settings}
 	return o, channelsFigure(res, &o)
 }
 

@@ -156,7 +156,7 @@ func runGrid(cmd *cobra.Command) (study.Outcome, error) {
 		return study.Outcome{}, err
 	}
 	o := study.Outcome{Name: "grid", Title: "Grid: cell location after global average pooling",
-		Seconds: secs, PeakHeapMB: heap, Markdown: grid.Markdown(c, rs), Results: rs, Settings: settings}
+		Seconds: secs, PeakHeapMB: heap, Load: loadAverage(), Markdown: grid.Markdown(c, rs), Results: rs, Settings: settings}
 	return o, gridFigure(rs, &o)
 }
 

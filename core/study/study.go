@@ -21,6 +21,7 @@ type Outcome struct {
 	Settings   map[string]string `json:"settings"`
 	Seconds    float64           `json:"seconds"`
 	PeakHeapMB float64           `json:"peak_heap_mb"` // Go heap in use, sampled every 50 ms during the study
+	Load       string            `json:"load,omitempty"` // 1-minute load average when the study ended (how shared the CPUs were)
 	Figures    []string          `json:"figures"`      // relative to the report's folder
 	Markdown   string            `json:"-"`            // the study's section body (tables, reading)
 	Results    any               `json:"results"`
@@ -83,11 +84,17 @@ func WriteMarkdown(w io.Writer, info Info, outs []Outcome) error {
 	if info.Quick {
 		b.WriteString("**Quick run**: tiny sets and few epochs, to check that every study runs end to end; the numbers mean nothing.\n\n")
 	}
-	b.WriteString("| study | wall time | peak Go heap |\n|---|---|---|\n")
+	b.WriteString("| study | wall time | peak Go heap | load average |\n|---|---|---|---|\n")
 	for _, o := range outs {
-		fmt.Fprintf(&b, "| [%s](#%s) | %s | %.0f MB |\n", o.Name, anchor(o.Title), dur(o.Seconds), o.PeakHeapMB)
+		load := o.Load
+		if load == "" {
+			load = "not recorded"
+		}
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %.0f MB | %s |\n", o.Name, anchor(o.Title), dur(o.Seconds), o.PeakHeapMB, load)
 	}
-	b.WriteString("\nPeak Go heap is sampled every 50 ms while the study runs (the process's resident size is larger by the Go runtime and the binary).\n")
+	b.WriteString("\nPeak Go heap is sampled every 50 ms while the study runs (the process's resident size is larger by the Go runtime " +
+		"and the binary). Wall times are on the CPUs as shared at the time: the load average (1 minute, at the study's end) says how " +
+		"many jobs competed for them. A study whose results/beyond/NAME.json had the same settings is reused with the time it was measured in.\n")
 	for _, o := range outs {
 		fmt.Fprintf(&b, "\n## %s\n\n", o.Title)
 		if len(o.Settings) > 0 {

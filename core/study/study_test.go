@@ -27,7 +27,7 @@ func TestMeasureAndMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := b.String()
-	for _, s := range []string{"[redgreen](#redgreen-a-test)", "| 1m15s | 12 MB |", "## Red/green: a test", "Settings: seeds 3.", "![beyond/redgreen.png](beyond/redgreen.png)"} {
+	for _, s := range []string{"[redgreen](#redgreen-a-test)", "| 1m15s | 12 MB | not recorded |", "## Red/green: a test", "Settings: seeds 3.", "![beyond/redgreen.png](beyond/redgreen.png)"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("beyond.md lacks %q:\n%s", s, md)
 		}
