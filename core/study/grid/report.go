@@ -80,7 +80,7 @@ func Figure(rs []Result) (*figures.Chart, error) {
 	if len(rs) == 0 {
 		return nil, fmt.Errorf("grid: no results to draw")
 	}
-	ch := figures.NewChart("Grid location after global average pooling (GAPNet, ICCV 2021)")
+	ch := figures.NewChart("Cell decoded after global pooling (GAPNet)")
 	p := ch.Plot
 	p.Y.Label.Text = "test accuracy (9 cells)"
 	p.Y.Min, p.Y.Max = 0, 1

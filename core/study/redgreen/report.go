@@ -105,7 +105,7 @@ func Markdown(c Config, rs []Result) string {
 // Figure draws the accuracies per convolution: ours (solid) and the paper's
 // (pale) on Similar and Dissimilar.
 func Figure(c Config, rs []Result) (*figures.Chart, error) {
-	ch := figures.NewChart("Red/green: accuracy per convolution (Kayhan & van Gemert, CVPR 2020)")
+	ch := figures.NewChart("Red/green accuracy per convolution (CVPR 2020)")
 	p := ch.Plot
 	p.Y.Label.Text = "test accuracy"
 	p.Y.Min, p.Y.Max = 0, 1
