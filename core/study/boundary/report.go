@@ -111,7 +111,26 @@ func reading(r *Result) string {
 		tail = append(tail, s)
 	}
 	sort.Strings(tail)
-	return strings.Join(append(lines, tail...), "\n")
+	lines = append(lines, tail...)
+	if len(r.Asym) > 0 { // the deepest tap, the last of each size
+		deep := r.Asym[len(r.Asym)-1].Tap
+		var lo, hi Asym
+		for _, a := range r.Asym {
+			if a.Tap != deep {
+				continue
+			}
+			if lo.Size == 0 || a.LeftRight < lo.LeftRight {
+				lo = a
+			}
+			if hi.Size == 0 || a.LeftRight > hi.LeftRight {
+				hi = a
+			}
+		}
+		lines = append(lines, fmt.Sprintf("- Mean-map asymmetry of %s (left/right): %.3f at %d px (%dx%d map) up to %.3f at %d px (%dx%d): "+
+			"the input size changes how the strided layers' windows meet the borders, and with it the spatial bias Mind the Pad describes.",
+			deep, lo.LeftRight, lo.Size, lo.H, lo.W, hi.LeftRight, hi.Size, hi.H, hi.W))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Figure draws the readout MAE against distance to the border, one line per
