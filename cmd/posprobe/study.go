@@ -306,6 +306,19 @@ func redGreenFigure(c redgreen.Config, rs []redgreen.Result, o *study.Outcome) e
 	return nil
 }
 
+// dataRel names a folder under the data folder as $POSPROBE_DATA/..., so
+// records and their settings do not depend on where the data lives.
+func dataRel(dir string) string {
+	d, err1 := filepath.Abs(dataDir())
+	a, err2 := filepath.Abs(dir)
+	if dataDir() != "" && err1 == nil && err2 == nil {
+		if r, err := filepath.Rel(d, a); err == nil && !strings.HasPrefix(r, "..") {
+			return filepath.Join("$POSPROBE_DATA", r)
+		}
+	}
+	return dir
+}
+
 // loadAverage is the 1-minute load average ("" where /proc is absent).
 func loadAverage() string {
 	b, err := os.ReadFile("/proc/loadavg")

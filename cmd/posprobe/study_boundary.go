@@ -146,7 +146,7 @@ func runBoundary(cmd *cobra.Command) (study.Outcome, error) {
 	settings := map[string]string{
 		"encoder":  fmt.Sprintf("%s (%s)", c.Encoder, c.Init),
 		"paddings": strings.Join(c.Paddings, ","), "targets": strings.Join(c.Targets, ","),
-		"photos (train/test)": fmt.Sprintf("%d from %s / %d from %s", len(c.Train), filepath.Dir(c.Train[0]), len(c.Test), filepath.Dir(c.Test[0])),
+		"photos (train/test)": fmt.Sprintf("%d from %s / %d from %s", len(c.Train), dataRel(filepath.Dir(c.Train[0])), len(c.Test), dataRel(filepath.Dir(c.Test[0]))),
 		"readout epochs":      fmt.Sprint(c.Epochs), "canvases": fmt.Sprintf("%s, photo %d px", strings.Join(canv, ","), c.Inner),
 		"asymmetry sizes": strings.Trim(fmt.Sprint(c.Sizes), "[]"), "band": fmt.Sprintf("%d px", c.Band), "seed": fmt.Sprint(c.Seed),
 	}

@@ -109,7 +109,7 @@ func runChannels(cmd *cobra.Command) (study.Outcome, error) {
 		return study.Outcome{}, err
 	}
 	settings := map[string]string{
-		"encoder": fmt.Sprintf("%s (%s, %s padding)", c.Encoder, c.Init, c.Padding), "photos": fmt.Sprintf("%d from %s", len(c.Photos), filepath.Dir(c.Photos[0])),
+		"encoder": fmt.Sprintf("%s (%s, %s padding)", c.Encoder, c.Init, c.Padding), "photos": fmt.Sprintf("%d from %s", len(c.Photos), dataRel(filepath.Dir(c.Photos[0]))),
 		"k": strings.Trim(fmt.Sprint(c.Ks), "[]"), "random draws": fmt.Sprint(c.RandomRepeats), "seed": fmt.Sprint(c.Seed),
 	}
 	var res *channels.Result

@@ -122,7 +122,7 @@ func runGrid(cmd *cobra.Command) (study.Outcome, error) {
 	}
 	settings := map[string]string{
 		"encoders": fmt.Sprintf("%s (%s)", strings.Join(c.Encoders, ","), c.Init), "paddings": strings.Join(c.Paddings, ","),
-		"photos (train/test)": fmt.Sprintf("%d/%d from %s", c.Train, c.Test, filepath.Dir(c.Photos[0])),
+		"photos (train/test)": fmt.Sprintf("%d/%d from %s", c.Train, c.Test, dataRel(filepath.Dir(c.Photos[0]))),
 		"cell":                fmt.Sprintf("%d px, canvas colour %v", c.Cell, c.Canvas), "seed": fmt.Sprint(c.Seed),
 	}
 	var rs []grid.Result
