@@ -74,6 +74,7 @@ reproduce-quick: build
 # Studies whose results/beyond/NAME.json has the same settings are reused;
 # add STUDY_FLAGS=--rerun to train everything again.
 reproduce-beyond: build
+	@test -n "$(POSPROBE_DATA)" || { echo "make reproduce-beyond: set POSPROBE_DATA (e.g. ../shared/data)"; exit 1; }
 	bin/posprobe study all --out results $(STUDY_FLAGS)
 
 # ---- performance ------------------------------------------------------------
