@@ -37,19 +37,16 @@ tests), --out (figures and a JSON record) and a progress bar on a terminal.
             pooling, trained from scratch with valid, same-zero,
             same-circular and full convolutions, tested on Similar and
             location-swapped Dissimilar images.
-  all       every study, and --out/beyond.md with the papers' numbers
-            beside ours (make reproduce-beyond).
-
   channels  Islam, Kowal et al. (ICCV 2021): readout channels ranked by the
-            flipped-kernel difference and by per-channel SPC, and the
-            trained readouts' SPC as the top-k or k random channels are
-            zeroed.
+            flipped-kernel difference and by per-channel SPC, the trained
+            readouts' SPC as the top-k or k random channels are zeroed, and
+            a PermuteNet-style shuffle of the readout's input channels.
   boundary  Islam et al. (IJCV 2024) and Alsallakh et al. (ICLR 2021):
             readout error by distance to the border per padding mode, the
             canvas colour around a shrunken photo, and the mirror asymmetry
             of mean feature maps at 224, 225, 226 and 227 pixels.
-
-Not built yet: the PermuteNet channel shuffle.`,
+  all       every study, and --out/beyond.md with the papers' numbers
+            beside ours (make reproduce-beyond).`,
 	Example: `  posprobe study redgreen --json
   posprobe study boundary --paddings zero,none,full --sizes 224,225
   posprobe study channels --padding zero --readouts weights/readouts
@@ -135,7 +132,7 @@ func allStudies(cmd *cobra.Command) ([]study.Outcome, error) {
 func quickStudies(cmd *cobra.Command, out, photos string) error {
 	saved, savedC, savedB := studyFlags, channelsFlags, boundaryFlags
 	defer func() { studyFlags, channelsFlags, boundaryFlags = saved, savedC, savedB }()
-	channelsFlags.photos = 0
+	channelsFlags.photos, channelsFlags.shuffle = 0, 60
 	boundaryFlags.trainDir, boundaryFlags.sizes, boundaryFlags.nTrain, boundaryFlags.nTest, boundaryFlags.inner = "", "", 0, 0, 0
 	studyFlags.quick, studyFlags.asJSON, studyFlags.out = true, false, out
 	studyFlags.repeats, studyFlags.epochs, studyFlags.kinds, studyFlags.widths = 0, 0, "", ""

@@ -26,7 +26,10 @@ resized to 28x28) by the flipped-kernel difference of Islam, Kowal et al.
 mirrored| — and by its mean Spearman correlation with the H, V and G maps,
 then zeroes the top-k channels of each ranking, and k random ones, before
 the trained H, V and G readouts (--readouts, as 'posprobe train' names them)
-and reports their SPC. --json prints the rankings and curves.`,
+and reports their SPC. A PermuteNet-style test then trains the readout on
+features whose channels are shuffled by a new permutation for every image,
+beside the same recipe on plain features. --json prints the rankings and
+curves.`,
 	Example: `  posprobe study channels --json
   posprobe study channels --encoder squeezenet1.1 --padding none --photos $POSPROBE_DATA/images/bsds500`,
 	Args: cobra.NoArgs,
@@ -41,7 +44,7 @@ and reports their SPC. --json prints the rankings and curves.`,
 
 var channelsFlags struct {
 	encoder, padding, readouts string
-	photos                     int
+	photos, shuffle            int
 }
 
 func init() {
@@ -50,6 +53,7 @@ func init() {
 	f.StringVar(&channelsFlags.padding, "padding", "zero", "encoder padding mode")
 	f.StringVar(&channelsFlags.readouts, "readouts", "weights/readouts", "folder of trained readouts (<encoder>_<init>_<padding>_<target>.readout)")
 	f.IntVar(&channelsFlags.photos, "n-photos", 0, "photos to average over (default 30, --quick 3)")
+	f.IntVar(&channelsFlags.shuffle, "shuffle-train", 60, "training photos (from $POSPROBE_DATA/images/imagenet-sample) for the channel-shuffle test; 0 skips it")
 	f.StringVar(&studyFlags.photos, "photos", "", "photo folder, searched recursively (default $POSPROBE_DATA/images/bsds500)")
 	f.StringVar(&studyFlags.init, "init", "", "encoder weights: imagenet (default) or random (--quick: random, reduced width, readouts trained on the photos)")
 	studyCmd.AddCommand(channelsCmd)
@@ -88,9 +92,16 @@ func channelsConfig() (channels.Config, error) {
 		return c, fmt.Errorf("--photos: %s has %d photos, the study needs %d", dir, len(photos), n)
 	}
 	c.Photos = photos[:n]
+	if cf.shuffle < 0 {
+		return c, fmt.Errorf("--shuffle-train must not be negative")
+	}
 	if sf.quick {
+		if cf.shuffle > 0 {
+			c.ShuffleTrain, c.ShuffleEpochs = c.Photos, 1
+		}
 		return c, nil
 	}
+
 	c.Readouts = map[string]*readout.Readout{}
 	for _, t := range []string{"H", "V", "G"} {
 		path := filepath.Join(cf.readouts, readout.FileName(c.Encoder, c.Init, c.Padding, t))
@@ -99,6 +110,12 @@ func channelsConfig() (channels.Config, error) {
 			return c, fmt.Errorf("--readouts: %w (train one with 'posprobe train --encoder %s --padding %s')", err, c.Encoder, c.Padding)
 		}
 		c.Readouts[t] = r
+	}
+	if cf.shuffle > 0 {
+		if c.ShuffleTrain, err = photoList("--shuffle-train", "", "imagenet-sample", cf.shuffle); err != nil {
+			return c, err
+		}
+		c.ShuffleEpochs = 5
 	}
 	return c, nil
 }
@@ -111,6 +128,7 @@ func runChannels(cmd *cobra.Command) (study.Outcome, error) {
 	settings := map[string]string{
 		"encoder": fmt.Sprintf("%s (%s, %s padding)", c.Encoder, c.Init, c.Padding), "photos": fmt.Sprintf("%d from %s", len(c.Photos), dataRel(filepath.Dir(c.Photos[0]))),
 		"k": strings.Trim(fmt.Sprint(c.Ks), "[]"), "random draws": fmt.Sprint(c.RandomRepeats), "seed": fmt.Sprint(c.Seed),
+		"shuffle test": fmt.Sprintf("%d training photos, %d epochs", len(c.ShuffleTrain), c.ShuffleEpochs),
 	}
 	var res *channels.Result
 	if prev, ok := cachedOutcome("channels", settings, &res); ok && res != nil {

@@ -16,6 +16,7 @@ func runStudyCLI(t *testing.T, args ...string) (string, error) {
 	studyFlags.encoders, studyFlags.init, studyFlags.paddings, studyFlags.photos = "", "", "", ""
 	studyFlags.trainPhotos, studyFlags.testPhotos, studyFlags.cell, studyFlags.canvas = 0, 0, 0, "black"
 	channelsFlags.encoder, channelsFlags.padding, channelsFlags.readouts, channelsFlags.photos = "squeezenet1.1", "zero", "weights/readouts", 0
+	channelsFlags.shuffle = 60
 	boundaryFlags.encoder, boundaryFlags.trainDir, boundaryFlags.sizes = "squeezenet1.1", "", ""
 	boundaryFlags.nTrain, boundaryFlags.nTest, boundaryFlags.inner = 0, 0, 0
 	return runCLI(t, append([]string{"study"}, args...)...)
@@ -121,12 +122,13 @@ func TestStudyChannelsQuick(t *testing.T) {
 			K               []int
 			SPC             []float64
 		}
+		Shuffle []struct{ Target string }
 	}
 	if err := json.Unmarshal([]byte(msg[strings.Index(msg, "{"):]), &r); err != nil {
 		t.Fatalf("%v\n%s", err, msg)
 	}
-	if len(r.TopFlip) != 10 || len(r.TopSPC) != 10 || len(r.Curves) != 9 {
-		t.Fatalf("%d, %d, %d", len(r.TopFlip), len(r.TopSPC), len(r.Curves))
+	if len(r.TopFlip) != 10 || len(r.TopSPC) != 10 || len(r.Curves) != 9 || len(r.Shuffle) != 2 {
+		t.Fatalf("%d, %d, %d, %d", len(r.TopFlip), len(r.TopSPC), len(r.Curves), len(r.Shuffle))
 	}
 	for i := 0; i < 9; i += 3 {
 		if r.Curves[i].SPC[0] != r.Curves[i+1].SPC[0] || r.Curves[i].SPC[0] != r.Curves[i+2].SPC[0] {

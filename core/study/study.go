@@ -20,10 +20,10 @@ type Outcome struct {
 	Title      string            `json:"title"`
 	Settings   map[string]string `json:"settings"`
 	Seconds    float64           `json:"seconds"`
-	PeakHeapMB float64           `json:"peak_heap_mb"` // Go heap in use, sampled every 50 ms during the study
+	PeakHeapMB float64           `json:"peak_heap_mb"`   // Go heap in use, sampled every 50 ms during the study
 	Load       string            `json:"load,omitempty"` // 1-minute load average when the study ended (how shared the CPUs were)
-	Figures    []string          `json:"figures"`      // relative to the report's folder
-	Markdown   string            `json:"-"`            // the study's section body (tables, reading)
+	Figures    []string          `json:"figures"`        // relative to the report's folder
+	Markdown   string            `json:"-"`              // the study's section body (tables, reading)
 	Results    any               `json:"results"`
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/posprobe/posprobe/core/metric"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
+	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/weights"
 )
@@ -30,6 +31,8 @@ type Config struct {
 	Photos                 []string
 	Readouts               map[string]*readout.Readout // by target (H, V, G); trained on this encoder
 	TrainEpochs            int                         // without Readouts: train H, V, G readouts on the study's photos (quick runs)
+	ShuffleTrain           []string                    // PermuteNet-style test: readouts trained on these photos' features
+	ShuffleEpochs          int                         // with each image's channels shuffled, and without
 	Ks                     []int                       // channels zeroed
 	RandomRepeats          int
 	Seed                   uint64
@@ -69,7 +72,73 @@ type Result struct {
 	Curves   []Curve  `json:"curves"`
 	// TrainedHere: the readouts were trained on the study's own photos
 	// (quick runs), not loaded.
-	TrainedHere bool `json:"readouts_trained_here"`
+	TrainedHere bool      `json:"readouts_trained_here"`
+	Shuffle     []Shuffle `json:"shuffle,omitempty"`
+}
+
+// Shuffle is the PermuteNet-style test before the readout: the same recipe
+// trained and tested on plain features, and on features whose channels are
+// shuffled by a new permutation for every image, so that channel identity
+// means nothing and only what all channels share spatially is left.
+type Shuffle struct {
+	Target   string  `json:"target"`
+	Plain    float64 `json:"plain_spc"`
+	Shuffled float64 `json:"shuffled_spc"`
+}
+
+// shuffleTest trains a readout per target on plain and on per-image
+// channel-shuffled training features and scores it on the study's photos
+// treated alike.
+func shuffleTest(ctx context.Context, c Config, enc encoder.Encoder, test [][]float32, C int, progress Progress) ([]Shuffle, error) {
+	set := &probe.Images{Name: "shuffle", Paths: c.ShuffleTrain}
+	train, _, err := probe.Extract(ctx, enc, set, nil, 28, func(done, total int) {
+		if progress != nil {
+			progress("shuffle features", done, total)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(c.Seed, 0x7065726d))
+	ss := 28 * 28
+	shuffle := func(dst, src []float32) {
+		for to, from := range rng.Perm(C) {
+			copy(dst[to*ss:(to+1)*ss], src[from*ss:(from+1)*ss])
+		}
+	}
+	strain := readout.NewFeatures(train.N, C, 28)
+	for i := 0; i < train.N; i++ {
+		shuffle(strain.Image(i), train.Image(i))
+	}
+	plainTest := readout.NewFeatures(len(test), C, 28)
+	shufTest := readout.NewFeatures(len(test), C, 28)
+	for i, f := range test {
+		copy(plainTest.Image(i), f)
+		shuffle(shufTest.Image(i), f)
+	}
+	var out []Shuffle
+	for _, t := range []posmap.Target{posmap.H, posmap.G} {
+		cfg := readout.DefaultConfig()
+		gt := posmap.Map(t, cfg.OutSize, posmap.Options{})
+		sh := Shuffle{Target: t.String()}
+		for k, pair := range [][2]*readout.Features{{train, plainTest}, {strain, shufTest}} {
+			r, err := readout.Train(ctx, cfg, pair[0], gt, readout.TrainOptions{Epochs: c.ShuffleEpochs, Seed: c.Seed}, nil)
+			if err != nil {
+				return nil, err
+			}
+			s, err := probe.Evaluate(r, pair[1], gt)
+			if err != nil {
+				return nil, err
+			}
+			if k == 0 {
+				sh.Plain = s.SPC
+			} else {
+				sh.Shuffled = s.SPC
+			}
+		}
+		out = append(out, sh)
+	}
+	return out, nil
 }
 
 func trainReadouts(ctx context.Context, c Config, feats [][]float32, C int) (map[string]*readout.Readout, error) {
@@ -192,8 +261,15 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 		}
 		res.TrainedHere = true
 	}
-	res.Curves, err = ablate(ctx, c, feats, C, byFlip, bySPC, progress)
-	return res, err
+	if res.Curves, err = ablate(ctx, c, feats, C, byFlip, bySPC, progress); err != nil {
+		return nil, err
+	}
+	if len(c.ShuffleTrain) > 0 && c.ShuffleEpochs > 0 {
+		if res.Shuffle, err = shuffleTest(ctx, c, enc, feats, C, progress); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func splitName(n string) (string, int) {

@@ -48,7 +48,23 @@ func Markdown(r *Result) string {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n" + reading(r) + "\n")
-	b.WriteString("\nNot built: the PermuteNet channel shuffle before a chosen layer (it needs a hook inside the encoders).\n")
+	if len(r.Shuffle) > 0 {
+		b.WriteString("\nPermuteNet-style shuffle before the readout: the same readout recipe trained and tested on the plain features, " +
+			"and on features whose channels are shuffled by a new permutation for every image (channel identity then means nothing):\n\n" +
+			"| target | plain SPC | shuffled SPC |\n|---|---|---|\n")
+		for _, sh := range r.Shuffle {
+			fmt.Fprintf(&b, "| %s | %.3f | %.3f |\n", sh.Target, sh.Plain, sh.Shuffled)
+		}
+		for _, sh := range r.Shuffle {
+			verdict := "position is carried by which channel responds, as PermuteNet argues: without a fixed channel order little is left"
+			if sh.Plain-sh.Shuffled < 0.2 {
+				verdict = "much of the position survives the shuffle, so here it is also in the spatial pattern that all channels share"
+			}
+			fmt.Fprintf(&b, "\n- %s: %.3f -> %.3f: %s.", sh.Target, sh.Plain, sh.Shuffled, verdict)
+		}
+		b.WriteString("\n\nThe shuffle sits before the readout, the one layer we train; PermuteNet shuffles inside a network it trains, " +
+			"which needs hooks into the encoders that posprobe's frozen encoders do not have.\n")
+	}
 	return b.String()
 }
 
