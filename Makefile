@@ -11,7 +11,7 @@ PURE_PKGS := ./core/... ./wasm/demo/... ./wasm/probe/...
 FUZZERS   := FuzzReadNpy FuzzParsePth FuzzUnpickle FuzzParseSafetensors FuzzReadTFJS FuzzParse FuzzKerasTopology
 
 .PHONY: all build deps test vet lint test-native test-wasm test-fuzz test-desktop test-e2e \
-        site serve desktop reproduce reproduce-quick bench bench-compare weights clean
+        site serve desktop reproduce reproduce-quick reproduce-beyond bench bench-compare weights clean
 
 all: build
 
@@ -87,6 +87,13 @@ reproduce: build
 
 reproduce-quick: build
 	bin/posprobe reproduce --quick --data "$(POSPROBE_DATA)" --out build/reproduce-quick
+
+# The follow-up studies (posprobe study): results/beyond.md and results/beyond/.
+# Studies whose results/beyond/NAME.json has the same settings are reused;
+# add STUDY_FLAGS=--rerun to train everything again.
+reproduce-beyond: build
+	@test -n "$(POSPROBE_DATA)" || { echo "make reproduce-beyond: set POSPROBE_DATA (e.g. ../shared/data)"; exit 1; }
+	bin/posprobe study all --out results $(STUDY_FLAGS)
 
 # ---- performance ------------------------------------------------------------
 bench: build

@@ -39,7 +39,9 @@ distributions, not PyTorch's random numbers) from --seed, the same numbers
 on every platform. --padding replaces every zero padding of the
 encoder's convolutions: none removes it (the paper's "w/o padding" variant;
 taps shrink, and ResNets then need inputs larger than 224), reflect,
-replicate and circular follow PyTorch's padding_mode. --normalize applies the
+replicate and circular follow PyTorch's padding_mode, and full is F-Conv
+(k-1 zeros per side; taps grow and skip paths are zero-padded to match).
+--normalize applies the
 ImageNet mean/std to the input first, as torchvision's pretrained models
 expect.`,
 	Example: `  posprobe features --encoder vgg16 --init random --image photo.jpg --out feats/

@@ -35,7 +35,7 @@ func (e *probeEncoderFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&e.name, "encoder", "", "encoder name ("+strings.Join(encoder.Names(), ", ")+")")
 	f.StringVar(&e.init, "init", encoder.InitImageNet, "encoder weights: imagenet (pretrained) or random")
 	f.Uint64Var(&e.seed, "seed", 0, "seed of --init random")
-	f.StringVar(&e.padding, "padding", "zero", "encoder conv padding: zero, none, reflect, replicate or circular")
+	f.StringVar(&e.padding, "padding", "zero", "encoder conv padding: zero, none, reflect, replicate, circular or full (F-Conv: k-1 zeros per side)")
 	f.StringVar(&e.weights, "weights", "", "encoder weight file or folder (default: found as 'posprobe weights list' shows)")
 	f.BoolVar(&e.normalize, "normalize", false, "apply ImageNet mean/std to the input (the official probe does not)")
 	f.StringVar(&e.model, "model", "", modelFlagHelp)

@@ -150,6 +150,11 @@ func runReproduce(cmd *cobra.Command, _ []string) error {
 	if err := writeReport(rep, rf.out, !rf.noFigures, errw); err != nil {
 		return err
 	}
+	if rf.quick && runErr == nil { // the follow-up studies, quick, into --out/beyond.md
+		if err := quickStudies(cmd, rf.out, rf.train); err != nil {
+			return err
+		}
+	}
 	if runErr != nil {
 		return fmt.Errorf("%w (the rows finished so far are in %s; run the same command again to go on)", runErr, rf.out)
 	}

@@ -84,6 +84,9 @@ func TestReproduceQuick(t *testing.T) {
 			}
 		}
 	}
+	if bmd, err := os.ReadFile(filepath.Join(out, "beyond.md")); err != nil || !strings.Contains(string(bmd), "## Red/green") || !strings.Contains(string(bmd), "## Grid") || !strings.Contains(string(bmd), "## Channels") || !strings.Contains(string(bmd), "## Boundary") {
+		t.Errorf("beyond.md (the quick studies): %v", err)
+	}
 	csvb, err := os.ReadFile(filepath.Join(out, "results.csv"))
 	if err != nil || !strings.HasPrefix(string(csvb), "table,row,") {
 		t.Errorf("results.csv: %v", err)

@@ -301,10 +301,7 @@ func (m *darknet) sizes(n int) ([]int, bool) {
 			n = poolSize(n, 2, 2, 0, l.spec.ceil)
 			continue
 		}
-		pad := 0
-		if l.conv.Mode != nn.PadNone {
-			pad = l.conv.Pad
-		}
+		pad := l.conv.Applied()
 		n = convSize(n, l.spec.k, 1, pad)
 	}
 	out = append(out, n)

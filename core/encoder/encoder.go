@@ -287,12 +287,7 @@ func scale(c, width int) int {
 }
 
 // padOf is the padding a conv applies per side.
-func padOf(c *nn.Conv2D) int {
-	if c.Mode == nn.PadNone {
-		return 0
-	}
-	return c.Pad
-}
+func padOf(c *nn.Conv2D) int { return c.Applied() }
 
 // SizeError reports an input too small for every tap of an encoder to be
 // non-empty (typically a network without padding).

@@ -147,8 +147,11 @@ func (m *mobilenetv2) Taps() []Tap  { return m.taps }
 
 func (m *mobilenetv2) sizes(n int) ([]int, bool) {
 	pad := 1
-	if m.mode == nn.PadNone {
+	switch m.mode {
+	case nn.PadNone:
 		pad = 0
+	case nn.PadFull:
+		pad = 2
 	}
 	n = convSize(n, 3, 2, pad)
 	var out []int
@@ -205,8 +208,9 @@ func (b *invRes) forward(a *nn.Arena, x *tensor.Dense, mode nn.PadMode) *tensor.
 	a.Release(d)
 	if b.residual {
 		s := x
-		if mode == nn.PadNone {
-			s = crop1In(a, x)
+		if mode == nn.PadNone || mode == nn.PadFull {
+			_, _, h, w := nn.Dims4(p)
+			s = matchIn(a, x, h, w)
 		}
 		nn.Add(p, s)
 		if s != x {

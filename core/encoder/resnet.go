@@ -163,7 +163,7 @@ func (m *resnet) sizes(h, w int) ([][2]int, bool) {
 			if b.down != nil {
 				sh, sw = b.down.OutSize(h, w)
 			}
-			if bh < 1 || bw < 1 || bh > sh || bw > sw {
+			if bh < 1 || bw < 1 || (bh > sh) != (bw > sw) {
 				return nil, false
 			}
 			h, w = bh, bw
@@ -224,7 +224,7 @@ func (b *block) forward(a *nn.Arena, x *tensor.Dense) *tensor.Dense {
 	}
 	_, _, h, w := nn.Dims4(y)
 	if _, _, sh, sw := nn.Dims4(s); sh != h || sw != w {
-		c := nn.CenterCropIn(a, s, h, w)
+		c := matchIn(a, s, h, w) // PadNone crops the shortcut, PadFull pads it
 		if s != x {
 			a.Release(s)
 		}

@@ -116,8 +116,11 @@ func (m *resnet50v2) Taps() []Tap  { return m.taps }
 
 func (m *resnet50v2) sizes(n int) ([]int, bool) {
 	pad := func(p int) int {
-		if m.mode == nn.PadNone {
+		switch m.mode {
+		case nn.PadNone:
 			return 0
+		case nn.PadFull:
+			return 2 * p // k-1 for the 3x3 (p 1) and the 7x7 (p 3) convs
 		}
 		return p
 	}
@@ -175,8 +178,13 @@ func (u *preactUnit) forward(ar *nn.Arena, x *tensor.Dense, mode nn.PadMode) *te
 		s = a
 	}
 	var cropped, proj *tensor.Dense
-	if mode == nn.PadNone {
+	switch mode {
+	case nn.PadNone:
 		cropped = crop1In(ar, s)
+		s = cropped
+	case nn.PadFull: // one zero per side keeps the shortcut aligned with the grown 3x3 output
+		_, _, h, w := nn.Dims4(s)
+		cropped = padToIn(ar, s, h+2, w+2)
 		s = cropped
 	}
 	if u.down != nil {

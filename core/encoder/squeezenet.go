@@ -92,8 +92,11 @@ func (m *squeezenet) Taps() []Tap  { return m.taps }
 // sizes propagates an input length through the network (both axes alike).
 func (m *squeezenet) sizes(n int) ([]int, bool) {
 	fire := func(n int) int {
-		if m.mode == nn.PadNone {
+		switch m.mode {
+		case nn.PadNone:
 			return convSize(n, 3, 1, 0)
+		case nn.PadFull:
+			return convSize(n, 3, 1, 2)
 		}
 		return n
 	}
@@ -152,8 +155,9 @@ func (f *fire) forward(a *nn.Arena, x *tensor.Dense, mode nn.PadMode) *tensor.De
 	e1 := nn.ReLU(f.e1.ForwardIn(a, s))
 	e3 := nn.ReLU(f.e3.ForwardIn(a, s))
 	a.Release(s)
-	if mode == nn.PadNone {
-		c := crop1In(a, e1)
+	if mode == nn.PadNone || mode == nn.PadFull { // e1 cropped or padded to e3's size
+		_, _, h, w := nn.Dims4(e3)
+		c := matchIn(a, e1, h, w)
 		a.Release(e1)
 		e1 = c
 	}

@@ -114,3 +114,34 @@ func crop1In(a *nn.Arena, x *tensor.Dense) *tensor.Dense {
 	_, _, h, w := nn.Dims4(x)
 	return nn.CenterCropIn(a, x, h-2, w-2)
 }
+
+// padToIn zero-pads x to h×w (centred, the odd pixel at the bottom/right),
+// into a tensor from a: with full padding a 3×3 conv grows its input by 2,
+// so skip paths are padded to match, as the F-Conv ResNet of Kayhan & van
+// Gemert pads its identity.
+func padToIn(a *nn.Arena, x *tensor.Dense, h, w int) *tensor.Dense {
+	n, c, sh, sw := nn.Dims4(x)
+	out := a.New(n, c, h, w)
+	od, xd := nn.Data(out), nn.Data(x)
+	clear(od)
+	t, l := (h-sh)/2, (w-sw)/2
+	for p := 0; p < n*c; p++ {
+		for y := 0; y < sh; y++ {
+			copy(od[(p*h+t+y)*w+l:][:sw], xd[(p*sh+y)*sw:][:sw])
+		}
+	}
+	return out
+}
+
+// matchIn returns x cropped (PadNone) or zero-padded (PadFull) to h×w, or x
+// itself when it already has that size.
+func matchIn(a *nn.Arena, x *tensor.Dense, h, w int) *tensor.Dense {
+	_, _, sh, sw := nn.Dims4(x)
+	switch {
+	case sh == h && sw == w:
+		return x
+	case sh < h && sw < w:
+		return padToIn(a, x, h, w)
+	}
+	return nn.CenterCropIn(a, x, h, w)
+}

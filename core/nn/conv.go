@@ -31,13 +31,21 @@ func (c *Conv2D) groups() int {
 	return c.Groups
 }
 
-// pad is the padding actually applied on each side.
+// pad is the padding actually applied on each side: KH-1 in PadFull mode
+// for a conv that pads at all.
 func (c *Conv2D) pad() int {
-	if c.Mode == PadNone {
+	switch {
+	case c.Mode == PadNone:
 		return 0
+	case c.Mode == PadFull && c.Pad > 0:
+		return c.KH - 1
 	}
 	return c.Pad
 }
+
+// Applied is the padding c applies on each side (0 for PadNone, KH-1 for
+// PadFull on a conv whose nominal padding is not 0).
+func (c *Conv2D) Applied() int { return c.pad() }
 
 // Check reports an inconsistent configuration (channels not divisible by the
 // groups, weights or bias of the wrong length).
@@ -55,8 +63,10 @@ func (c *Conv2D) Check() error {
 			len(c.W), c.OutC*(c.InC/g)*c.KH*c.KW, c.OutC, c.InC/g, c.KH, c.KW)
 	case c.B != nil && len(c.B) != c.OutC:
 		return fmt.Errorf("conv: bias has %d values, want %d", len(c.B), c.OutC)
-	case c.Mode < PadZero || c.Mode > PadCircular:
+	case c.Mode < PadZero || c.Mode > PadFull:
 		return fmt.Errorf("conv: unknown padding mode %d", int(c.Mode))
+	case c.Mode == PadFull && c.KH != c.KW:
+		return fmt.Errorf("conv: full padding needs a square kernel, not %dx%d", c.KH, c.KW)
 	}
 	return nil
 }
@@ -101,9 +111,9 @@ func (c *Conv2D) ForwardIn(a *Arena, x *tensor.Dense) *tensor.Dense {
 	direct := c.KH == 1 && c.KW == 1 && s == 1
 	// im2col writes zero padding itself, so zero-padded GEMM convs skip the
 	// padded copy of the input.
-	zeroCols := p > 0 && c.Mode == PadZero && cg > 1 && !direct
+	zeroCols := p > 0 && c.Mode.Zeros() && cg > 1 && !direct
 	// Likewise the depthwise 3×3 loop clips its border windows itself.
-	zeroDW := p > 0 && c.Mode == PadZero && cg == 1 && c.KH == 3 && c.KW == 3
+	zeroDW := p > 0 && c.Mode.Zeros() && cg == 1 && c.KH == 3 && c.KW == 3
 	var padded []float32
 	if p > 0 && !zeroCols && !zeroDW {
 		var pool *[]float32

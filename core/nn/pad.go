@@ -17,9 +17,14 @@ const (
 	PadReflect                  // mirror without repeating the edge: d c b | a b c d | c b a
 	PadReplicate                // repeat the edge: a a a | a b c d | d d d
 	PadCircular                 // wrap around: b c d | a b c d | a b c
+	// PadFull is F-Conv (Kayhan & van Gemert, CVPR 2020): a conv that pads
+	// at all pads k-1 zeros per side instead, so every input pixel meets
+	// every kernel tap and a 3x3 conv grows its input by 2. Pad2D treats it
+	// as zeros.
+	PadFull
 )
 
-var padNames = [...]string{"zero", "none", "reflect", "replicate", "circular"}
+var padNames = [...]string{"zero", "none", "reflect", "replicate", "circular", "full"}
 
 func (m PadMode) String() string {
 	if m >= 0 && int(m) < len(padNames) {
@@ -77,8 +82,11 @@ func srcIndex(i, n int, m PadMode) int {
 		}
 		return i
 	}
-	return -1
+	return -1 // zero and full
 }
+
+// Zeros reports whether m fills its border with zeros (zero and full).
+func (m PadMode) Zeros() bool { return m == PadZero || m == PadFull }
 
 // Pad2D pads the two spatial axes of x by t(op), b(ottom), l(eft), r(ight)
 // like PyTorch's F.pad(x, (l, r, t, b), mode). PadNone returns x itself.

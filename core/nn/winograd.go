@@ -226,7 +226,7 @@ func (c *Conv2D) winogradM(a *Arena, out, x *tensor.Dense, m int) {
 	// partial last tiles read beyond a padded or valid input.
 	sh, sw, off := h, w, p
 	var padded []float32
-	if p > 0 && c.Mode != PadZero {
+	if p > 0 && !c.Mode.Zeros() {
 		sh, sw, off = h+2*p, w+2*p, 0
 		var pool *[]float32
 		padded, pool = a.buf(scratchPad, ci*sh*sw)

@@ -30,7 +30,7 @@ import (
 
 // SPCBars is a grouped bar chart of our SPC on a table's natural-photo set:
 // one group per finished row, one bar per target.
-func SPCBars(rep *experiment.Report, tableID, title string) (*plot.Plot, error) {
+func SPCBars(rep *experiment.Report, tableID, title string) (*Chart, error) {
 	tb, ok := table(rep, tableID)
 	if !ok {
 		return nil, fmt.Errorf("figures: the report has no table %s", tableID)
@@ -46,10 +46,10 @@ func SPCBars(rep *experiment.Report, tableID, title string) (*plot.Plot, error) 
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("figures: table %s has no finished row", tableID)
 	}
-	p := plot.New()
-	p.Title.Text = title
+	ch := NewChart(title)
+	p := ch.Plot
 	p.Y.Label.Text = "SPC (test photos)"
-	p.Y.Min, p.Y.Max = math.Min(0, minSPC(rep, tb, rows)), 1.12 // room for the legend
+	p.Y.Min, p.Y.Max = math.Min(0, minSPC(rep, tb, rows)), 1 // the legend sits beside the data
 	w := vg.Points(math.Max(3, 40/float64(len(tb.Targets))))
 	for k, tg := range tb.Targets {
 		vals := make(plotter.Values, len(rows))
@@ -66,16 +66,14 @@ func SPCBars(rep *experiment.Report, tableID, title string) (*plot.Plot, error) 
 		bc.Color = plotutil.Color(k)
 		bc.Offset = w * vg.Length(float64(k)-float64(len(tb.Targets)-1)/2)
 		p.Add(bc)
-		p.Legend.Add(tg, bc)
+		ch.Add(tg, bc)
 	}
-	p.Legend.Top = true
-	p.Legend.Left = false
 	p.NominalX(labels...)
 	p.X.Tick.Label.Rotation = math.Pi / 5
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.Tick.Label.YAlign = draw.YCenter
 	p.Add(plotter.NewGrid())
-	return p, nil
+	return ch, nil
 }
 
 func minSPC(rep *experiment.Report, tb experiment.Table, rows []experiment.Row) float64 {
@@ -142,6 +140,7 @@ func MapGrid(rep *experiment.Report, results, tableID string, photo int) (image.
 		lines = append(lines, l)
 	}
 	cols := 1 + len(tb.Targets)
+	cell := vg.Points(72)
 	plots := make([][]*plot.Plot, len(lines))
 	for y, l := range lines {
 		plots[y] = make([]*plot.Plot, cols)
@@ -152,9 +151,8 @@ func MapGrid(rep *experiment.Report, results, tableID string, photo int) (image.
 			case x == 0 && y == 0:
 				p.Add(plotter.NewImage(src, 0, 0, 1, 1))
 				p.Title.Text = "photo"
-			case x == 0:
-				p.Title.Text = l.label
-				p.Title.TextStyle.Font.Size = vg.Points(9)
+			case x == 0: // the row label, broken at '/' and shrunk until it fits the cell
+				p.Title.Text, p.Title.TextStyle.Font.Size = fitLabel(l.label, cell-vg.Points(6), p)
 			default:
 				p.Add(plotter.NewImage(l.maps[x-1], 0, 0, 1, 1))
 				if y == 0 {
@@ -164,7 +162,6 @@ func MapGrid(rep *experiment.Report, results, tableID string, photo int) (image.
 			plots[y][x] = p
 		}
 	}
-	cell := vg.Points(72)
 	c := vgimg.NewWith(vgimg.UseWH(cell*vg.Length(cols), cell*vg.Length(len(lines))), vgimg.UseDPI(96),
 		vgimg.UseBackgroundColor(color.White))
 	dc := draw.New(c)

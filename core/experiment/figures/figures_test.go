@@ -8,6 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
 	"github.com/posprobe/posprobe/core/experiment"
 )
 
@@ -93,5 +98,42 @@ func TestErrors(t *testing.T) {
 	delete(rep.Rows, experiment.RowKey("1", "none"))
 	if _, err := SPCBars(rep, "1", "x"); err == nil {
 		t.Error("no finished row: no error")
+	}
+}
+
+// TestRowLabelsFit: long row labels are broken at '/' and shrunk until every
+// line fits the label cell (they used to be clipped: "queezenet1.1/replicate").
+func TestRowLabelsFit(t *testing.T) {
+	p := plot.New()
+	for _, l := range []string{"squeezenet1.1/replicate", "vgg16-random/circular", "none/pad2", "resnet50v2/full"} {
+		text, size := fitLabel(l, vg.Points(66), p)
+		sty := p.Title.TextStyle
+		sty.Font.Size = size
+		if w := sty.Width(text); w > vg.Points(66) {
+			t.Errorf("%q at %.1f pt is %.1f pt wide, cell 66", l, size, w)
+		}
+		if size < vg.Points(6) {
+			t.Errorf("%q shrunk to %.1f pt", l, size)
+		}
+	}
+}
+
+// TestLegendBesideData: the legend column lies right of the plot's data area.
+func TestLegendBesideData(t *testing.T) {
+	results := t.TempDir()
+	ch, err := SPCBars(testReport(t, results), "1", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := draw.New(vgimg.New(8*vg.Inch, 4.5*vg.Inch))
+	lw := ch.legendWidth(dc)
+	if lw <= 0 || lw > 2*vg.Inch {
+		t.Fatalf("legend column %.1f pt", lw)
+	}
+	if ch.Plot.Y.Max < 1 || ch.Plot.Legend.Rectangle(dc).Size().X != 0 {
+		t.Fatal("legend drawn inside the plot")
+	}
+	if err := ch.Save(8*vg.Inch, 4.5*vg.Inch, filepath.Join(results, "c.png")); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/posprobe/posprobe/core/imageio"
+	"github.com/posprobe/posprobe/core/study"
+	"github.com/posprobe/posprobe/core/study/boundary"
+)
+
+var boundaryCmd = &cobra.Command{
+	Use:   "boundary",
+	Short: "Position near the border: readout error by distance to the border, canvas colour, stride-2 asymmetry",
+	Long: `boundary trains the paper's readout (H and G) on a frozen encoder for each
+padding mode and reports its error and SPC in rings at increasing distance
+from the image border, its SPC when the photo is shrunk onto a black, white,
+gray or ImageNet-mean canvas (Islam et al., IJCV 2024), and the left/right
+and top/bottom asymmetry of the zero-padded encoder's mean feature maps at
+input sizes where stride-2 layers pad unevenly (Alsallakh et al., ICLR 2021).
+Training photos come from --train-photos-dir (default
+$POSPROBE_DATA/images/imagenet-sample), test photos from --photos (default
+$POSPROBE_DATA/images/bsds500).`,
+	Example: `  posprobe study boundary --json
+  posprobe study boundary --paddings zero,none,full --sizes 224,225 --epochs 3`,
+	Args: cobra.NoArgs,
+	RunE: func(cmd *cobra.Command, _ []string) error {
+		o, err := runBoundary(cmd)
+		if err != nil {
+			return err
+		}
+		return finishStudy(cmd, []study.Outcome{o}, false)
+	},
+}
+
+var boundaryFlags struct {
+	encoder, trainDir, sizes string
+	nTrain, nTest, inner     int
+}
+
+func init() {
+	f := boundaryCmd.Flags()
+	bf := &boundaryFlags
+	f.StringVar(&bf.encoder, "encoder", "squeezenet1.1", "encoder")
+	f.StringVar(&studyFlags.paddings, "paddings", "", "comma-separated padding modes (default zero,none,full,reflect)")
+	f.StringVar(&studyFlags.init, "init", "", "encoder weights: imagenet (default) or random")
+	f.StringVar(&bf.trainDir, "train-photos-dir", "", "readout training photos (default $POSPROBE_DATA/images/imagenet-sample)")
+	f.StringVar(&studyFlags.photos, "photos", "", "test photos (default $POSPROBE_DATA/images/bsds500)")
+	f.IntVar(&bf.nTrain, "n-train", 0, "training photos (default 100, --quick 3)")
+	f.IntVar(&bf.nTest, "n-test", 0, "test photos (default 30, --quick 1)")
+	f.IntVar(&bf.inner, "inner", 0, "side of the photo on a canvas (default 160, --quick 112)")
+	f.StringVar(&bf.sizes, "sizes", "", "input sizes for the asymmetry (default 224,225,226,227; --quick 64,65)")
+	studyCmd.AddCommand(boundaryCmd)
+}
+
+// photoList lists n photos of dir (or of $POSPROBE_DATA/images/def).
+func photoList(flag, dir, def string, n int) ([]string, error) {
+	if dir == "" {
+		if dataDir() == "" {
+			return nil, fmt.Errorf("%s: no photo folder (set %s, --data or POSPROBE_DATA)", flag, flag)
+		}
+		dir = filepath.Join(dataDir(), "images", def)
+	}
+	ps, err := imageio.ListImages(dir, true)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	if len(ps) < n {
+		return nil, fmt.Errorf("%s: %s has %d photos, the study needs %d", flag, dir, len(ps), n)
+	}
+	return ps[:n], nil
+}
+
+func boundaryConfig() (boundary.Config, error) {
+	sf, bf := studyFlags, boundaryFlags
+	c := boundary.Config{Encoder: bf.encoder, Init: "imagenet", Paddings: []string{"zero", "none", "full", "reflect"}, Epochs: 5,
+		Targets: []string{"H", "G"}, Band: 8, Inner: 160, Sizes: []int{224, 225, 226, 227}, AsymPhotos: 20, Seed: sf.seed, DataDir: dataDir(),
+		Canvases: []boundary.Canvas{{Name: "black"}, {Name: "white", Color: [3]float32{1, 1, 1}},
+			{Name: "gray", Color: [3]float32{.5, .5, .5}}, {Name: "mean", Color: [3]float32{0.485, 0.456, 0.406}}}}
+	nTrain, nTest := 100, 30
+	if sf.quick {
+		c.Init, c.Width, c.Paddings, c.Epochs, c.Targets, c.Inner, c.Sizes, c.AsymPhotos = "random", 8, []string{"zero", "full"}, 1, []string{"H"}, 112, []int{64, 65}, 1
+		c.Canvases = c.Canvases[:2]
+		nTrain, nTest = 3, 1
+	}
+	if sf.init != "" {
+		if sf.init != "imagenet" && sf.init != "random" {
+			return c, fmt.Errorf("--init: %q is not imagenet or random", sf.init)
+		}
+		c.Init = sf.init
+	}
+	if sf.paddings != "" {
+		c.Paddings = nil
+		for _, p := range strings.Split(sf.paddings, ",") {
+			c.Paddings = append(c.Paddings, strings.TrimSpace(p))
+		}
+	}
+	if bf.nTrain < 0 || bf.nTest < 0 || bf.inner < 0 || sf.epochs < 0 {
+		return c, fmt.Errorf("--n-train, --n-test, --inner and --epochs must not be negative")
+	}
+	c.Epochs, c.Inner = orDefault(sf.epochs, c.Epochs), orDefault(bf.inner, c.Inner)
+	if bf.sizes != "" {
+		c.Sizes = nil
+		for _, s := range strings.Split(bf.sizes, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || v < 16 || v > 1024 {
+				return c, fmt.Errorf("--sizes: %q is not a size in 16..1024", s)
+			}
+			c.Sizes = append(c.Sizes, v)
+		}
+	}
+	nTrain, nTest = orDefault(bf.nTrain, nTrain), orDefault(bf.nTest, nTest)
+	var err error
+	if sf.quick && bf.trainDir == "" && sf.photos != "" { // one small folder serves both
+		ps, err := photoList("--photos", sf.photos, "bsds500", nTrain+nTest)
+		if err != nil {
+			return c, err
+		}
+		c.Train, c.Test = ps[:nTrain], ps[nTrain:]
+		return c, nil
+	}
+	if c.Train, err = photoList("--train-photos-dir", bf.trainDir, "imagenet-sample", nTrain); err != nil {
+		return c, err
+	}
+	c.Test, err = photoList("--photos", sf.photos, "bsds500", nTest)
+	return c, err
+}
+
+func runBoundary(cmd *cobra.Command) (study.Outcome, error) {
+	c, err := boundaryConfig()
+	if err != nil {
+		return study.Outcome{}, err
+	}
+	var canv []string
+	for _, cv := range c.Canvases {
+		canv = append(canv, cv.Name)
+	}
+	settings := map[string]string{
+		"encoder":  fmt.Sprintf("%s (%s)", c.Encoder, c.Init),
+		"paddings": strings.Join(c.Paddings, ","), "targets": strings.Join(c.Targets, ","),
+		"photos (train/test)": fmt.Sprintf("%d from %s / %d from %s", len(c.Train), dataRel(filepath.Dir(c.Train[0])), len(c.Test), dataRel(filepath.Dir(c.Test[0]))),
+		"readout epochs":      fmt.Sprint(c.Epochs), "canvases": fmt.Sprintf("%s, photo %d px", strings.Join(canv, ","), c.Inner),
+		"asymmetry sizes": strings.Trim(fmt.Sprint(c.Sizes), "[]"), "band": fmt.Sprintf("%d px", c.Band), "seed": fmt.Sprint(c.Seed),
+	}
+	var res *boundary.Result
+	if prev, ok := cachedOutcome("boundary", settings, &res); ok && res != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "boundary: reusing %s (same settings; --rerun runs again)\n", filepath.Join(studyFlags.out, "beyond", "boundary.json"))
+		prev.Markdown, prev.Results, prev.Figures = boundary.Markdown(c, res), res, nil
+		return prev, boundaryFigure(res, &prev)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	pr := &reproProgress{w: cmd.ErrOrStderr()}
+	stage := ""
+	secs, heap, err := study.Measure(func() error {
+		var err error
+		res, err = boundary.Run(ctx, c, func(s string, done, total int) {
+			if s != stage {
+				pr.clear()
+				stage = s
+				pr.bar = newBar(pr.w, total, "boundary "+s, "photos")
+			}
+			pr.bar.Set(done)
+		})
+		return err
+	})
+	pr.clear()
+	if err != nil {
+		return study.Outcome{}, err
+	}
+	o := study.Outcome{Name: "boundary", Title: "Boundary: position near the border, canvas colour and uneven padding",
+		Seconds: secs, PeakHeapMB: heap, Load: loadAverage(), Markdown: boundary.Markdown(c, res), Results: res, Settings: settings}
+	return o, boundaryFigure(res, &o)
+}
+
+func boundaryFigure(res *boundary.Result, o *study.Outcome) error {
+	if studyFlags.out == "" {
+		return nil
+	}
+	ch, err := boundary.Figure(res)
+	if err != nil {
+		return err
+	}
+	rel := filepath.Join("beyond", "boundary.png")
+	path := filepath.Join(studyFlags.out, rel)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := ch.Save(8*vg.Inch, 4.5*vg.Inch, path); err != nil {
+		return err
+	}
+	o.Figures = append(o.Figures, rel)
+	return nil
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/posprobe/posprobe/core/imageio"
+	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/core/study"
+	"github.com/posprobe/posprobe/core/study/channels"
+)
+
+var channelsCmd = &cobra.Command{
+	Use:   "channels",
+	Short: "Which channels carry position: flipped-kernel and per-channel SPC rankings, top-k vs random-k ablation",
+	Long: `channels ranks every readout input channel of a frozen encoder (all taps,
+resized to 28x28) by the flipped-kernel difference of Islam, Kowal et al.
+(ICCV 2021) — mean |features - features of the net with every conv kernel
+mirrored| — and by its mean Spearman correlation with the H, V and G maps,
+then zeroes the top-k channels of each ranking, and k random ones, before
+the trained H, V and G readouts (--readouts, as 'posprobe train' names them)
+and reports their SPC. A PermuteNet-style test then trains the readout on
+features whose channels are shuffled by a new permutation for every image,
+beside the same recipe on plain features. --json prints the rankings and
+curves.`,
+	Example: `  posprobe study channels --json
+  posprobe study channels --encoder squeezenet1.1 --padding none --photos $POSPROBE_DATA/images/bsds500`,
+	Args: cobra.NoArgs,
+	RunE: func(cmd *cobra.Command, _ []string) error {
+		o, err := runChannels(cmd)
+		if err != nil {
+			return err
+		}
+		return finishStudy(cmd, []study.Outcome{o}, false)
+	},
+}
+
+var channelsFlags struct {
+	encoder, padding, readouts string
+	photos, shuffle            int
+}
+
+func init() {
+	f := channelsCmd.Flags()
+	f.StringVar(&channelsFlags.encoder, "encoder", "squeezenet1.1", "encoder")
+	f.StringVar(&channelsFlags.padding, "padding", "zero", "encoder padding mode")
+	f.StringVar(&channelsFlags.readouts, "readouts", "weights/readouts", "folder of trained readouts (<encoder>_<init>_<padding>_<target>.readout)")
+	f.IntVar(&channelsFlags.photos, "n-photos", 0, "photos to average over (default 30, --quick 3)")
+	f.IntVar(&channelsFlags.shuffle, "shuffle-train", 60, "training photos (from $POSPROBE_DATA/images/imagenet-sample) for the channel-shuffle test; 0 skips it")
+	f.StringVar(&studyFlags.photos, "photos", "", "photo folder, searched recursively (default $POSPROBE_DATA/images/bsds500)")
+	f.StringVar(&studyFlags.init, "init", "", "encoder weights: imagenet (default) or random (--quick: random, reduced width, readouts trained on the photos)")
+	studyCmd.AddCommand(channelsCmd)
+}
+
+func channelsConfig() (channels.Config, error) {
+	sf, cf := studyFlags, channelsFlags
+	c := channels.Config{Encoder: cf.encoder, Init: "imagenet", Padding: cf.padding, Ks: []int{0, 16, 32, 64, 128, 256, 512},
+		RandomRepeats: 3, Seed: sf.seed, DataDir: dataDir()}
+	n := 30
+	if sf.quick {
+		c.Init, c.Width, c.Ks, c.RandomRepeats, c.TrainEpochs, n = "random", 8, []int{0, 4, 8}, 1, 2, 3
+	}
+	if sf.init != "" {
+		if sf.init != "imagenet" && sf.init != "random" {
+			return c, fmt.Errorf("--init: %q is not imagenet or random", sf.init)
+		}
+		c.Init = sf.init
+	}
+	if cf.photos < 0 {
+		return c, fmt.Errorf("--n-photos must not be negative")
+	}
+	n = orDefault(cf.photos, n)
+	dir := sf.photos
+	if dir == "" {
+		if c.DataDir == "" {
+			return c, fmt.Errorf("--photos: no photo folder (set --photos, --data or POSPROBE_DATA)")
+		}
+		dir = filepath.Join(c.DataDir, "images", "bsds500")
+	}
+	photos, err := imageio.ListImages(dir, true)
+	if err != nil {
+		return c, fmt.Errorf("--photos: %w", err)
+	}
+	if len(photos) < n {
+		return c, fmt.Errorf("--photos: %s has %d photos, the study needs %d", dir, len(photos), n)
+	}
+	c.Photos = photos[:n]
+	if cf.shuffle < 0 {
+		return c, fmt.Errorf("--shuffle-train must not be negative")
+	}
+	if sf.quick {
+		if cf.shuffle > 0 {
+			c.ShuffleTrain, c.ShuffleEpochs = c.Photos, 1
+		}
+		return c, nil
+	}
+
+	c.Readouts = map[string]*readout.Readout{}
+	for _, t := range []string{"H", "V", "G"} {
+		path := filepath.Join(cf.readouts, readout.FileName(c.Encoder, c.Init, c.Padding, t))
+		r, err := loadReadoutFile(path)
+		if err != nil {
+			return c, fmt.Errorf("--readouts: %w (train one with 'posprobe train --encoder %s --padding %s')", err, c.Encoder, c.Padding)
+		}
+		c.Readouts[t] = r
+	}
+	if cf.shuffle > 0 {
+		if c.ShuffleTrain, err = photoList("--shuffle-train", "", "imagenet-sample", cf.shuffle); err != nil {
+			return c, err
+		}
+		c.ShuffleEpochs = 5
+	}
+	return c, nil
+}
+
+func runChannels(cmd *cobra.Command) (study.Outcome, error) {
+	c, err := channelsConfig()
+	if err != nil {
+		return study.Outcome{}, err
+	}
+	settings := map[string]string{
+		"encoder": fmt.Sprintf("%s (%s, %s padding)", c.Encoder, c.Init, c.Padding), "photos": fmt.Sprintf("%d from %s", len(c.Photos), dataRel(filepath.Dir(c.Photos[0]))),
+		"k": strings.Trim(fmt.Sprint(c.Ks), "[]"), "random draws": fmt.Sprint(c.RandomRepeats), "seed": fmt.Sprint(c.Seed),
+		"shuffle test": fmt.Sprintf("%d training photos, %d epochs", len(c.ShuffleTrain), c.ShuffleEpochs),
+	}
+	var res *channels.Result
+	if prev, ok := cachedOutcome("channels", settings, &res); ok && res != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "channels: reusing %s (same settings; --rerun runs again)\n", filepath.Join(studyFlags.out, "beyond", "channels.json"))
+		prev.Markdown, prev.Results, prev.Figures = channels.Markdown(res), res, nil
+		return prev, channelsFigure(res, &prev)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	pr := &reproProgress{w: cmd.ErrOrStderr()}
+	stage := ""
+	secs, heap, err := study.Measure(func() error {
+		var err error
+		res, err = channels.Run(ctx, c, func(s string, done, total int) {
+			if s != stage {
+				pr.clear()
+				stage = s
+				pr.bar = newBar(pr.w, total, "channels "+s, "steps")
+			}
+			pr.bar.Set(done)
+		})
+		return err
+	})
+	pr.clear()
+	if err != nil {
+		return study.Outcome{}, err
+	}
+	o := study.Outcome{Name: "channels", Title: "Channels: where position lives in the features",
+		Seconds: secs, PeakHeapMB: heap, Load: loadAverage(), Markdown: channels.Markdown(res), Results: res, Settings: settings}
+	return o, channelsFigure(res, &o)
+}
+
+func channelsFigure(res *channels.Result, o *study.Outcome) error {
+	if studyFlags.out == "" {
+		return nil
+	}
+	rel := filepath.Join("beyond", "channels.png")
+	path := filepath.Join(studyFlags.out, rel)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := channels.SaveFigure(res, 10*vg.Inch, 3.6*vg.Inch, path); err != nil {
+		return err
+	}
+	o.Figures = append(o.Figures, rel)
+	return nil
+}

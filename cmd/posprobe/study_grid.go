@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/posprobe/posprobe/core/imageio"
+	"github.com/posprobe/posprobe/core/study"
+	"github.com/posprobe/posprobe/core/study/grid"
+)
+
+var gridCmd = &cobra.Command{
+	Use:   "grid",
+	Short: "GAPNet grid location: is the cell of a pasted photo decodable after global pooling?",
+	Long: `grid pastes each photo into each cell of a 3x3 canvas, runs the frozen encoder,
+averages every tap over space, and trains a softmax classifier on the
+concatenated channels to name the cell (Islam, Kowal et al., ICCV 2021).
+The first --train-photos photos train it, the next --test-photos test it.
+--json prints a list of {"encoder", "padding", "accuracy", "train_accuracy",
+"per_cell", ...}.`,
+	Example: `  posprobe study grid --json
+  posprobe study grid --encoders squeezenet1.1,mobilenetv2 --paddings zero,none,full --canvas mean`,
+	Args: cobra.NoArgs,
+	RunE: func(cmd *cobra.Command, _ []string) error {
+		o, err := runGrid(cmd)
+		if err != nil {
+			return err
+		}
+		return finishStudy(cmd, []study.Outcome{o}, false)
+	},
+}
+
+// parseCanvas reads a canvas colour name or R,G,B (0..255) into [0,1].
+func parseCanvas(s string) ([3]float32, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "black":
+		return [3]float32{}, nil
+	case "white":
+		return [3]float32{1, 1, 1}, nil
+	case "gray", "grey":
+		return [3]float32{0.5, 0.5, 0.5}, nil
+	case "mean":
+		return [3]float32{0.485, 0.456, 0.406}, nil
+	}
+	parts := strings.Split(s, ",")
+	var c [3]float32
+	if len(parts) != 3 {
+		return c, fmt.Errorf("--canvas: %q is not black, white, gray, mean or R,G,B", s)
+	}
+	for i, p := range parts {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || v < 0 || v > 255 {
+			return c, fmt.Errorf("--canvas: %q is not a 0..255 component", p)
+		}
+		c[i] = float32(v) / 255
+	}
+	return c, nil
+}
+
+func gridConfig() (grid.Config, error) {
+	sf := studyFlags
+	c := grid.Default()
+	if sf.quick {
+		c = grid.Quick()
+	}
+	split := func(s string) []string {
+		var out []string
+		for _, p := range strings.Split(s, ",") {
+			out = append(out, strings.TrimSpace(p))
+		}
+		return out
+	}
+	if sf.encoders != "" {
+		c.Encoders = split(sf.encoders)
+	}
+	if sf.paddings != "" {
+		c.Paddings = split(sf.paddings)
+	}
+	if sf.init != "" {
+		if sf.init != "imagenet" && sf.init != "random" {
+			return c, fmt.Errorf("--init: %q is not imagenet or random", sf.init)
+		}
+		c.Init = sf.init
+	}
+	if sf.trainPhotos < 0 || sf.testPhotos < 0 || sf.cell < 0 {
+		return c, fmt.Errorf("--train-photos, --test-photos and --cell must not be negative")
+	}
+	c.Train, c.Test, c.Cell = orDefault(sf.trainPhotos, c.Train), orDefault(sf.testPhotos, c.Test), orDefault(sf.cell, c.Cell)
+	var err error
+	if c.Canvas, err = parseCanvas(sf.canvas); err != nil {
+		return c, err
+	}
+	c.Seed, c.DataDir = sf.seed, dataDir()
+	dir := sf.photos
+	if dir == "" {
+		if c.DataDir == "" {
+			return c, fmt.Errorf("--photos: no photo folder (set --photos, --data or POSPROBE_DATA)")
+		}
+		dir = filepath.Join(c.DataDir, "images", "bsds500")
+	}
+	if c.Photos, err = imageio.ListImages(dir, true); err != nil {
+		return c, fmt.Errorf("--photos: %w", err)
+	}
+	if len(c.Photos) < c.Train+c.Test {
+		return c, fmt.Errorf("--photos: %s has %d photos, the study needs %d training + %d test", dir, len(c.Photos), c.Train, c.Test)
+	}
+	return c, nil
+}
+
+func runGrid(cmd *cobra.Command) (study.Outcome, error) {
+	c, err := gridConfig()
+	if err != nil {
+		return study.Outcome{}, err
+	}
+	settings := map[string]string{
+		"encoders": fmt.Sprintf("%s (%s)", strings.Join(c.Encoders, ","), c.Init), "paddings": strings.Join(c.Paddings, ","),
+		"photos (train/test)": fmt.Sprintf("%d/%d from %s", c.Train, c.Test, dataRel(filepath.Dir(c.Photos[0]))),
+		"cell":                fmt.Sprintf("%d px, canvas colour %v", c.Cell, c.Canvas), "seed": fmt.Sprint(c.Seed),
+	}
+	var rs []grid.Result
+	if prev, ok := cachedOutcome("grid", settings, &rs); ok {
+		fmt.Fprintf(cmd.ErrOrStderr(), "grid: reusing %s (same settings; --rerun runs again)\n", filepath.Join(studyFlags.out, "beyond", "grid.json"))
+		prev.Markdown, prev.Results, prev.Figures = grid.Markdown(c, rs), rs, nil
+		return prev, gridFigure(rs, &prev)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	per := 9 * (c.Train + c.Test)
+	bar := newBar(cmd.ErrOrStderr(), len(c.Encoders)*len(c.Paddings)*per, "grid", "passes")
+	runs := 0
+	key := ""
+	secs, heap, err := study.Measure(func() error {
+		var err error
+		rs, err = grid.Run(ctx, c, func(enc, pad string, done, total int) {
+			if k := enc + "/" + pad; k != key {
+				if key != "" {
+					runs++
+				}
+				key = k
+				bar.Describe("grid " + k)
+			}
+			bar.Set(runs*per + done)
+		})
+		return err
+	})
+	bar.Finish()
+	if err != nil {
+		return study.Outcome{}, err
+	}
+	o := study.Outcome{Name: "grid", Title: "Grid: cell location after global average pooling",
+		Seconds: secs, PeakHeapMB: heap, Load: loadAverage(), Markdown: grid.Markdown(c, rs), Results: rs, Settings: settings}
+	return o, gridFigure(rs, &o)
+}
+
+func gridFigure(rs []grid.Result, o *study.Outcome) error {
+	if studyFlags.out == "" {
+		return nil
+	}
+	ch, err := grid.Figure(rs)
+	if err != nil {
+		return err
+	}
+	rel := filepath.Join("beyond", "grid.png")
+	path := filepath.Join(studyFlags.out, rel)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := ch.Save(8*vg.Inch, 4.5*vg.Inch, path); err != nil {
+		return err
+	}
+	o.Figures = append(o.Figures, rel)
+	return nil
+}

@@ -1,0 +1,35 @@
+package study
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMeasureAndMarkdown(t *testing.T) {
+	var keep []byte
+	secs, heap, err := Measure(func() error {
+		keep = make([]byte, 20<<20)
+		for i := range keep {
+			keep[i] = byte(i)
+		}
+		time.Sleep(120 * time.Millisecond)
+		return nil
+	})
+	if err != nil || secs < 0.1 || heap < 20 {
+		t.Fatalf("%.2f s, %.1f MB, %v", secs, heap, err)
+	}
+	_ = keep[len(keep)-1]
+	var b strings.Builder
+	outs := []Outcome{{Name: "redgreen", Title: "Red/green: a test", Seconds: 75, PeakHeapMB: 12, Settings: map[string]string{"seeds": "3"},
+		Markdown: "| a |\n", Figures: []string{"beyond/redgreen.png"}}}
+	if err := WriteMarkdown(&b, Info{Command: "posprobe study all", GoVersion: "go", Threads: 2, Started: time.Unix(0, 0)}, outs); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, s := range []string{"[redgreen](#redgreen-a-test)", "| 1m15s | 12 MB | not recorded |", "## Red/green: a test", "Settings: seeds 3.", "![beyond/redgreen.png](beyond/redgreen.png)"} {
+		if !strings.Contains(md, s) {
+			t.Errorf("beyond.md lacks %q:\n%s", s, md)
+		}
+	}
+}
