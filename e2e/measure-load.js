@@ -1,0 +1,93 @@
+// Measures the demo's cold start: time from navigation to the first
+// prediction on screen, and the bytes transferred until then, per server:
+//   posprobe  `posprobe serve` (sends precompressed .br/.gz where the site has them)
+//   python    `python3 -m http.server` (no compression)
+// Each load is a fresh browser profile (cold cache). Reports each load, the
+// median, and per file the transferred (encoded) and raw bytes of the median
+// load; writes artifacts/measure-load.json.
+//   node measure-load.js                       5 loads on each server
+//   POSPROBE_LOAD_RUNS=3 POSPROBE_LOAD_SERVERS=python node measure-load.js
+//   POSPROBE_LOAD_VIEWPORT=390x844             a phone-sized window
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { serve, serveStatic, launch, siteDir, artifacts } = require("./lib");
+
+const RUNS = +(process.env.POSPROBE_LOAD_RUNS || 5);
+const SERVERS = (process.env.POSPROBE_LOAD_SERVERS || "posprobe,python").split(",");
+const [VW, VH] = (process.env.POSPROBE_LOAD_VIEWPORT || "1280x800").split("x").map(Number);
+
+// The app (site/app.html) records when the first prediction is ready and
+// the frame after it is drawn: window.posprobeReadyAt, epoch ms.
+async function oneLoad(url) {
+  const b = await launch(VW, VH);
+  const { page, ctx } = b;
+  const files = [];
+  // Bytes on the wire per response (Chromium's encoded body size). Streams
+  // their readers stop at the end of the data (compileStreaming, Go's
+  // fetch-based HTTP client) count as aborted: for those, Content-Length
+  // (the encoded size) stands in, as the app used every byte.
+  const record = async (req, failed) => {
+    const resp = await req.response().catch(() => null);
+    if (!resp) return;
+    const h = await resp.allHeaders();
+    const sizes = failed ? null : await req.sizes().catch(() => null);
+    const body = sizes ? sizes.responseBodySize : +(h["content-length"] || 0);
+    files.push({ url: req.url(), status: resp.status(), encoding: h["content-encoding"] || "", body, headers: sizes ? sizes.responseHeadersSize : 0 });
+  };
+  ctx.on("requestfinished", req => record(req, false));
+  ctx.on("requestfailed", req => record(req, true));
+  try {
+    await page.goto(url, { waitUntil: "commit" });
+    const frame = await page.waitForFunction(() => {
+      const f = document.getElementById("app");
+      return f && f.contentWindow && f.contentWindow.posprobeReadyAt;
+    }, null, { timeout: 180000, polling: 50 });
+    const readyAt = await frame.jsonValue();
+    const nav = await page.evaluate(() => performance.timeOrigin);
+    const state = await page.evaluate(() => window.posprobe.state());
+    await page.waitForTimeout(200); // let the last requestfinished events land
+    return { ms: Math.round(readyAt - nav), encoder: state.encoder, init: state.init, files: files.slice() };
+  } finally {
+    await b.close();
+  }
+}
+
+function rawSize(u) {
+  const p = decodeURIComponent(new URL(u).pathname).replace(/^\/+/, "") || "index.html";
+  try { return fs.statSync(path.join(siteDir, p)).size; } catch (e) { return 0; }
+}
+
+async function measure(name) {
+  const server = name === "python" ? await serveStatic() : await serve();
+  const loads = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const r = await oneLoad(server.url);
+      r.transferred = r.files.reduce((a, f) => a + f.body + f.headers, 0);
+      r.raw = r.files.reduce((a, f) => a + rawSize(f.url), 0);
+      loads.push(r);
+      console.log(`${name} load ${i + 1}: first prediction after ${r.ms} ms (${r.encoder}, ${r.init}); ${(r.transferred / 1e6).toFixed(2)} MB transferred, ${(r.raw / 1e6).toFixed(2)} MB raw, ${r.files.length} requests`);
+    }
+  } finally {
+    server.stop();
+  }
+  const sorted = loads.map(l => l.ms).sort((a, b) => a - b);
+  const median = sorted[sorted.length >> 1];
+  const mid = loads.find(l => l.ms === median);
+  console.log(`${name}: median first prediction ${median} ms over ${RUNS} cold loads (${sorted.join(", ")}); transferred ${(mid.transferred / 1e6).toFixed(2)} MB, raw ${(mid.raw / 1e6).toFixed(2)} MB`);
+  for (const f of mid.files.filter(f => f.body > 20000).sort((a, b) => b.body - a.body)) {
+    console.log(`    ${new URL(f.url).pathname.padEnd(48)} ${f.encoding.padEnd(3) || "-  "} ${(f.body / 1e6).toFixed(2).padStart(6)} MB sent, ${(rawSize(f.url) / 1e6).toFixed(2).padStart(6)} MB raw`);
+  }
+  return { server: name, runs: RUNS, medianMs: median, ms: loads.map(l => l.ms), transferred: mid.transferred, raw: mid.raw,
+    files: mid.files.map(f => ({ path: new URL(f.url).pathname, encoding: f.encoding, sent: f.body, raw: rawSize(f.url) })) };
+}
+
+async function main() {
+  fs.mkdirSync(artifacts, { recursive: true });
+  const results = [];
+  for (const s of SERVERS) results.push(await measure(s));
+  fs.writeFileSync(path.join(artifacts, "measure-load.json"), JSON.stringify({ viewport: `${VW}x${VH}`, results }, null, 2) + "\n");
+}
+
+main().catch(e => { console.error(e); process.exit(1); });
