@@ -96,6 +96,23 @@ async function laptop(url) {
     await page.click("#copy");
     const clip = await page.evaluate(() => navigator.clipboard.readText()).catch(e => "clipboard: " + e.message);
     check(clip === await page.evaluate(() => location.href), `"Copy link" copies the address (${clip})`);
+
+    // The wheel over the maps scrolls the page; over the photo it resizes the crop.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const sw = await state(page);
+    const logical = (x, y) => toPage(page, { ...sw, view: { ...sw.view, offX: 0, offY: 0, scale: 1 } }, x, y);
+    const overMaps = await logical(1000, 500);
+    await page.mouse.move(overMaps.x, overMaps.y);
+    await page.mouse.wheel(0, 300);
+    const scrolled = await page.waitForFunction(() => window.scrollY > 0, null, { timeout: 5000 }).then(() => true, () => false);
+    check(scrolled, `the wheel over the maps scrolls the page (scrollY ${await page.evaluate(() => window.scrollY)})`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const overPhoto = await toPage(page, sw, sw.crop.x + sw.crop.w / 2, sw.crop.y + sw.crop.h / 2);
+    await page.mouse.move(overPhoto.x, overPhoto.y);
+    await page.mouse.wheel(0, -100);
+    const zoomed = await waitFor(page, t => t.crop.w !== sw.crop.w, "the wheel to resize the crop", 10000).catch(() => state(page));
+    check(Math.abs(zoomed.crop.w - sw.crop.w / 1.1) <= 1 && await page.evaluate(() => window.scrollY) === 0,
+      `one wheel notch over the photo resizes the crop by 10% (${sw.crop.w} -> ${zoomed.crop.w.toFixed(1)}) and leaves the page alone`);
     return { hash, s1 };
   } finally {
     await b.close();
@@ -168,6 +185,16 @@ async function phone(url) {
     check(Math.abs(s2.crop.w - want) <= 4, `a pinch spreading the fingers 1.5x resizes the crop ${s1.crop.w.toFixed(0)} -> ${s2.crop.w.toFixed(0)} (want ${want.toFixed(0)})`);
     await waitFor(page, t => t.drag === "none" && t.resultCrop && t.resultCrop.w === t.crop.w, "the prediction of the pinched crop", 60000).catch(() => {});
     await shot(page, "phone-after-touch.png");
+
+    // A swipe that starts on the maps scrolls the page (the canvas fills the screen).
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const s3 = await state(page);
+    const sm = await toPage(page, { ...s3, view: { ...s3.view, offX: 0, offY: 0, scale: 1 } }, 390, 1150);
+    await touch(cdp, "touchStart", [sm]);
+    for (let i = 1; i <= 8; i++) await touch(cdp, "touchMove", [{ x: sm.x, y: sm.y - 30 * i }]);
+    await touch(cdp, "touchEnd", []);
+    const swiped = await page.waitForFunction(() => window.scrollY > 50, null, { timeout: 5000 }).then(() => true, () => false);
+    check(swiped, `a swipe starting on the maps scrolls the page (scrollY ${await page.evaluate(() => window.scrollY)})`);
     await shot(page, "phone-full.png", { fullPage: true });
   } finally {
     await b.close();

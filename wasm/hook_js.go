@@ -45,3 +45,8 @@ func setProgress(frac float64, msg string) {
 
 // inBrowser: the page around the app already carries the title.
 const inBrowser = true
+
+// wheelNotch: browsers report the wheel in pixels (100 a notch in Chromium
+// and Firefox on a mouse, a few per event on a touchpad), ebiten's desktop
+// build in notches; one notch resizes the crop by 10%.
+const wheelNotch = 100

@@ -410,7 +410,7 @@ func (g *Game) handleInput() {
 		g.logCrop("dragend")
 	}
 	if _, wy := ebiten.Wheel(); wy != 0 && image.Pt(sx, sy).In(l.Photo) {
-		changed = g.drag.Zoom(math.Pow(1.1, -wy)) || changed
+		changed = g.drag.Zoom(math.Pow(1.1, -wy/wheelNotch)) || changed
 		g.logCrop("zoom")
 	}
 	if changed {
