@@ -39,9 +39,13 @@ async function oneLoad(url) {
   ctx.on("requestfailed", req => record(req, true));
   try {
     await page.goto(url, { waitUntil: "commit" });
+    // A site whose app.html predates posprobeReadyAt: the first poll that
+    // sees a prediction (50 ms polls).
     const frame = await page.waitForFunction(() => {
-      const f = document.getElementById("app");
-      return f && f.contentWindow && f.contentWindow.posprobeReadyAt;
+      const f = document.getElementById("app"), w = f && f.contentWindow;
+      if (w && w.posprobeReadyAt) return w.posprobeReadyAt;
+      const s = w && w.posprobe && w.posprobe.state();
+      return s && s.ready && s.resultCrop && !("share" in s) ? performance.timeOrigin + performance.now() : 0;
     }, null, { timeout: 180000, polling: 50 });
     const readyAt = await frame.jsonValue();
     const nav = await page.evaluate(() => performance.timeOrigin);

@@ -148,6 +148,7 @@ func (g *Game) start() {
 	g.mu.Lock()
 	g.newPhoto = &photoFile{b, name, demo.BuiltinPhoto(name)}
 	g.mu.Unlock()
+	wake()
 	g.ensureModel(g.model)
 }
 
@@ -184,7 +185,7 @@ func (g *Game) ensureModel(i int) {
 			g.mu.Lock()
 			g.message = msg
 			g.mu.Unlock()
-			wake()
+			progressWake()
 		})
 		g.mu.Lock()
 		g.loading[i] = false

@@ -76,6 +76,9 @@ func newUI(l demo.Layout) *ui {
 const resultHold = 250 * time.Millisecond
 
 func (g *Game) Draw(screen *ebiten.Image) {
+	if hidden() {
+		return // under the page's loading overlay
+	}
 	keys := [4]string{g.fullKey(), g.rightKey(), g.predKey(), g.cropKey()}
 	if keys == g.drawn {
 		return
