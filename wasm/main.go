@@ -119,9 +119,9 @@ func (g *Game) open() error {
 	if err != nil {
 		return err
 	}
-	g.src = src
+	g.src = withPageManifest(src)
 	setProgress(0.05, "Reading the site manifest")
-	if g.man, err = demo.ReadManifest(src); err != nil {
+	if g.man, err = demo.ReadManifest(g.src); err != nil {
 		logf("STATUS %v", err)
 	}
 	m := demo.Models[g.model]
