@@ -8,6 +8,7 @@
 //   node measure-load.js                       5 loads on each server
 //   POSPROBE_LOAD_RUNS=3 POSPROBE_LOAD_SERVERS=python node measure-load.js
 //   POSPROBE_LOAD_VIEWPORT=390x844             a phone-sized window
+//   POSPROBE_LOAD_QUERY='?workers=1'           appended to the site's URL
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -38,7 +39,7 @@ async function oneLoad(url) {
   ctx.on("requestfinished", req => record(req, false));
   ctx.on("requestfailed", req => record(req, true));
   try {
-    await page.goto(url, { waitUntil: "commit" });
+    await page.goto(url + (process.env.POSPROBE_LOAD_QUERY || ""), { waitUntil: "commit" });
     // A site whose app.html predates posprobeReadyAt: the first poll that
     // sees a prediction (50 ms polls).
     const frame = await page.waitForFunction(() => {
