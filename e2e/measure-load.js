@@ -24,17 +24,42 @@ async function oneLoad(url) {
   const b = await launch(VW, VH);
   const { page, ctx } = b;
   const files = [];
-  // Bytes on the wire per response (Chromium's encoded body size). Streams
-  // their readers stop at the end of the data (compileStreaming, Go's
-  // fetch-based HTTP client) count as aborted: for those, Content-Length
-  // (the encoded size) stands in, as the app used every byte.
+  // Bytes on the wire per response (see encodedSize for responses cut at
+// their end without a Content-Length). The page's and the frame's requests
+  // (the modules among them) come from CDP's Network domain: the encoded
+  // bytes of every chunk, which also counts streams whose readers stop at
+  // the end of the data (compileStreaming: Chromium reports those as
+  // aborted). The workers' requests (weights, readouts) are not in the
+  // page's CDP session: Playwright's events give their sizes.
+  const cdpBytes = new Map(), cdpURL = new Map();
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send("Network.enable");
+  const header = (h, k) => h[k] || h[k.toLowerCase()] || h[k.replace(/(^|-)./g, c => c.toUpperCase())] || "";
+  cdp.on("Network.responseReceived", e => {
+    const h = e.response.headers;
+    cdpURL.set(e.requestId, { url: e.response.url, encoding: header(h, "content-encoding"), status: e.response.status,
+      length: +header(h, "content-length") || 0 });
+  });
+  cdp.on("Network.dataReceived", e => cdpBytes.set(e.requestId, (cdpBytes.get(e.requestId) || 0) + e.encodedDataLength));
+  // A finished load's encodedDataLength is exact (headers and body); a load
+  // cut at the end of its data counts Content-Length (its encoded size).
+  const cdpTotal = new Map();
+  cdp.on("Network.loadingFinished", e => cdpTotal.set(e.requestId, e.encodedDataLength));
+  cdp.on("Network.loadingFailed", e => {
+    const r = cdpURL.get(e.requestId);
+    cdpTotal.set(e.requestId, Math.max(cdpBytes.get(e.requestId) || 0, r ? r.length || encodedSize(r.url, r.encoding) : 0));
+  });
+  // Go's fetch-based reads in the workers also end as "aborted" at times:
+  // there Content-Length (the encoded size, when the server sends it)
+  // stands in, as the app read every byte.
   const record = async (req, failed) => {
     const resp = await req.response().catch(() => null);
     if (!resp) return;
     const h = await resp.allHeaders();
     const sizes = failed ? null : await req.sizes().catch(() => null);
-    const body = sizes ? sizes.responseBodySize : +(h["content-length"] || 0);
-    files.push({ url: req.url(), status: resp.status(), encoding: h["content-encoding"] || "", body, headers: sizes ? sizes.responseHeadersSize : 0 });
+    const enc = h["content-encoding"] || "";
+    files.push({ url: req.url(), status: resp.status(), encoding: enc, worker: true,
+      body: sizes ? sizes.responseBodySize : +(h["content-length"] || 0) || encodedSize(req.url(), enc), headers: sizes ? sizes.responseHeadersSize : 0 });
   };
   ctx.on("requestfinished", req => record(req, false));
   ctx.on("requestfailed", req => record(req, true));
@@ -52,10 +77,30 @@ async function oneLoad(url) {
     const nav = await page.evaluate(() => performance.timeOrigin);
     const state = await page.evaluate(() => window.posprobe.state());
     await page.waitForTimeout(200); // let the last requestfinished events land
+    // Playwright reports the page's requests too: drop one of its records
+    // per request CDP saw; what is left came from the workers.
+    for (const [id, r] of cdpURL) {
+      const i = files.findIndex(f => f.worker && f.url === r.url);
+      if (i >= 0) files.splice(i, 1);
+      files.push({ url: r.url, status: r.status, encoding: r.encoding, body: cdpTotal.has(id) ? cdpTotal.get(id) : (cdpBytes.get(id) || 0), headers: 0 });
+    }
     return { ms: Math.round(readyAt - nav), encoder: state.encoder, init: state.init, files: files.slice() };
   } finally {
     await b.close();
   }
+}
+
+// encodedSize: the size of the copy a server sends for an encoding, from
+// site.json's files (gz, br) or the file itself, for a response cut at
+// its end that carried no Content-Length.
+function encodedSize(u, encoding) {
+  const p = decodeURIComponent(new URL(u).pathname).replace(/^\/+/, "");
+  let files = {};
+  try { files = JSON.parse(fs.readFileSync(path.join(siteDir, "site.json"), "utf8")).files || {}; } catch (e) { /* none */ }
+  const f = Object.values(files).find(f => f.path === p);
+  if (f && encoding === "br" && f.br) return f.br;
+  if (f && encoding === "gzip" && f.gz) return f.gz;
+  return rawSize(u);
 }
 
 function rawSize(u) {
