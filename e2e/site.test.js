@@ -46,6 +46,7 @@ async function laptop(url) {
   try {
     await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(url).origin }).catch(() => {});
     await page.goto(url);
+    await shot(page, "laptop-loading.png"); // the progress bar, if still loading
     const s0 = await ready(page);
     await shot(page, "laptop.png");
     const man = siteManifest();
@@ -61,6 +62,10 @@ async function laptop(url) {
     check(box.y >= 0 && box.y + box.height <= 800 && box.x >= 0 && box.x + box.width <= 1280,
       `the whole canvas is visible on load: ${box.width.toFixed(0)}x${box.height.toFixed(0)} at (${box.x.toFixed(0)}, ${box.y.toFixed(0)}) in 1280x800`);
     check(s0.layout === "landscape", `landscape layout (${s0.layout})`);
+    const dl = await page.evaluate(() => document.getElementById("app").contentWindow.posprobeDownload);
+    const mods = ["app.wasm", "worker.wasm"];
+    check(mods.every(m => dl.total[m] > 0 && dl.got[m] === dl.total[m]),
+      `the progress bar counted every byte of both modules: ${mods.map(m => `${m} ${dl.got[m]} / ${dl.total[m]}`).join(", ")}`);
 
     // Scroll so the frame's top is above the viewport: focusing the canvas
     // would scroll it back into view.
