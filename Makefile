@@ -77,6 +77,7 @@ test-desktop:
 test-e2e: site
 	cd e2e && npm ci --no-audit --no-fund
 	cd e2e && node drag.test.js
+	cd e2e && node site.test.js
 
 test: deps vet lint test-native test-wasm test-fuzz test-desktop test-e2e
 

@@ -7,6 +7,7 @@ const { spawn } = require("child_process");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
+const net = require("net");
 
 const root = path.resolve(__dirname, "..");
 const siteDir = process.env.POSPROBE_SITE || path.join(root, "site", "dist");
@@ -33,11 +34,34 @@ function serve() {
   });
 }
 
-async function launch(width = 1400, height = 1300) {
+// serveStatic serves dir with `python3 -m http.server` on a free loopback
+// port (any static host must do): resolves to {url, stop}.
+async function serveStatic(dir = siteDir) {
+  const port = await new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, "127.0.0.1", () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+    srv.on("error", reject);
+  });
+  const proc = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", dir], { stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}/`;
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      const r = await fetch(url + "site.json");
+      if (r.ok) break;
+    } catch (e) { /* not up yet */ }
+    if (proc.exitCode !== null || Date.now() - t0 > 15000) { proc.kill(); throw new Error("python3 -m http.server did not start on " + url); }
+    await new Promise(r => setTimeout(r, 100));
+  }
+  return { url, stop: () => proc.kill() };
+}
+
+// launch starts headless Chromium with a fresh profile. opts: a phone is
+// {width: 390, height: 844, deviceScaleFactor: 2, hasTouch: true, isMobile: true}.
+async function launch(width = 1400, height = 1300, opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "posprobe-e2e-"));
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true,
-    viewport: { width, height }, args: chromiumArgs,
+    viewport: { width, height }, args: chromiumArgs, ...opts,
   });
   const page = ctx.pages()[0] || await ctx.newPage();
   const logs = [];
@@ -95,4 +119,4 @@ function siteManifest() {
   return JSON.parse(fs.readFileSync(path.join(siteDir, "site.json"), "utf8"));
 }
 
-module.exports = { serve, launch, state, waitFor, toPage, dragCrop, siteManifest, siteDir, artifacts };
+module.exports = { serve, serveStatic, launch, state, waitFor, toPage, dragCrop, siteManifest, siteDir, artifacts };

@@ -15,8 +15,10 @@ const DRAG_MS = +(process.env.POSPROBE_DRAG_MS || 6000);
 const WARM_MS = +(process.env.POSPROBE_WARM_MS || 0);
 
 function pageWeight(man) {
+  // Content-hashed names come from site.json's files where the site has them.
+  const hashed = f => (man.files && man.files[f] && man.files[f].path) || f;
   const files = ["index.html", "app.html", "style.css", "wasm_exec.js", "worker.js", "app.wasm", "worker.wasm", "site.json", man.photo,
-    ...Object.values(man.encoders || {}), ...(man.readouts || [])];
+    ...Object.values(man.encoders || {}), ...(man.readouts || [])].map(hashed);
   const rows = files.map(f => {
     const b = fs.readFileSync(path.join(siteDir, f));
     return { file: f, bytes: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length };

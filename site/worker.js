@@ -1,15 +1,18 @@
-// posprobe's inference worker: starts worker.wasm (the Go core) and queues
-// the page's messages until the Go side takes them over. The first worker
-// downloads and compiles the module, reporting progress, and hands the
-// compiled module to the page for the others (worker.js?shared): one
-// download, and one set of optimised code that all workers run.
+// posprobe's inference worker: runs worker.wasm (the Go core) and queues
+// the page's messages until the Go side takes them over.
+//
+// worker.js?page: site/app.html's loader compiles worker.wasm while it
+// downloads and posts {type: "module", module, wasmExec} to every worker it
+// started: one download, and one set of optimised code that all workers run.
+// Without ?page (workers the app starts itself), the first worker downloads
+// and compiles the module and hands it to the page for the others
+// (worker.js?shared).
 "use strict";
-importScripts("wasm_exec.js");
 self.posprobeEarly = [];
 let gotModule;
-const sharedModule = new Promise(resolve => { gotModule = resolve; });
+const fromPage = new Promise(resolve => { gotModule = resolve; });
 self.onmessage = e => {
-  if (e.data && e.data.type === "module") gotModule(e.data.module);
+  if (e.data && e.data.type === "module") gotModule(e.data);
   else self.posprobeEarly.push(e.data);
 };
 
@@ -26,24 +29,29 @@ async function download(url) {
     chunks.push(value); got += value.length;
     if (got - last > 256 << 10 || got === total) {
       last = got;
-      self.postMessage({ type: "boot", frac: got / total, msg: "Downloading the inference engine " + (got / 1e6).toFixed(1) + " / " + (total / 1e6).toFixed(1) + " MB" });
+      self.postMessage({ type: "boot", frac: Math.min(1, got / total), msg: "Downloading the inference engine " + (got / 1e6).toFixed(1) + " MB" });
     }
   }
   return new Blob(chunks).arrayBuffer();
 }
 
+// compileOwn is the path without the page's loader.
+async function compileOwn() {
+  let files = {};
+  try { files = (await (await fetch("site.json", { cache: "no-cache" })).json()).files || {}; } catch (e) { /* plain names */ }
+  const bytes = await download((files["worker.wasm"] && files["worker.wasm"].path) || "worker.wasm");
+  self.postMessage({ type: "boot", frac: 1, msg: "Starting the inference engine" });
+  const module = await WebAssembly.compile(bytes);
+  self.postMessage({ type: "module", module });
+  return { module, wasmExec: (files["wasm_exec.js"] && files["wasm_exec.js"].path) || "wasm_exec.js" };
+}
+
 (async () => {
   try {
+    const q = new URL(self.location.href).searchParams;
+    const { module, wasmExec } = q.has("page") || q.has("shared") ? await fromPage : await compileOwn();
+    importScripts(wasmExec || "wasm_exec.js");
     const go = new Go();
-    let module;
-    if (new URL(self.location.href).searchParams.has("shared")) {
-      module = await sharedModule;
-    } else {
-      const bytes = await download("worker.wasm");
-      self.postMessage({ type: "boot", frac: 1, msg: "Starting the inference engine" });
-      module = await WebAssembly.compile(bytes);
-      self.postMessage({ type: "module", module });
-    }
     go.run(await WebAssembly.instantiate(module, go.importObject));
   } catch (e) {
     self.postMessage({ type: "fatal", error: String(e) });

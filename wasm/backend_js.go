@@ -59,12 +59,22 @@ func newBackend() backend {
 		b.fail(errors.New("this browser has no Web Workers"))
 		return b
 	}
-	for i := 0; i < workerCount(); i++ {
+	started := pageWorkers() // site/app.html starts them early and hands them worker.wasm
+	n := workerCount()
+	if len(started) > 0 {
+		n = len(started)
+	}
+	for i := 0; i < n; i++ {
 		url := "worker.js"
 		if i > 0 {
 			url += "?shared" // waits for the first worker's compiled module
 		}
-		w := ctor.New(url)
+		var w js.Value
+		if i < len(started) {
+			w = started[i]
+		} else {
+			w = ctor.New(url)
+		}
 		w.Set("onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
 			b.receive(i, args[0].Get("data"))
 			return nil
@@ -126,6 +136,7 @@ func (b *workerBackend) receive(worker int, m js.Value) {
 			f(0.3+0.7*m.Get("frac").Float(), m.Get("msg").String())
 		}
 	case "loaded":
+		m.Set("worker", worker) // Load counts workers: the page's early load may answer twice
 		b.mu.Lock()
 		ch := b.loads[m.Get("model").Int()]
 		b.mu.Unlock()
@@ -180,7 +191,7 @@ func (b *workerBackend) Load(i int, _ demo.Source, _ demo.Manifest, progress fun
 	if err := b.err(); err != nil {
 		return nil, nil, err
 	}
-	ch := make(chan js.Value, len(b.ws))
+	ch := make(chan js.Value, 2*len(b.ws))
 	b.mu.Lock()
 	b.loads[i], b.prog[i] = ch, progress
 	b.mu.Unlock()
@@ -197,13 +208,14 @@ func (b *workerBackend) Load(i int, _ demo.Source, _ demo.Manifest, progress fun
 		w.Call("postMessage", msg)
 	}
 	var first js.Value
-	for range b.ws {
+	for seen := map[int]bool{}; len(seen) < len(b.ws); {
 		select {
 		case m := <-ch:
 			if e := m.Get("error"); e.Type() == js.TypeString {
 				return nil, nil, errors.New(e.String())
 			}
 			first = m
+			seen[m.Get("worker").Int()] = true
 		case <-b.failed:
 			return nil, nil, b.err()
 		}

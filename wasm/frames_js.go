@@ -32,10 +32,30 @@ func initFrames() {
 	}
 	go func() {
 		for range time.Tick(heartbeat) {
-			wake()
+			if !overlayUp.Load() {
+				wake()
+			}
 		}
 	}()
 }
+
+// overlayUp: the page's loading overlay covers the canvas (setProgress
+// shows and hides it). Until it goes, frames would draw what nobody sees
+// and take CPU from compiling and loading the model: there is no
+// heartbeat, progress messages ask for no frame, and Draw draws nothing.
+var overlayUp atomic.Bool
+
+func init() { overlayUp.Store(true) }
+
+// progressWake asks for a frame for a loading message, unless the overlay
+// shows the message instead.
+func progressWake() {
+	if !overlayUp.Load() {
+		wake()
+	}
+}
+
+func hidden() bool { return overlayUp.Load() }
 
 // heartbeat is the longest a change not announced by wake waits for a frame.
 const heartbeat = 250 * time.Millisecond

@@ -10,3 +10,7 @@ func initFrames() {}
 func wake() {}
 
 func holdFrames(time.Duration) {}
+
+func progressWake() {}
+
+func hidden() bool { return false }

@@ -38,6 +38,10 @@ func logf(format string, args ...any) { fmt.Printf(format+"\n", args...) }
 // setProgress tells the page's loader how far loading is (fraction in
 // [0,1]; negative hides the bar).
 func setProgress(frac float64, msg string) {
+	up := frac >= 0
+	if overlayUp.Swap(up) && !up {
+		wake() // the canvas shows again: draw it
+	}
 	if f := js.Global().Get("posprobeProgress"); f.Type() == js.TypeFunction {
 		f.Invoke(frac, msg)
 	}
@@ -45,3 +49,8 @@ func setProgress(frac float64, msg string) {
 
 // inBrowser: the page around the app already carries the title.
 const inBrowser = true
+
+// wheelNotch: browsers report the wheel in pixels (100 a notch in Chromium
+// and Firefox on a mouse, a few per event on a touchpad), ebiten's desktop
+// build in notches; one notch resizes the crop by 10%.
+const wheelNotch = 100

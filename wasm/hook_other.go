@@ -17,3 +17,5 @@ func logf(format string, args ...any) {
 func setProgress(float64, string) {}
 
 const inBrowser = false
+
+const wheelNotch = 1 // the desktop window reports the wheel in notches

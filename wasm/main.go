@@ -21,12 +21,6 @@ import (
 	"github.com/posprobe/posprobe/wasm/demo"
 )
 
-// Logical screen; ebiten scales it to the window or the page's frame.
-const (
-	screenW, screenH = 1280, 720
-	handleScreen     = 10 // resize handle radius, screen pixels
-)
-
 // Game is the ebiten app.
 type Game struct {
 	src demo.Source
@@ -68,7 +62,11 @@ type Game struct {
 	maps        map[string]*ebiten.Image // predicted, by target
 	truth       map[string]*ebiten.Image
 	truthErr    error
-	ui          *ui
+	lay         demo.Layout    // the logical screen's layout, picked by Layout from the outside size
+	ui          *ui            // fonts of lay
+	uis         map[string]*ui // by layout name
+	share       demo.Share     // what the page's URL asked for
+	builtin     bool           // the photo is one of the site's (a link can name it)
 	dragging    bool
 	cropMoved   time.Time // last crop change by the pointer
 	predictions int
@@ -80,8 +78,9 @@ type Game struct {
 }
 
 type photoFile struct {
-	data []byte
-	name string
+	data    []byte
+	name    string
+	builtin bool // one of the site's photos, named by its site path
 }
 
 func newGame() *Game {
@@ -93,14 +92,18 @@ func newGame() *Game {
 		meter:   demo.Meter{Window: 2 * time.Second},
 		maps:    map[string]*ebiten.Image{},
 		truth:   map[string]*ebiten.Image{},
-		ui:      newUI(),
+		lay:     demo.LandscapeLayout(),
+		uis:     map[string]*ui{},
 		message: "Loading…",
 	}
-	if i := demo.ModelIndex(queryParam("model")); i >= 0 {
+	g.ui = newUI(g.lay)
+	g.uis[g.lay.Name] = g.ui
+	g.share = urlShare()
+	if i := demo.ModelIndex(g.share.Model); i >= 0 {
 		g.model = i
 	}
-	if t := queryParam("target"); demo.TargetNames[t] != "" {
-		g.target = t
+	if g.share.Target != "" {
+		g.target = g.share.Target
 	}
 	g.be = newBackend()
 	g.sched = g.be.Runner()
@@ -116,13 +119,13 @@ func (g *Game) open() error {
 	if err != nil {
 		return err
 	}
-	g.src = src
-	setProgress(0.52, "Reading the site manifest")
-	if g.man, err = demo.ReadManifest(src); err != nil {
+	g.src = withPageManifest(src)
+	setProgress(0.05, "Reading the site manifest")
+	if g.man, err = demo.ReadManifest(g.src); err != nil {
 		logf("STATUS %v", err)
 	}
 	m := demo.Models[g.model]
-	if queryParam("model") == "" && g.man.Readouts != nil && m.Init != "random" && m.Encoder != "none" && g.man.Encoders[m.Encoder] == "" && dataDir() == "" {
+	if g.share.Model == "" && g.man.Readouts != nil && m.Init != "random" && m.Encoder != "none" && g.man.Encoders[m.Encoder] == "" && dataDir() == "" {
 		g.model = demo.ModelIndex("sq-random")
 		logf("STATUS no pretrained weights in this site: starting with %s", demo.Models[g.model].Key)
 	}
@@ -132,26 +135,27 @@ func (g *Game) open() error {
 // start loads the photo, then the first model, off the UI loop.
 func (g *Game) start() {
 	src := g.src
-	name := queryParam("photo")
+	name := g.share.Photo
 	if name == "" {
 		name = g.man.Photo
 	}
-	setProgress(0.54, "Loading the photo")
+	setProgress(0.1, "Loading the photo")
 	b, err := src.Read(name, nil)
 	if err != nil {
 		g.setMessage("Cannot load the photo: " + err.Error())
 		return
 	}
 	g.mu.Lock()
-	g.newPhoto = &photoFile{b, name}
+	g.newPhoto = &photoFile{b, name, demo.BuiltinPhoto(name)}
 	g.mu.Unlock()
+	wake()
 	g.ensureModel(g.model)
 }
 
 // openPhoto replaces the photo (page file picker, dropped file).
 func (g *Game) openPhoto(b []byte, name string) {
 	g.mu.Lock()
-	g.newPhoto = &photoFile{b, name}
+	g.newPhoto = &photoFile{b, name, false}
 	g.mu.Unlock()
 	wake()
 }
@@ -177,11 +181,11 @@ func (g *Game) ensureModel(i int) {
 		m := demo.Models[i]
 		start := time.Now()
 		p, missing, err := g.be.Load(i, g.src, g.man, func(frac float64, msg string) {
-			setProgress(0.56+0.44*frac, msg)
+			setProgress(0.15+0.85*frac, msg)
 			g.mu.Lock()
 			g.message = msg
 			g.mu.Unlock()
-			wake()
+			progressWake()
 		})
 		g.mu.Lock()
 		g.loading[i] = false
@@ -212,6 +216,7 @@ func (g *Game) predictor() (demo.Predictor, error, bool) {
 }
 
 func (g *Game) Update() error {
+	g.applyLayout()
 	g.takePhoto()
 	g.takeResult()
 	g.handleInput()
@@ -229,7 +234,7 @@ func (g *Game) fullKey() string {
 	g.mu.Lock()
 	loading := fmt.Sprint(g.loading, len(g.loadErr), len(g.preds))
 	g.mu.Unlock()
-	return fmt.Sprint(g.outside, g.model, loading, g.photoID, len(g.truth))
+	return fmt.Sprint(g.outside, g.lay.Name, g.model, g.target, loading, g.photoID, len(g.truth))
 }
 
 func (g *Game) rightKey() string {
@@ -276,7 +281,7 @@ func (g *Game) takePhoto() {
 		return
 	}
 	b := img.Bounds()
-	g.photo, g.photoName = img, pf.name
+	g.photo, g.photoName, g.builtin = img, pf.name, pf.builtin
 	g.photoImg = ebiten.NewImageFromImage(img)
 	g.photoDim = ebiten.NewImage(b.Dx(), b.Dy())
 	dim := &ebiten.DrawImageOptions{}
@@ -286,11 +291,14 @@ func (g *Game) takePhoto() {
 	g.be.SetPhoto(g.photoID, pf.data, pf.name)
 	g.floor = g.seq
 	g.drag.SetPhoto(b.Dx(), b.Dy())
-	g.view = demo.FitView(photoPanel, b.Dx(), b.Dy())
+	if c := g.share.Crop; c != nil && g.photoID == 1 && pf.builtin {
+		g.drag.Crop = c.Clamp(b.Dx(), b.Dy(), g.drag.MinSize) // the link's crop, once
+	}
+	g.view = demo.FitView(g.lay.Photo, b.Dx(), b.Dy())
 	g.last = nil
 	g.setMessage("")
 	logf("PHOTO %s %dx%d", pf.name, b.Dx(), b.Dy())
-	logf("VIEW offx=%.2f offy=%.2f scale=%.4f screen=%dx%d", g.view.OffX, g.view.OffY, g.view.Scale, screenW, screenH)
+	g.logView()
 	g.logCrop("init")
 }
 
@@ -353,15 +361,17 @@ func (g *Game) handleInput() {
 	if g.photo == nil {
 		return
 	}
+	l := g.lay
 	// Buttons: a click or a tap that ends on them.
-	if x, y, ok := released(); ok {
+	if x, y, ok := released(); ok && !g.dragging {
+		at := image.Rect(x, y, x+1, y+1)
 		for i := range demo.Models {
-			if modelButton(i).Overlaps(image.Rect(x, y, x+1, y+1)) && g.drag.Mode == demo.DragNone && !g.dragging {
+			if l.Models[i].Overlaps(at) && g.drag.Mode == demo.DragNone {
 				g.selectModel(i)
 			}
 		}
 		for i, t := range demo.Targets {
-			if targetButton(i).Overlaps(image.Rect(x, y, x+1, y+1)) && !g.dragging {
+			if l.Targets[i].Overlaps(at) {
 				g.target = t
 				logf("TARGET %s", t)
 			}
@@ -378,11 +388,19 @@ func (g *Game) handleInput() {
 		}
 	}
 
-	// The crop: mouse or the first touch.
-	sx, sy, pressed := pointer()
+	// The crop: mouse or the first touch moves it, the handle resizes it,
+	// and so does a second finger (pinch) that lands with the first on the
+	// photo panel.
+	sx, sy, pressed, spread := pointer()
 	px, py := g.view.ToPhoto(float64(sx), float64(sy))
 	wasMode := g.drag.Mode
-	changed := g.drag.Step(px, py, pressed, handleScreen/g.view.Scale)
+	var changed bool
+	if spread > 0 && (wasMode == demo.DragPinch || image.Pt(sx, sy).In(l.Photo)) {
+		changed = g.drag.Pinch(spread, true)
+	} else {
+		g.drag.Pinch(0, false)
+		changed = g.drag.Step(px, py, pressed, float64(l.Handle)/g.view.Scale)
+	}
 	if g.drag.Mode != demo.DragNone && wasMode == demo.DragNone {
 		g.dragging = true
 		logf("CROP dragstart %.0f %.0f", px, py)
@@ -392,8 +410,8 @@ func (g *Game) handleInput() {
 		holdFrames(0)
 		g.logCrop("dragend")
 	}
-	if _, wy := ebiten.Wheel(); wy != 0 && image.Pt(sx, sy).In(photoPanel) {
-		changed = g.drag.Zoom(math.Pow(1.1, -wy)) || changed
+	if _, wy := ebiten.Wheel(); wy != 0 && image.Pt(sx, sy).In(l.Photo) {
+		changed = g.drag.Zoom(math.Pow(1.1, -wy/wheelNotch)) || changed
 		g.logCrop("zoom")
 	}
 	if changed {
@@ -420,14 +438,23 @@ func (g *Game) logCrop(ev string) {
 	logf("CROP %s x=%.0f y=%.0f w=%.0f h=%.0f", ev, c.X, c.Y, c.Size, c.Size)
 }
 
-// pointer returns the mouse, or the first touch, in screen pixels.
-func pointer() (x, y int, pressed bool) {
+func (g *Game) logView() {
+	logf("VIEW offx=%.2f offy=%.2f scale=%.4f screen=%dx%d", g.view.OffX, g.view.OffY, g.view.Scale, g.lay.W, g.lay.H)
+}
+
+// pointer returns the mouse, or the first touch, in screen pixels, and the
+// distance from the first touch to a second one (0 without one).
+func pointer() (x, y int, pressed bool, spread float64) {
 	if ids := ebiten.AppendTouchIDs(nil); len(ids) > 0 {
 		x, y = ebiten.TouchPosition(ids[0])
-		return x, y, true
+		if len(ids) > 1 {
+			x2, y2 := ebiten.TouchPosition(ids[1])
+			spread = math.Max(1, math.Hypot(float64(x2-x), float64(y2-y)))
+		}
+		return x, y, true, spread
 	}
 	x, y = ebiten.CursorPosition()
-	return x, y, ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft)
+	return x, y, ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft), 0
 }
 
 // released returns where a click or tap ended this tick.
@@ -479,7 +506,8 @@ func (g *Game) publish() {
 		Encoder: m.Encoder, Padding: m.Padding, Init: m.Init, Target: g.target,
 		Crop: g.drag.Crop, SPC: math.NaN(), MAE: math.NaN(), LatencyMs: math.NaN(),
 		Rate: g.meter.Rate(time.Now()), Predictions: g.predictions, Drag: g.drag.Mode,
-		View: g.view, ScreenW: screenW, ScreenH: screenH,
+		View: g.view, ScreenW: g.lay.W, ScreenH: g.lay.H, Layout: g.lay.Name, Panel: g.lay.Photo,
+		Share: g.shareNow().Encode(),
 	}
 	_, lerr, _ := g.predictor()
 	if g.current() && g.last.Err == nil {
@@ -510,14 +538,48 @@ func (g *Game) snapshot() demo.State {
 	return g.snap
 }
 
+// Layout picks the landscape or the portrait layout from the outside size
+// (the window, or the page's frame in CSS pixels); applyLayout follows it.
 func (g *Game) Layout(w, h int) (int, int) {
 	g.outside = [2]int{w, h}
-	return screenW, screenH
+	l := demo.ChooseLayout(w, h)
+	g.mu.Lock()
+	g.lay = l
+	g.mu.Unlock()
+	return l.W, l.H
+}
+
+// applyLayout installs the fonts of the current layout and fits the photo
+// into its panel.
+func (g *Game) applyLayout() {
+	if u := g.uis[g.lay.Name]; u != nil {
+		g.ui = u
+	} else {
+		g.ui = newUI(g.lay)
+		g.uis[g.lay.Name] = g.ui
+	}
+	if g.photo != nil && g.view.Panel != g.lay.Photo {
+		b := g.photo.Bounds()
+		g.view = demo.FitView(g.lay.Photo, b.Dx(), b.Dy())
+		logf("LAYOUT %s %dx%d", g.lay.Name, g.lay.W, g.lay.H)
+		g.logView()
+	}
+}
+
+// shareNow is the view as a link restores it: model, target, crop and
+// the built-in photo (a photo opened from disk is not in the link).
+func (g *Game) shareNow() demo.Share {
+	s := demo.Share{Model: demo.Models[g.model].Key, Target: g.target}
+	if g.photo != nil && g.builtin {
+		c := g.drag.Crop
+		s.Crop, s.Photo = &c, g.photoName
+	}
+	return s
 }
 
 func main() {
 	flag.Parse()
-	ebiten.SetWindowSize(screenW, screenH)
+	ebiten.SetWindowSize(1280, 720)
 	ebiten.SetWindowTitle("posprobe: where is this crop?")
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	ebiten.SetScreenClearedEveryFrame(false) // Draw keeps the last frame when nothing changed

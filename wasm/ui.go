@@ -20,30 +20,6 @@ import (
 	"github.com/posprobe/posprobe/wasm/demo"
 )
 
-// Layout of the logical 1280×720 screen.
-var (
-	photoPanel = image.Rect(16, 48, 640, 464)
-	bigSize    = 192
-	bigY       = 72
-	bigX       = [3]int{664, 868, 1072} // crop, predicted, ground truth
-	smallSize  = 104
-	smallX0    = 664
-	smallGap   = 20
-	smallY     = 392 // predicted row; truth row below it
-)
-
-func modelButton(i int) image.Rectangle {
-	n := max(4, len(demo.Models)) // site --model adds ONNX models
-	w := (photoPanel.Dx() - (n-1)*8) / n
-	x := photoPanel.Min.X + i*(w+8)
-	return image.Rect(x, 500, x+w, 532)
-}
-
-func targetButton(i int) image.Rectangle {
-	x := photoPanel.Min.X + i*(56+8)
-	return image.Rect(x, 568, x+56, 600)
-}
-
 var (
 	colBG      = color.RGBA{18, 20, 26, 255}
 	colPanel   = color.RGBA{30, 33, 42, 255}
@@ -57,12 +33,13 @@ var (
 	colButtonH = color.RGBA{255, 196, 0, 255}
 )
 
+// ui holds the fonts of one layout (their sizes differ) and the legend.
 type ui struct {
 	small, normal, bold, title font.Face
 	legend                     *ebiten.Image
 }
 
-func newUI() *ui {
+func newUI(l demo.Layout) *ui {
 	face := func(ttf []byte, size float64) font.Face {
 		f, err := opentype.Parse(ttf)
 		if err != nil {
@@ -75,10 +52,10 @@ func newUI() *ui {
 		return fc
 	}
 	u := &ui{
-		small:  face(goregular.TTF, 12),
-		normal: face(goregular.TTF, 15),
-		bold:   face(gobold.TTF, 15),
-		title:  face(gobold.TTF, 20),
+		small:  face(goregular.TTF, l.Small),
+		normal: face(goregular.TTF, l.Normal),
+		bold:   face(gobold.TTF, l.Normal),
+		title:  face(gobold.TTF, l.Title),
 	}
 	const lw = 256
 	u.legend = ebiten.NewImage(lw, 1)
@@ -91,20 +68,18 @@ func newUI() *ui {
 	return u
 }
 
-// Screen regions redrawn on their own. Software WebGL (SwiftShader, and the
-// compositor reading the canvas back each frame) makes every pixel drawn
-// count, so a drag frame touches only the photo panel and the crop preview,
-// and a new prediction only the right-hand side.
-var (
-	leftRect    = image.Rect(0, 32, 656, 482) // the photo panel, with room for the crop label and marker
-	rightRect   = image.Rect(656, 36, screenW, screenH)
-	previewRect = image.Rect(bigX[0], bigY, bigX[0]+bigSize, bigY+bigSize)
-)
+// Screen regions are redrawn on their own (Layout.Left, Right, Preview).
+// Software WebGL (SwiftShader, and the compositor reading the canvas back
+// each frame) makes every pixel drawn count, so a drag frame touches only
+// the photo panel and the crop preview, and a new prediction only the maps.
 
 // resultHold is how long a new result waits for the next drag frame.
 const resultHold = 250 * time.Millisecond
 
 func (g *Game) Draw(screen *ebiten.Image) {
+	if hidden() {
+		return // under the page's loading overlay
+	}
 	keys := [4]string{g.fullKey(), g.rightKey(), g.predKey(), g.cropKey()}
 	if keys == g.drawn {
 		return
@@ -117,19 +92,23 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		wake() // after the hold, in case no move comes
 		return
 	}
-	if g.layer == nil {
-		g.layer = ebiten.NewImage(screenW, screenH)
+	l := g.lay
+	if g.layer == nil || g.layer.Bounds().Dx() != l.W || g.layer.Bounds().Dy() != l.H {
+		if g.layer != nil {
+			g.layer.Deallocate()
+		}
+		g.layer = ebiten.NewImage(l.W, l.H)
 	}
-	area := leftRect // what of the photo panel to redraw
+	area := l.Left // what of the photo panel to redraw
 	switch {
 	case keys[0] != g.drawn[0]:
 		g.drawLayer(g.layer)
 		screen.DrawImage(g.layer, nil)
 	case keys[1] != g.drawn[1]:
-		sub := g.layer.SubImage(rightRect).(*ebiten.Image)
+		sub := g.layer.SubImage(l.Right).(*ebiten.Image)
 		sub.Fill(colBG)
 		g.drawRight(sub)
-		copyRect(screen, g.layer, rightRect)
+		copyRect(screen, g.layer, l.Right)
 		g.restoreAroundPhoto(screen, area)
 	default:
 		if keys[2] != g.drawn[2] {
@@ -145,7 +124,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	g.drawn = keys
 	if g.photoImg != nil {
 		g.drawPhoto(screen.SubImage(area).(*ebiten.Image))
-		g.drawCropPreview(screen.SubImage(previewRect).(*ebiten.Image))
+		g.drawCropPreview(screen.SubImage(l.Preview()).(*ebiten.Image))
 		g.drawnCrop = g.cropArea()
 	}
 }
@@ -157,10 +136,13 @@ func (g *Game) cropArea() image.Rectangle {
 	c := g.drag.Crop
 	x0, y0 := v.ToScreen(c.X, c.Y)
 	x1, y1 := v.ToScreen(c.X+c.Size, c.Y+c.Size)
-	const m = 16 // the marker's arms and the handle reach this far out
+	m := int(16 * g.lay.PerCSS) // the marker's arms and the handle reach this far out
+	if h := g.lay.HandleDrawn + 2; h > m {
+		m = h
+	}
 	lw := text.BoundString(g.ui.small, g.cropLabel()).Dx()
-	r := image.Rect(int(x0)-m, int(y0)-m-12, int(math.Max(x1, x0+4+float64(lw)))+m, int(y1)+m)
-	return r.Intersect(leftRect)
+	r := image.Rect(int(x0)-m, int(y0)-m-int(g.lay.Small), int(math.Max(x1, x0+4+float64(lw)))+m, int(y1)+m)
+	return r.Intersect(g.lay.Left)
 }
 
 func (g *Game) cropLabel() string {
@@ -175,12 +157,13 @@ func (g *Game) restoreAroundPhoto(screen *ebiten.Image, clip image.Rectangle) {
 	v := g.view
 	px0, py0 := v.ToScreen(0, 0)
 	px1, py1 := v.ToScreen(float64(v.PhotoW), float64(v.PhotoH))
-	p := image.Rect(int(math.Ceil(px0)), int(math.Ceil(py0)), int(px1), int(py1)).Intersect(leftRect)
+	left := g.lay.Left
+	p := image.Rect(int(math.Ceil(px0)), int(math.Ceil(py0)), int(px1), int(py1)).Intersect(left)
 	for _, r := range []image.Rectangle{
-		image.Rect(leftRect.Min.X, leftRect.Min.Y, leftRect.Max.X, p.Min.Y),
-		image.Rect(leftRect.Min.X, p.Max.Y, leftRect.Max.X, leftRect.Max.Y),
-		image.Rect(leftRect.Min.X, p.Min.Y, p.Min.X, p.Max.Y),
-		image.Rect(p.Max.X, p.Min.Y, leftRect.Max.X, p.Max.Y),
+		image.Rect(left.Min.X, left.Min.Y, left.Max.X, p.Min.Y),
+		image.Rect(left.Min.X, p.Max.Y, left.Max.X, left.Max.Y),
+		image.Rect(left.Min.X, p.Min.Y, p.Min.X, p.Max.Y),
+		image.Rect(p.Max.X, p.Min.Y, left.Max.X, p.Max.Y),
 	} {
 		if r = r.Intersect(clip); !r.Empty() {
 			copyRect(screen, g.layer, r)
@@ -196,16 +179,18 @@ func copyRect(dst, src *ebiten.Image, r image.Rectangle) {
 }
 
 func (g *Game) drawLayer(dst *ebiten.Image) {
-	u := g.ui
+	u, l := g.ui, g.lay
 	dst.Fill(colBG)
 	const lead = "Drag the square: the maps on the right are predicted from the crop's pixels alone, by a frozen CNN and a small trained readout."
-	if inBrowser {
-		text.Draw(dst, lead, u.normal, 16, 30, colDim)
-	} else {
-		text.Draw(dst, "posprobe", u.title, 16, 30, colAccent)
-		text.Draw(dst, lead, u.normal, 116, 30, colDim)
+	switch {
+	case l.Lead == image.Point{}:
+	case inBrowser:
+		text.Draw(dst, lead, u.normal, l.Lead.X, l.Lead.Y, colDim)
+	default:
+		text.Draw(dst, "posprobe", u.title, l.Lead.X, l.Lead.Y, colAccent)
+		text.Draw(dst, lead, u.normal, l.Lead.X+100, l.Lead.Y, colDim)
 	}
-	vector.DrawFilledRect(dst, float32(photoPanel.Min.X), float32(photoPanel.Min.Y), float32(photoPanel.Dx()), float32(photoPanel.Dy()), colPanel, false)
+	fillRect(dst, l.Photo, colPanel)
 	g.drawControls(dst)
 	g.drawRight(dst)
 }
@@ -234,9 +219,11 @@ func (g *Game) drawPhoto(screen *ebiten.Image) {
 	}
 	x0, y0 := v.ToScreen(c.X, c.Y)
 	x1, y1 := v.ToScreen(c.X+c.Size, c.Y+c.Size)
-	vector.StrokeRect(screen, float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), 2, colAccent, false)
-	vector.DrawFilledRect(screen, float32(x1-handleScreen/2-2), float32(y1-handleScreen/2-2), handleScreen+4, handleScreen+4, colAccent, false)
-	text.Draw(screen, g.cropLabel(), g.ui.small, int(x0)+4, int(y0)-6, colAccent)
+	lw := float32(g.lay.PerCSS) * 2
+	vector.StrokeRect(screen, float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), lw, colAccent, false)
+	h := float32(g.lay.HandleDrawn)
+	vector.DrawFilledRect(screen, float32(x1)-h, float32(y1)-h, 2*h, 2*h, colAccent, false)
+	text.Draw(screen, g.cropLabel(), g.ui.small, int(x0)+4, int(y0)-int(g.lay.Small/2), colAccent)
 
 	if g.current() && g.last.Salient != nil {
 		// The salient point of the crop on screen right now, from the last
@@ -246,18 +233,24 @@ func (g *Game) drawPhoto(screen *ebiten.Image) {
 		ox, oy := sp.X-g.last.Crop.X, sp.Y-g.last.Crop.Y
 		k := c.Size / g.last.Crop.Size
 		sx, sy := v.ToScreen(c.X+ox*k, c.Y+oy*k)
-		marker(screen, float32(sx), float32(sy), 9)
+		marker(screen, float32(sx), float32(sy), float32(g.lay.PerCSS))
 	}
 }
 
-// marker draws the predicted salient position: a ring with a cross.
-func marker(dst *ebiten.Image, x, y, r float32) {
-	vector.StrokeCircle(dst, x, y, r+1.5, 4, color.RGBA{0, 0, 0, 160}, false)
-	vector.StrokeCircle(dst, x, y, r, 2.5, colMarker, false)
-	vector.StrokeLine(dst, x-r-5, y, x-r+4, y, 2, colMarker, false)
-	vector.StrokeLine(dst, x+r-4, y, x+r+5, y, 2, colMarker, false)
-	vector.StrokeLine(dst, x, y-r-5, x, y-r+4, 2, colMarker, false)
-	vector.StrokeLine(dst, x, y+r-4, x, y+r+5, 2, colMarker, false)
+// marker draws the predicted salient position: a ring with a cross, k
+// logical pixels to a CSS pixel.
+func marker(dst *ebiten.Image, x, y, k float32) {
+	r := 9 * k
+	vector.StrokeCircle(dst, x, y, r+1.5*k, 4*k, color.RGBA{0, 0, 0, 160}, false)
+	vector.StrokeCircle(dst, x, y, r, 2.5*k, colMarker, false)
+	vector.StrokeLine(dst, x-r-5*k, y, x-r+4*k, y, 2*k, colMarker, false)
+	vector.StrokeLine(dst, x+r-4*k, y, x+r+5*k, y, 2*k, colMarker, false)
+	vector.StrokeLine(dst, x, y-r-5*k, x, y-r+4*k, 2*k, colMarker, false)
+	vector.StrokeLine(dst, x, y+r-4*k, x, y+r+5*k, 2*k, colMarker, false)
+}
+
+func fillRect(dst *ebiten.Image, r image.Rectangle, c color.Color) {
+	vector.DrawFilledRect(dst, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), c, false)
 }
 
 func button(dst *ebiten.Image, r image.Rectangle, label string, on, missing bool, face font.Face) {
@@ -271,21 +264,37 @@ func button(dst *ebiten.Image, r image.Rectangle, label string, on, missing bool
 			fg = color.RGBA{150, 40, 0, 255}
 		}
 	}
-	vector.DrawFilledRect(dst, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), bg, false)
+	fillRect(dst, r, bg)
 	b := text.BoundString(face, label)
-	text.Draw(dst, label, face, r.Min.X+(r.Dx()-b.Dx())/2, r.Min.Y+r.Dy()/2+5, fg)
+	// Centred on the cap height: the baseline sits half an x-height-ish
+	// below the middle.
+	text.Draw(dst, label, face, r.Min.X+(r.Dx()-b.Dx())/2, r.Min.Y+(r.Dy()+face.Metrics().CapHeight.Round())/2, fg)
 }
 
-var modelShort = map[string]string{"sq-zero": "Zero padding", "sq-none": "No padding", "pixels": "No encoder", "sq-random": "Random init"}
+var (
+	modelShort = map[string]string{"sq-zero": "Zero padding", "sq-none": "No padding", "pixels": "No encoder", "sq-random": "Random init"}
+	modelTiny  = map[string]string{"sq-zero": "Zero pad", "sq-none": "No pad", "pixels": "Pixels", "sq-random": "Random"} // where the short ones do not fit
+)
 
 func (g *Game) drawControls(screen *ebiten.Image) {
-	ui := g.ui
-	text.Draw(screen, "Encoder: SqueezeNet 1.1 (ImageNet), its padding removed, none at all, or untrained   [keys 1-4]", ui.small, photoPanel.Min.X, 492, colDim)
+	ui, l := g.ui, g.lay
+	caption := "Encoder: SqueezeNet 1.1 (ImageNet), its padding removed, none at all, or untrained   [keys 1-4]"
+	if l.Name == "portrait" {
+		caption = "Encoder: SqueezeNet 1.1, pretrained on ImageNet"
+	}
+	text.Draw(screen, caption, ui.small, l.ModelsText.X, l.ModelsText.Y, colDim)
+	face := ui.normal
+	if l.Name == "portrait" {
+		face = ui.small
+	}
 	for i := range demo.Models {
 		m := demo.Models[i]
-		label, ok := modelShort[m.Key]
-		if !ok {
-			label = "ONNX " + m.Padding
+		label, tiny := modelShort[m.Key], modelTiny[m.Key]
+		if label == "" { // site --model adds ONNX models
+			label, tiny = "ONNX "+m.Padding, m.Padding
+		}
+		if text.BoundString(face, label+" …").Dx() > l.Models[i].Dx()-8 {
+			label = tiny
 		}
 		g.mu.Lock()
 		missing := g.loadErr[i] != nil ||
@@ -294,148 +303,164 @@ func (g *Game) drawControls(screen *ebiten.Image) {
 			label += " …"
 		}
 		g.mu.Unlock()
-		button(screen, modelButton(i), label, i == g.model, missing, ui.normal)
+		button(screen, l.Models[i], label, i == g.model, missing, face)
 	}
-	text.Draw(screen, "Target position map   [keys H V G S T]", ui.small, photoPanel.Min.X, 560, colDim)
+	if l.TargetName == (image.Point{}) {
+		text.Draw(screen, "Target map: "+g.target+", "+demo.TargetNames[g.target], ui.small, l.TargetText.X, l.TargetText.Y, colDim)
+	} else {
+		text.Draw(screen, "Target position map   [keys H V G S T]", ui.small, l.TargetText.X, l.TargetText.Y, colDim)
+		text.Draw(screen, demo.TargetNames[g.target], ui.normal, l.TargetName.X, l.TargetName.Y, colText)
+	}
 	for i, t := range demo.Targets {
-		button(screen, targetButton(i), t, t == g.target, false, ui.bold)
+		button(screen, l.Targets[i], t, t == g.target, false, ui.bold)
 	}
-	text.Draw(screen, demo.TargetNames[g.target], ui.normal, targetButton(4).Max.X+14, 590, colText)
-
+	if l.Help == (image.Point{}) {
+		return
+	}
 	help := []string{
-		"Drag the square with the mouse or a finger; resize it with the wheel or its corner handle.",
+		"Drag the square with the mouse or a finger; resize it with the wheel, its corner handle or a pinch.",
 		"Drop a photo on the window (or use “Open photo” on the page) to try your own.",
 		"The marker is the centre of the predicted G bump: where the model thinks the crop's centre is.",
 	}
 	for i, h := range help {
-		text.Draw(screen, h, ui.small, photoPanel.Min.X, 632+18*i, colDim)
+		text.Draw(screen, h, ui.small, l.Help.X, l.Help.Y+l.HelpStep*i, colDim)
 	}
 }
 
+// drawMapImage draws a 224×224 map scaled into a size×size square at x, y.
+func drawMapImage(dst, img *ebiten.Image, x, y, size int) {
+	if img == nil {
+		return
+	}
+	op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+	op.GeoM.Scale(float64(size)/demo.MapSize, float64(size)/demo.MapSize)
+	op.GeoM.Translate(float64(x), float64(y))
+	dst.DrawImage(img, op)
+}
+
 func (g *Game) drawMaps(screen *ebiten.Image) {
-	ui := g.ui
+	ui, l := g.ui, g.lay
 	labels := [3]string{"Crop (encoder input)", "Predicted " + g.target, "Ground truth " + g.target}
-	for i, l := range labels {
-		text.Draw(screen, l, ui.bold, bigX[i], bigY-8, colText)
-		vector.DrawFilledRect(screen, float32(bigX[i]), float32(bigY), float32(bigSize), float32(bigSize), colPanel, false)
+	face := ui.bold
+	if l.Name == "portrait" {
+		labels = [3]string{"Crop", "Predicted " + g.target, "Truth " + g.target}
+		face = ui.small
+	}
+	pad := int(8 * l.PerCSS)
+	for i, lb := range labels {
+		text.Draw(screen, lb, face, l.BigX[i], l.BigY-pad, colText)
+		fillRect(screen, image.Rect(l.BigX[i], l.BigY, l.BigX[i]+l.BigSize, l.BigY+l.BigSize), colPanel)
 	}
 	cur := g.current()
 	g.ensureTruth()
-	drawMap := func(img *ebiten.Image, x, y, size int) {
-		if img == nil {
-			return
-		}
-		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
-		op.GeoM.Scale(float64(size)/demo.MapSize, float64(size)/demo.MapSize)
-		op.GeoM.Translate(float64(x), float64(y))
-		screen.DrawImage(img, op)
-	}
 	_, lerr, loading := g.predictor()
+	note := func(msg string, face font.Face, col color.Color) {
+		wrap(screen, msg, face, l.BigX[1]+pad, l.BigY+int(2*l.Small), l.BigSize-2*pad, col)
+	}
 	switch {
 	case cur && g.maps[g.target] != nil && g.last.Maps[g.target] != nil:
 		// drawn by drawPrediction
 	case lerr != nil:
-		wrap(screen, "Not available: "+lerr.Error(), ui.small, bigX[1]+8, bigY+20, bigSize-16, colWarn)
+		note("Not available: "+lerr.Error(), ui.small, colWarn)
 	case cur && g.last.Err != nil:
-		wrap(screen, "Prediction failed: "+g.last.Err.Error(), ui.small, bigX[1]+8, bigY+20, bigSize-16, colWarn)
+		note("Prediction failed: "+g.last.Err.Error(), ui.small, colWarn)
 	case cur:
-		wrap(screen, "No readout for "+g.target+" with this encoder.", ui.small, bigX[1]+8, bigY+20, bigSize-16, colWarn)
+		note("No readout for "+g.target+" with this encoder.", ui.small, colWarn)
 	case loading:
-		wrap(screen, "Loading…", ui.normal, bigX[1]+8, bigY+24, bigSize-16, colDim)
+		note("Loading…", ui.normal, colDim)
 	}
-	drawMap(g.truth[g.target], bigX[2], bigY, bigSize)
+	drawMapImage(screen, g.truth[g.target], l.BigX[2], l.BigY, l.BigSize)
 	if g.truthErr != nil {
-		wrap(screen, g.truthErr.Error(), ui.small, bigX[2]+8, bigY+20, bigSize-16, colWarn)
+		wrap(screen, g.truthErr.Error(), ui.small, l.BigX[2]+pad, l.BigY+int(2*l.Small), l.BigSize-2*pad, colWarn)
 	}
 
-	// Legend under the big maps.
-	ly := bigY + bigSize + 14
+	// Legend under the predicted and true maps.
+	ly := l.LegendY()
+	lx0, lx1 := l.BigX[1], l.BigX[2]+l.BigSize
 	op := &ebiten.DrawImageOptions{}
-	op.GeoM.Scale(float64(2*bigSize+12)/256, 10)
-	op.GeoM.Translate(float64(bigX[1]), float64(ly))
+	op.GeoM.Scale(float64(lx1-lx0)/256, float64(l.LegendH))
+	op.GeoM.Translate(float64(lx0), float64(ly))
 	screen.DrawImage(ui.legend, op)
-	text.Draw(screen, "0", ui.small, bigX[1], ly+24, colDim)
-	text.Draw(screen, "0.5", ui.small, bigX[1]+bigSize-2, ly+24, colDim)
-	text.Draw(screen, "1", ui.small, bigX[2]+bigSize-8, ly+24, colDim)
-
-	sy := ly + 54
-	text.Draw(screen, "SPC: Spearman correlation of predicted and true map (1 = same ordering). MAE: mean absolute error.", ui.small, bigX[0], sy+22, colDim)
+	ny := ly + l.LegendH + int(1.15*l.Small)
+	text.Draw(screen, "0", ui.small, lx0, ny, colDim)
+	half := text.BoundString(ui.small, "0.5").Dx()
+	text.Draw(screen, "0.5", ui.small, (lx0+lx1-half)/2, ny, colDim)
+	text.Draw(screen, "1", ui.small, lx1-text.BoundString(ui.small, "1").Dx(), ny, colDim)
+	if l.Explain != (image.Point{}) {
+		text.Draw(screen, "SPC: Spearman correlation of predicted and true map (1 = same ordering). MAE: mean absolute error.", ui.small, l.Explain.X, l.Explain.Y, colDim)
+	}
 
 	// All five targets, predicted over ground truth.
-	text.Draw(screen, "All five targets: predicted (top) and ground truth (bottom)", ui.bold, smallX0, smallY-10, colText)
+	head, hface := "All five targets: predicted (top) and ground truth (bottom)", ui.bold
+	if l.Name == "portrait" {
+		head, hface = "All five targets: predicted (top), truth (bottom)", ui.small
+	}
+	text.Draw(screen, head, hface, l.SmallX0, l.SmallY-int(10*l.PerCSS), colText)
 	for i, t := range demo.Targets {
-		x := smallX0 + i*(smallSize+smallGap)
 		for row := 0; row < 2; row++ {
-			y := smallY + row*(smallSize+6)
-			vector.DrawFilledRect(screen, float32(x), float32(y), float32(smallSize), float32(smallSize), colPanel, false)
+			fillRect(screen, l.SmallMap(i, row), colPanel)
 		}
+		r := l.SmallMap(i, 0)
 		if !(cur && g.last.Maps[t] != nil) && (cur || lerr != nil) {
-			text.Draw(screen, "no readout", ui.small, x+18, smallY+smallSize/2, colDim)
+			text.Draw(screen, "no readout", ui.small, r.Min.X+(r.Dx()-text.BoundString(ui.small, "no readout").Dx())/2, r.Min.Y+r.Dy()/2, colDim)
 		}
-		drawMap(g.truth[t], x, smallY+smallSize+6, smallSize)
+		drawMapImage(screen, g.truth[t], r.Min.X, l.SmallMap(i, 1).Min.Y, l.SmallSize)
 		if t == g.target {
-			vector.StrokeRect(screen, float32(x-2), float32(smallY-2), float32(smallSize+4), float32(2*smallSize+10), 2, colAccent, false)
+			b := float32(l.PerCSS)
+			vector.StrokeRect(screen, float32(r.Min.X)-2*b, float32(r.Min.Y)-2*b, float32(l.SmallSize)+4*b,
+				float32(2*l.SmallSize+l.SmallRowGap)+4*b, 2*b, colAccent, false)
 		}
 	}
 	g.drawPrediction(screen)
 }
-
-// Where drawPrediction writes text: it clears these first.
-var (
-	scoreRect = image.Rect(bigX[0], bigY+bigSize+14+54-22, screenW, bigY+bigSize+14+54+8)
-	labelRect = image.Rect(smallX0-2, smallY+2*smallSize+11, screenW, smallY+2*smallSize+30)
-)
 
 // drawPrediction draws what each new prediction changes: the predicted
 // maps (opaque, over their panels), the score line and the SPC labels. A
 // prediction that changes nothing else is drawn with it alone, straight on
 // the screen (rightKey is unchanged, predKey changed).
 func (g *Game) drawPrediction(dst *ebiten.Image) {
-	ui := g.ui
+	ui, l := g.ui, g.lay
 	cur := g.current()
-	drawMap := func(img *ebiten.Image, x, y, size int) {
-		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
-		op.GeoM.Scale(float64(size)/demo.MapSize, float64(size)/demo.MapSize)
-		op.GeoM.Translate(float64(x), float64(y))
-		dst.DrawImage(img, op)
-	}
 	if cur && g.maps[g.target] != nil && g.last.Maps[g.target] != nil {
-		drawMap(g.maps[g.target], bigX[1], bigY, bigSize)
+		drawMapImage(dst, g.maps[g.target], l.BigX[1], l.BigY, l.BigSize)
 	}
-	fill := func(r image.Rectangle) {
-		vector.DrawFilledRect(dst, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), colBG, false)
-	}
-	fill(scoreRect)
-	sy := scoreRect.Max.Y - 8
+	fillRect(dst, l.ScoreRect(), colBG)
 	if cur && g.last.Err == nil {
 		if sc, ok := g.last.Scores[g.target]; ok {
 			spc := "SPC …"
 			if !math.IsNaN(sc.SPC) {
 				spc = fmt.Sprintf("SPC %.3f", sc.SPC)
 			}
-			text.Draw(dst, spc, ui.title, bigX[0], sy, colAccent)
-			text.Draw(dst, fmt.Sprintf("MAE %.3f", sc.MAE), ui.title, bigX[0]+150, sy, colAccent)
+			text.Draw(dst, spc, ui.title, l.BigX[0], l.ScoreY, colAccent)
+			text.Draw(dst, fmt.Sprintf("MAE %.3f", sc.MAE), ui.title, l.BigX[0]+int(150*l.PerCSS), l.ScoreY, colAccent)
 		}
-		text.Draw(dst, fmt.Sprintf("%d ms per prediction · %.1f predictions/s",
-			g.last.Latency.Milliseconds(), g.meter.Rate(time.Now())), ui.normal, bigX[0]+300, sy, colText)
+		rate := fmt.Sprintf("%d ms per prediction · %.1f predictions/s", g.last.Latency.Milliseconds(), g.meter.Rate(time.Now()))
+		if l.RateBelow {
+			text.Draw(dst, rate, ui.small, l.BigX[0], l.ScoreY+int(1.6*l.Normal), colText)
+		} else {
+			text.Draw(dst, rate, ui.normal, l.BigX[0]+300, l.ScoreY, colText)
+		}
 	}
-	fill(labelRect)
+	fillRect(dst, l.LabelRect(), colBG)
 	for i, t := range demo.Targets {
-		x := smallX0 + i*(smallSize+smallGap)
+		r := l.SmallMap(i, 0)
 		if cur && g.last.Maps[t] != nil && g.maps[t] != nil {
-			drawMap(g.maps[t], x, smallY, smallSize)
+			drawMapImage(dst, g.maps[t], r.Min.X, r.Min.Y, l.SmallSize)
 		}
 		label := t
 		if cur {
 			if sc, ok := g.last.Scores[t]; ok && !math.IsNaN(sc.SPC) {
 				label = fmt.Sprintf("%s  SPC %.2f", t, sc.SPC)
+				if l.Name == "portrait" {
+					label = fmt.Sprintf("%s %.2f", t, sc.SPC)
+				}
 			}
 		}
 		col := colDim
 		if t == g.target {
 			col = colAccent
 		}
-		text.Draw(dst, label, ui.small, x, smallY+2*smallSize+24, col)
+		text.Draw(dst, label, ui.small, r.Min.X, l.SmallLabelY(), col)
 	}
 }
 
@@ -443,16 +468,17 @@ func (g *Game) drawPrediction(dst *ebiten.Image) {
 // point of the last prediction (at its offset in the crop, so it follows a
 // drag until the next prediction lands).
 func (g *Game) drawCropPreview(screen *ebiten.Image) {
+	l := g.lay
 	r := g.drag.Crop.Rect().Intersect(g.photoImg.Bounds())
 	if !r.Empty() {
 		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
-		op.GeoM.Scale(float64(bigSize)/float64(r.Dx()), float64(bigSize)/float64(r.Dy()))
-		op.GeoM.Translate(float64(bigX[0]), float64(bigY))
+		op.GeoM.Scale(float64(l.BigSize)/float64(r.Dx()), float64(l.BigSize)/float64(r.Dy()))
+		op.GeoM.Translate(float64(l.BigX[0]), float64(l.BigY))
 		screen.DrawImage(g.photoImg.SubImage(r).(*ebiten.Image), op)
 	}
 	if g.current() && g.last.Salient != nil {
-		u, v := demo.PhotoToMap(g.last.Crop, bigSize, g.last.Salient.X, g.last.Salient.Y)
-		marker(screen, float32(bigX[0])+float32(u), float32(bigY)+float32(v), 8)
+		u, v := demo.PhotoToMap(g.last.Crop, l.BigSize, g.last.Salient.X, g.last.Salient.Y)
+		marker(screen, float32(l.BigX[0])+float32(u), float32(l.BigY)+float32(v), float32(l.PerCSS))
 	}
 }
 
@@ -484,7 +510,7 @@ func (g *Game) drawStatus(screen *ebiten.Image) {
 	if strings.Contains(s.Message, "missing") || strings.Contains(s.Message, "not") || strings.Contains(s.Message, "annot") {
 		col = colWarn
 	}
-	wrap(screen, s.Message, g.ui.small, 664, 690, 600, col)
+	wrap(screen, s.Message, g.ui.small, g.lay.Status.X, g.lay.Status.Y, g.lay.StatusW, col)
 }
 
 // wrap draws s word-wrapped to width pixels.

@@ -9,6 +9,7 @@ const (
 	DragNone   DragMode = iota
 	DragMove            // the press began inside the crop: it moves
 	DragResize          // the press began on the corner handle: it resizes
+	DragPinch           // two fingers: their spread resizes
 )
 
 // String names the mode for the state hook.
@@ -18,6 +19,8 @@ func (m DragMode) String() string {
 		return "move"
 	case DragResize:
 		return "resize"
+	case DragPinch:
+		return "pinch"
 	}
 	return "none"
 }
@@ -32,6 +35,7 @@ type Dragger struct {
 	Mode           DragMode
 	grabX, grabY   float64 // pointer offset from the crop's top left at press
 	pressed        bool
+	pinch0, size0  float64 // finger distance and crop side when the pinch began
 }
 
 // OnHandle reports whether photo point (x, y) is on the resize handle: the
@@ -90,4 +94,27 @@ func (d *Dragger) SetPhoto(w, h int) {
 	d.PhotoW, d.PhotoH = w, h
 	d.Crop = DefaultCrop(w, h)
 	d.Mode = DragNone
+}
+
+// Pinch takes the distance between two fingers (any unit, the same each
+// call): the crop's side follows its ratio to the distance when the pinch
+// began, around the crop's centre. active false ends the pinch; a finger
+// left on the screen then starts a new press. It returns true when the
+// crop changed.
+func (d *Dragger) Pinch(dist float64, active bool) bool {
+	if !active || dist <= 0 {
+		if d.Mode == DragPinch {
+			d.Mode = DragNone
+		}
+		d.pinch0 = 0
+		return false
+	}
+	if d.pinch0 == 0 {
+		d.pinch0, d.size0 = dist, d.Crop.Size
+		d.Mode, d.pressed = DragPinch, false
+		return false
+	}
+	old := d.Crop
+	d.Crop = d.Crop.Resize(d.size0*dist/d.pinch0, d.PhotoW, d.PhotoH, d.MinSize)
+	return d.Crop != old
 }

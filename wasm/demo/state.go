@@ -1,6 +1,9 @@
 package demo
 
-import "math"
+import (
+	"image"
+	"math"
+)
 
 // Model is one encoder choice the visitor can switch to.
 type Model struct {
@@ -64,13 +67,16 @@ type State struct {
 	View        View     // photo -> logical screen mapping
 	ScreenW     int      // logical screen size
 	ScreenH     int
+	Layout      string          // "landscape" or "portrait"
+	Panel       image.Rectangle // the photo panel on the logical screen
+	Share       string          // the view as a URL fragment (Share.Encode)
 }
 
 // Hook returns the state as plain values for JavaScript:
 // {ready, encoder, padding, init, target, crop:{x,y,w,h}, salient:{x,y}|null,
 // spc, mae, latencyMs, rate, message, predictions, drag:"none"|"move"|"resize",
-// resultCrop:{x,y,w,h}|null,
-// view:{offX,offY,scale,screenW,screenH}}; unknown numbers are null.
+// resultCrop:{x,y,w,h}|null, view:{offX,offY,scale,screenW,screenH},
+// layout, panel:{x,y,w,h}, share}; unknown numbers are null.
 func (s State) Hook() map[string]any {
 	num := func(x float64) any {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -105,5 +111,8 @@ func (s State) Hook() map[string]any {
 		"resultCrop":  rc,
 		"view": map[string]any{"offX": s.View.OffX, "offY": s.View.OffY, "scale": s.View.Scale,
 			"screenW": s.ScreenW, "screenH": s.ScreenH},
+		"layout": s.Layout,
+		"panel":  map[string]any{"x": s.Panel.Min.X, "y": s.Panel.Min.Y, "w": s.Panel.Dx(), "h": s.Panel.Dy()},
+		"share":  s.Share,
 	}
 }
