@@ -3,6 +3,8 @@ GO        ?= go
 GOROOT    := $(shell $(GO) env GOROOT)
 WASMEXEC  := $(GOROOT)/lib/wasm
 PORT      ?= 8080
+# brotli quality of site/dist's .br copies: 11 is smallest (~2 min of CPU for the modules)
+BROTLI    ?= 11
 # A count, not a duration: Go 1.26's fuzz coordinator can report its own -fuzztime
 # deadline as a failure (golang/go#75804); 60000 calls take 3-8 s per parser here.
 FUZZTIME  ?= 60000x
@@ -26,7 +28,7 @@ build:
 site: build
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o build/wasm/app.wasm ./wasm
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o build/wasm/worker.wasm ./wasm/worker
-	bin/posprobe site --out site/dist --modules build/wasm --goroot "$(GOROOT)"
+	bin/posprobe site --out site/dist --modules build/wasm --goroot "$(GOROOT)" --brotli $(BROTLI)
 
 serve: site
 	bin/posprobe serve --dir site/dist --port $(PORT)

@@ -187,6 +187,8 @@ func siteHandler(dir string) (http.Handler, error) {
 		}
 		if enc != "" {
 			h.Set("Content-Encoding", enc)
+			// ServeContent leaves the length out when a Content-Encoding is set.
+			h.Set("Content-Length", strconv.FormatInt(st.Size(), 10))
 			if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
 				h.Set("Content-Type", ct)
 			}

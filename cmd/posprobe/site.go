@@ -31,6 +31,7 @@ type siteOptions struct {
 	modules  string // folder holding app.wasm and worker.wasm
 	goroot   string // Go installation whose lib/wasm/wasm_exec.js matches the modules
 	data     string // data folder, for encoders without a committed weight file
+	brotli   int    // brotli quality of the .br copies (0-11)
 }
 
 var siteFlags siteOptions
@@ -88,11 +89,15 @@ func init() {
 	f.StringVar(&siteFlags.src, "src", "site", "page sources (index.html, app.html, style.css, worker.js, photo/)")
 	f.StringVar(&siteFlags.readouts, "readouts", "weights/readouts", "trained readout files")
 	f.StringVar(&siteFlags.modules, "modules", "build/wasm", "folder with app.wasm and worker.wasm (GOOS=js GOARCH=wasm builds of ./wasm and ./wasm/worker)")
+	f.IntVar(&siteFlags.brotli, "brotli", 11, "brotli quality of the .br copies, 0-11 (11: smallest, about a minute for the modules)")
 	f.StringVar(&siteFlags.goroot, "goroot", "", "Go installation whose lib/wasm/wasm_exec.js matches the modules (default: go env GOROOT)")
 	rootCmd.AddCommand(siteCmd)
 }
 
 func buildSite(log io.Writer, o siteOptions) error {
+	if o.brotli < 0 || o.brotli > 11 {
+		return fmt.Errorf("--brotli %d: want a quality from 0 to 11", o.brotli)
+	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
@@ -165,7 +170,7 @@ func buildSite(log io.Writer, o siteOptions) error {
 	if err := writeFileAtomic(filepath.Join(o.out, "site.json"), append(b, '\n')); err != nil {
 		return err
 	}
-	sizes, err := precompress(o.out)
+	sizes, err := precompress(o.out, o.brotli)
 	if err != nil {
 		return err
 	}
@@ -178,7 +183,7 @@ func buildSite(log io.Writer, o siteOptions) error {
 	if err := writeFileAtomic(filepath.Join(o.out, "site.json"), append(b, '\n')); err != nil {
 		return err
 	}
-	if _, err := precompressFile(filepath.Join(o.out, "site.json")); err != nil {
+	if _, err := precompressFile(filepath.Join(o.out, "site.json"), o.brotli); err != nil {
 		return err
 	}
 	printSiteSizes(log, o.out, man, sizes)

@@ -31,11 +31,11 @@ const minCompress = 1024
 // encSizes are the sizes of a file and of its precompressed copies (0: none).
 type encSizes struct{ Raw, GZ, BR int64 }
 
-// precompress writes name.gz (gzip, best compression) and name.br (brotli,
-// quality 11) beside every compressible file of 1 kB or more in out, keeping
-// a copy only when it is smaller than the file, and removes copies whose
+// precompress writes name.gz (gzip, best compression) and name.br (brotli of
+// the given quality) beside every compressible file of 1 kB or more in out,
+// keeping a copy only when it is smaller than the file, and removes copies whose
 // file is gone. It returns the sizes by slash path relative to out.
-func precompress(out string) (map[string]encSizes, error) {
+func precompress(out string, quality int) (map[string]encSizes, error) {
 	var files, orphans []string
 	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
@@ -69,7 +69,7 @@ func precompress(out string) (map[string]encSizes, error) {
 		go func() {
 			defer wg.Done()
 			for p := range jobs {
-				s, err := precompressFile(p)
+				s, err := precompressFile(p, quality)
 				rel, _ := filepath.Rel(out, p)
 				mu.Lock()
 				sizes[filepath.ToSlash(rel)] = s
@@ -98,7 +98,7 @@ func fileSize(p string) int64 {
 }
 
 // precompressFile writes (or removes) p.gz and p.br; see precompress.
-func precompressFile(p string) (encSizes, error) {
+func precompressFile(p string, quality int) (encSizes, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return encSizes{}, err
@@ -112,7 +112,7 @@ func precompressFile(p string) (encSizes, error) {
 	}{
 		{".gz", &s.GZ, func(w io.Writer) io.WriteCloser { z, _ := gzip.NewWriterLevel(w, gzip.BestCompression); return z }},
 		{".br", &s.BR, func(w io.Writer) io.WriteCloser {
-			return brotli.NewWriterOptions(w, brotli.WriterOptions{Quality: brotli.BestCompression, LGWin: 24})
+			return brotli.NewWriterOptions(w, brotli.WriterOptions{Quality: quality, LGWin: 24})
 		}},
 	} {
 		var buf bytes.Buffer

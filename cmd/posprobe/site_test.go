@@ -55,7 +55,7 @@ func siteFixture(t *testing.T, tmp, app string) siteOptions {
 		"mod/worker.wasm":                 "\x00asm worker" + strings.Repeat("worker code ", 5000),
 	})
 	return siteOptions{src: filepath.Join(tmp, "site"), out: filepath.Join(tmp, "site", "dist"), readouts: filepath.Join(tmp, "ro"),
-		modules: filepath.Join(tmp, "mod"), goroot: filepath.Join(tmp, "go")}
+		modules: filepath.Join(tmp, "mod"), goroot: filepath.Join(tmp, "go"), brotli: 4} // 11 takes seconds on the weights
 }
 
 func TestBuildSiteWithoutData(t *testing.T) {
