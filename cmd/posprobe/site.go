@@ -20,6 +20,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/weights"
+	"github.com/posprobe/posprobe/wasm/probe"
 	manifestdata "github.com/posprobe/posprobe/weights"
 )
 
@@ -236,27 +237,40 @@ func copyReadouts(dir, out string) ([]string, error) {
 	return list, nil
 }
 
-// encoderSafetensors returns an encoder's weights as one safetensors file:
-// the committed copy when there is one, else converted from the data folder.
+// encoderSafetensors returns an encoder's weights for the site as one
+// safetensors file, without the classifier tensors no tap depends on
+// (probe.HeadTensors; the worker puts zeros there): from the committed
+// float16 copy when there is one (values unchanged), else converted from the
+// data folder as float32.
 func encoderSafetensors(name, data string) ([]byte, error) {
+	var set *weights.Set
+	dtype := "F32"
 	for _, b := range manifestdata.Builtins {
 		if d := manifestdata.BuiltinData(b); b.Encoder == name && d != nil {
-			return d, nil
+			s, err := weights.ParseSafetensors(d, "weights/"+b.Path)
+			if err != nil {
+				return nil, err
+			}
+			set, dtype = s, "F16"
 		}
 	}
-	if data == "" {
-		return nil, fmt.Errorf("built without POSPROBE_DATA")
+	if set == nil {
+		if data == "" {
+			return nil, fmt.Errorf("built without POSPROBE_DATA")
+		}
+		p, err := weights.Locate(name, "", data)
+		if err != nil {
+			return nil, err
+		}
+		if set, err = weights.Load(p); err != nil {
+			return nil, err
+		}
 	}
-	p, err := weights.Locate(name, "", data)
-	if err != nil {
-		return nil, err
-	}
-	set, err := weights.Load(p)
-	if err != nil {
-		return nil, err
+	for t := range probe.HeadTensors[name] {
+		delete(set.Tensors, t)
 	}
 	var buf bytes.Buffer
-	if err := weights.WriteSafetensors(&buf, set); err != nil {
+	if err := weights.WriteSafetensorsAs(&buf, set, dtype); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return buf.Bytes(), nil

@@ -227,7 +227,12 @@ func encoderWeights(m demo.Model, src Source, man Manifest, progress func(float6
 		}
 	})
 	if err == nil {
-		return weights.ParseSafetensors(b, path)
+		set, err := weights.ParseSafetensors(b, path)
+		if err != nil {
+			return nil, err
+		}
+		addHead(m.Encoder, set)
+		return set, nil
 	}
 	return nil, fmt.Errorf("the %s ImageNet weights are missing (%s: %v); the site was built without POSPROBE_DATA", m.Encoder, path, err)
 }
@@ -238,4 +243,26 @@ func newEncoder(name string, opts encoder.Options, set *weights.Set) (encoder.En
 		opts.Set = set
 	}
 	return encoder.New(name, opts)
+}
+
+// HeadTensors are, per encoder, the classifier tensors (name -> shape) that
+// no tap depends on: the site leaves them out of its weight file (SqueezeNet
+// 1.1's conv25 is 1 MB of the 2.5 MB) and addHead puts zeros in their place,
+// so that the encoder, which builds its classifier too, gets a full set.
+var HeadTensors = map[string]map[string][]int{
+	"squeezenet1.1": {"squeezenet0_conv25_weight": {1000, 512, 1, 1}, "squeezenet0_conv25_bias": {1000}},
+}
+
+// addHead adds zero tensors for the head tensors the set lacks.
+func addHead(encoder string, set *weights.Set) {
+	for name, shape := range HeadTensors[encoder] {
+		if set.Tensors[name] != nil {
+			continue
+		}
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		set.Add(&weights.Tensor{Name: name, Shape: slices.Clone(shape), Data: make([]float32, n)})
+	}
 }
