@@ -102,11 +102,11 @@ func buildSite(log io.Writer, o siteOptions) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
+	if err := removeHashed(o.out); err != nil { // first: a source may look hashed
+		return err
+	}
 	if err := copySources(o.src, o.out); err != nil {
 		return fmt.Errorf("site sources: %w", err)
-	}
-	if err := removeHashed(o.out); err != nil {
-		return err
 	}
 	man := siteManifest{Photo: "photo/coffee.png", Encoders: map[string]string{}, Readouts: []string{}, Files: map[string]siteFile{}}
 	if _, err := os.Stat(filepath.Join(o.out, filepath.FromSlash(man.Photo))); err != nil {

@@ -184,6 +184,11 @@ func TestBuildSiteErrors(t *testing.T) {
 		t.Errorf("missing wasm_exec.js: %v", err)
 	}
 	bad = o
+	bad.brotli = 12
+	if err := buildSite(io.Discard, bad); err == nil || !strings.Contains(err.Error(), "--brotli") {
+		t.Errorf("--brotli 12: %v", err)
+	}
+	bad = o
 	bad.modules = filepath.Join(tmp, "nomod")
 	if err := buildSite(io.Discard, bad); err == nil || !strings.Contains(err.Error(), "app.wasm") || !strings.Contains(err.Error(), "GOOS=js") {
 		t.Errorf("missing app.wasm: %v", err)

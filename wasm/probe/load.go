@@ -224,6 +224,8 @@ func encoderWeights(m demo.Model, src Source, man Manifest, progress func(float6
 	b, err := src.Read(path, func(done, total int64) {
 		if total > 0 {
 			progress(0.7*float64(done)/float64(total), fmt.Sprintf("Downloading %s weights %.1f / %.1f MB", m.Encoder, float64(done)/1e6, float64(total)/1e6))
+		} else { // compressed in transit: the decoded size is not known ahead
+			progress(0.35, fmt.Sprintf("Downloading %s weights %.1f MB", m.Encoder, float64(done)/1e6))
 		}
 	})
 	if err == nil {
