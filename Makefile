@@ -3,6 +3,8 @@ GO        ?= go
 GOROOT    := $(shell $(GO) env GOROOT)
 WASMEXEC  := $(GOROOT)/lib/wasm
 PORT      ?= 8080
+# brotli quality of site/dist's .br copies: 11 is smallest (~2 min of CPU for the modules)
+BROTLI    ?= 11
 # A count, not a duration: Go 1.26's fuzz coordinator can report its own -fuzztime
 # deadline as a failure (golang/go#75804); 60000 calls take 3-8 s per parser here.
 FUZZTIME  ?= 60000x
@@ -19,13 +21,14 @@ build:
 	$(GO) build -o bin/posprobe ./cmd/posprobe
 
 # ---- the demo -------------------------------------------------------------
-# site/dist is a static folder: app.wasm (the UI), worker.wasm (inference in a
-# Web Worker), wasm_exec.js from the same GOROOT,
-# the page, the photo, our readouts, and (with POSPROBE_DATA) the encoder weights.
+# site/dist is a static folder that any static file server can serve: the
+# page, app.wasm (the UI) and worker.wasm (inference in Web Workers) under
+# content-hashed names, wasm_exec.js from the same GOROOT, the photo, our
+# readouts and the committed SqueezeNet 1.1 weights, with .br/.gz copies.
 site: build
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o site/dist/app.wasm ./wasm
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o site/dist/worker.wasm ./wasm/worker
-	bin/posprobe site --out site/dist --goroot "$(GOROOT)"
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o build/wasm/app.wasm ./wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o build/wasm/worker.wasm ./wasm/worker
+	bin/posprobe site --out site/dist --modules build/wasm --goroot "$(GOROOT)" --brotli $(BROTLI)
 
 serve: site
 	bin/posprobe serve --dir site/dist --port $(PORT)

@@ -3,6 +3,7 @@ module github.com/posprobe/posprobe
 go 1.26.8
 
 require (
+	github.com/andybalholm/brotli v1.3.0
 	github.com/hajimehoshi/ebiten/v2 v2.8.8
 	github.com/klauspost/cpuid/v2 v2.4.2
 	github.com/schollz/progressbar/v3 v3.19.1

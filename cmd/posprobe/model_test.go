@@ -127,10 +127,13 @@ func TestBuildSiteModel(t *testing.T) {
 		"ro/tiny_imagenet_none_H.readout": "r",
 		"go/lib/wasm/wasm_exec.js":        "// exec",
 		"tiny.onnx":                       string(b),
+		"mod/app.wasm":                    "\x00asm app",
+		"mod/worker.wasm":                 "\x00asm worker",
 	})
+	o := siteOptions{src: src, out: out, readouts: ro, goroot: goroot, modules: filepath.Join(tmp, "mod"), brotli: 1}
 	defer func() { siteModelFlags.model, siteModelFlags.taps = "", "" }()
 	siteModelFlags.model, siteModelFlags.taps = filepath.Join(tmp, "tiny.onnx"), "auto"
-	if err := buildSite(io.Discard, src, out, ro, goroot, ""); err != nil {
+	if err := buildSite(io.Discard, o); err != nil {
 		t.Fatal(err)
 	}
 	m := readManifestFile(t, out)
@@ -142,11 +145,11 @@ func TestBuildSiteModel(t *testing.T) {
 	}
 	os.RemoveAll(ro)
 	os.MkdirAll(ro, 0o755)
-	if err := buildSite(io.Discard, src, out, ro, goroot, ""); err == nil || !strings.Contains(err.Error(), "tiny_imagenet_zero_H.readout") {
+	if err := buildSite(io.Discard, o); err == nil || !strings.Contains(err.Error(), "tiny_imagenet_zero_H.readout") {
 		t.Errorf("no readouts: %v", err)
 	}
 	siteModelFlags.model = filepath.Join(onnxFixtures, "external", "model.onnx")
-	if err := buildSite(io.Discard, src, out, ro, goroot, ""); err == nil || !strings.Contains(err.Error(), "external") {
+	if err := buildSite(io.Discard, o); err == nil || !strings.Contains(err.Error(), "external") {
 		t.Errorf("external data: %v", err)
 	}
 }

@@ -1,16 +1,22 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
+	"github.com/posprobe/posprobe/core/encoder"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/andybalholm/brotli"
+
 	"github.com/posprobe/posprobe/core/weights"
+	manifestdata "github.com/posprobe/posprobe/weights"
 )
 
 func writeFiles(t *testing.T, root string, files map[string]string) {
@@ -39,116 +45,220 @@ func readManifestFile(t *testing.T, out string) siteManifest {
 	return m
 }
 
-func TestBuildSiteWithoutData(t *testing.T) {
-	tmp := t.TempDir()
-	src, out, ro, goroot := filepath.Join(tmp, "site"), filepath.Join(tmp, "site", "dist"), filepath.Join(tmp, "ro"), filepath.Join(tmp, "go")
+// siteFixture writes page sources, modules, a readout and a GOROOT with
+// wasm_exec.js under tmp, and returns the options building tmp/site/dist.
+func siteFixture(t *testing.T, tmp, app string) siteOptions {
 	writeFiles(t, tmp, map[string]string{
-		"site/index.html":                 "<html>",
+		"site/index.html":                 "<html>" + strings.Repeat("<p>page</p>\n", 200),
 		"site/photo/coffee.png":           "png",
 		"site/dist/stale.txt":             "left from before", // the output inside the sources is not copied into itself
 		"ro/none_imagenet_zero_G.readout": "r",
 		"ro/README.md":                    "not a readout",
-		"go/lib/wasm/wasm_exec.js":        "// exec",
+		"go/lib/wasm/wasm_exec.js":        "// exec\n" + strings.Repeat("globalThis.x = 1;\n", 100),
+		"mod/app.wasm":                    app,
+		"mod/worker.wasm":                 "\x00asm worker" + strings.Repeat("worker code ", 5000),
 	})
+	return siteOptions{src: filepath.Join(tmp, "site"), out: filepath.Join(tmp, "site", "dist"), readouts: filepath.Join(tmp, "ro"),
+		modules: filepath.Join(tmp, "mod"), goroot: filepath.Join(tmp, "go"), brotli: 4} // 11 takes seconds on the weights
+}
+
+func TestBuildSiteWithoutData(t *testing.T) {
+	tmp := t.TempDir()
+	o := siteFixture(t, tmp, "\x00asm app"+strings.Repeat("app code ", 5000))
 	var log strings.Builder
-	if err := buildSite(&log, src, out, ro, goroot, ""); err != nil {
+	if err := buildSite(&log, o); err != nil {
 		t.Fatal(err)
 	}
+	out := o.out
 	for _, f := range []string{"index.html", "photo/coffee.png", "wasm_exec.js", "readouts/none_imagenet_zero_G.readout"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("%s not in the site: %v", f, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(out, "readouts", "README.md")); err == nil {
-		t.Error("README.md copied as a readout")
-	}
-	if _, err := os.Stat(filepath.Join(out, "dist")); err == nil {
-		t.Error("the output folder was copied into itself")
+	for _, f := range []string{"readouts/README.md", "dist", "app.wasm", "worker.wasm"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+			t.Errorf("%s should not be in the site", f)
+		}
 	}
 	m := readManifestFile(t, out)
-	if len(m.Encoders) != 0 || len(m.Readouts) != 1 || !strings.Contains(m.Note, "POSPROBE_DATA") {
+	// The committed weights make the pretrained model the default: no note.
+	if len(m.Readouts) != 1 || m.Note != "" {
 		t.Errorf("manifest %+v", m)
 	}
-	if !strings.Contains(log.String(), "app.wasm is missing") {
-		t.Errorf("no warning about app.wasm: %s", log.String())
+	want := manifestdata.Builtins[0]
+	wp := m.Encoders["squeezenet1.1"]
+	if !strings.HasPrefix(wp, "weights/squeezenet1.1.") || !strings.HasSuffix(wp, ".safetensors") || !isHashed(filepath.Base(wp)) {
+		t.Errorf("encoder path %q", wp)
 	}
-
-	// A missing wasm_exec.js is an error naming it.
-	err := buildSite(io.Discard, src, out, ro, filepath.Join(tmp, "nogo"), "")
-	if err == nil || !strings.Contains(err.Error(), "wasm_exec.js") {
-		t.Errorf("missing wasm_exec.js: %v", err)
+	checkSiteWeights(t, filepath.Join(out, filepath.FromSlash(wp)), manifestdata.BuiltinData(want))
+	for _, key := range []string{"app.wasm", "worker.wasm", "wasm_exec.js", "weights/squeezenet1.1.safetensors"} {
+		f, ok := m.Files[key]
+		if !ok {
+			t.Errorf("site.json files has no %s", key)
+			continue
+		}
+		checkSiteFile(t, out, key, f)
+	}
+	if !strings.Contains(log.String(), "default view, all files") {
+		t.Errorf("no size summary: %s", log.String())
 	}
 }
 
-func TestBuildSiteEncoderWeights(t *testing.T) {
-	data := os.Getenv("POSPROBE_DATA")
-	if data == "" {
-		t.Skip("POSPROBE_DATA not set")
-	}
-	tmp := t.TempDir()
-	writeFiles(t, tmp, map[string]string{"site/photo/coffee.png": "png", "go/lib/wasm/wasm_exec.js": "//"})
-	out := filepath.Join(tmp, "out")
-	if err := buildSite(io.Discard, filepath.Join(tmp, "site"), out, filepath.Join(tmp, "none"), filepath.Join(tmp, "go"), data); err != nil {
-		t.Fatal(err)
-	}
-	m := readManifestFile(t, out)
-	rel, ok := m.Encoders["squeezenet1.1"]
-	if !ok {
-		t.Fatalf("manifest %+v has no squeezenet1.1", m)
-	}
-	b, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(rel)))
+// checkSiteFile checks a hashed file: name, size, and that its .gz and .br
+// copies decompress to it.
+func checkSiteFile(t *testing.T, out, key string, f siteFile) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(f.Path)))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", key, err)
 	}
-	got, err := weights.ParseSafetensors(b, rel)
-	if err != nil {
-		t.Fatal(err)
+	if f.Path != hashedName(key, raw) || int64(len(raw)) != f.Bytes {
+		t.Errorf("%s: %+v, want path %s, %d bytes", key, f, hashedName(key, raw), len(raw))
 	}
-	p, err := weights.Locate("squeezenet1.1", "", data)
-	if err != nil {
-		t.Fatal(err)
+	if strings.HasPrefix(f.Path, "/") || strings.Contains(f.Path, "..") || strings.Contains(f.Path, "://") {
+		t.Errorf("%s: path %q is not relative", key, f.Path)
 	}
-	want, err := weights.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got.Tensors) != len(want.Tensors) {
-		t.Fatalf("%d tensors, want %d", len(got.Tensors), len(want.Tensors))
-	}
-	for name, w := range want.Tensors {
-		g := got.Tensors[name]
-		if g == nil || len(g.Data) != len(w.Data) {
-			t.Fatalf("tensor %s missing or resized", name)
+	for _, c := range []struct {
+		ext  string
+		size int64
+		open func(io.Reader) (io.Reader, error)
+	}{
+		{".gz", f.GZ, func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }},
+		{".br", f.BR, func(r io.Reader) (io.Reader, error) { return brotli.NewReader(r), nil }},
+	} {
+		z, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(f.Path)+c.ext))
+		if err != nil || int64(len(z)) != c.size || c.size >= f.Bytes {
+			t.Errorf("%s%s: %d bytes, site.json says %d (raw %d): %v", key, c.ext, len(z), c.size, f.Bytes, err)
+			continue
 		}
-		for i := range w.Data {
-			if g.Data[i] != w.Data[i] {
-				t.Fatalf("tensor %s differs at %d", name, i)
+		r, err := c.open(bytes.NewReader(z))
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(back, raw) {
+			t.Errorf("%s%s does not decompress to the file (%v)", key, c.ext, err)
+		}
+	}
+}
+
+// A rebuild with a new app replaces the hashed files of the old one (and
+// their compressed copies); small or incompressible files get no copies.
+func TestBuildSiteRedeploy(t *testing.T) {
+	tmp := t.TempDir()
+	o := siteFixture(t, tmp, "\x00asm app v1"+strings.Repeat("app code ", 5000))
+	if err := buildSite(io.Discard, o); err != nil {
+		t.Fatal(err)
+	}
+	old := readManifestFile(t, o.out).Files["app.wasm"].Path
+	writeFiles(t, tmp, map[string]string{"mod/app.wasm": "\x00asm app v2" + strings.Repeat("app code ", 5000)})
+	if err := buildSite(io.Discard, o); err != nil {
+		t.Fatal(err)
+	}
+	m := readManifestFile(t, o.out)
+	if m.Files["app.wasm"].Path == old {
+		t.Fatalf("a new app.wasm kept its name %s", old)
+	}
+	checkSiteFile(t, o.out, "app.wasm", m.Files["app.wasm"])
+	for _, ext := range []string{"", ".gz", ".br"} {
+		if _, err := os.Stat(filepath.Join(o.out, old+ext)); err == nil {
+			t.Errorf("%s%s of the old build is still there", old, ext)
+		}
+	}
+	for _, f := range []string{"photo/coffee.png.gz", "photo/coffee.png.br", "readouts/none_imagenet_zero_G.readout.br"} {
+		if _, err := os.Stat(filepath.Join(o.out, f)); err == nil {
+			t.Errorf("%s written for a small or incompressible file", f)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(o.out, "index.html.br")); err != nil {
+		t.Errorf("the page has no brotli copy: %v", err)
+	}
+}
+
+func TestBuildSiteErrors(t *testing.T) {
+	tmp := t.TempDir()
+	o := siteFixture(t, tmp, "\x00asm app")
+	bad := o
+	bad.goroot = filepath.Join(tmp, "nogo")
+	if err := buildSite(io.Discard, bad); err == nil || !strings.Contains(err.Error(), "wasm_exec.js") {
+		t.Errorf("missing wasm_exec.js: %v", err)
+	}
+	bad = o
+	bad.brotli = 12
+	if err := buildSite(io.Discard, bad); err == nil || !strings.Contains(err.Error(), "--brotli") {
+		t.Errorf("--brotli 12: %v", err)
+	}
+	bad = o
+	bad.modules = filepath.Join(tmp, "nomod")
+	if err := buildSite(io.Discard, bad); err == nil || !strings.Contains(err.Error(), "app.wasm") || !strings.Contains(err.Error(), "GOOS=js") {
+		t.Errorf("missing app.wasm: %v", err)
+	}
+}
+
+// The page sources use relative URLs only, so the site works from any
+// folder of any static host.
+func TestSiteSourcesRelativeURLs(t *testing.T) {
+	for _, pat := range []string{"../../site/*.html", "../../site/*.js", "../../site/*.css"} {
+		files, _ := filepath.Glob(pat)
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, abs := range []string{`src="/`, `href="/`, `fetch("/`, `fetch('/`, `url(/`, `url("/`, `importScripts("/`, `new Worker("/`} {
+				if i := bytes.Index(b, []byte(abs)); i >= 0 {
+					t.Errorf("%s: absolute URL at byte %d: %.40q", f, i, b[i:])
+				}
 			}
 		}
 	}
 }
 
-func TestServeHeaders(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"index.html": "<html>", "app.wasm": "\x00asm"})
-	srv := httptest.NewServer(siteHandler(dir))
-	defer srv.Close()
-	for path, ctype := range map[string]string{"/app.wasm": "application/wasm", "/": "text/html; charset=utf-8"} {
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != ctype || resp.Header.Get("Cache-Control") != "no-store" {
-			t.Errorf("%s: %d %q %q", path, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))
+func TestIsHashed(t *testing.T) {
+	for name, want := range map[string]bool{
+		"app.0123456789.wasm": true, "app.0123456789.wasm.br": true, "squeezenet1.1.abcdef0123.safetensors": true,
+		"app.wasm": true, "worker.wasm.gz": true, "wasm_exec.js": false, "app.0123456789a.wasm": false,
+		"index.html": false, "app.ABCDEF0123.wasm": false, "squeezenet1.1.safetensors": false,
+	} {
+		if got := isHashed(name); got != want {
+			t.Errorf("isHashed(%q) = %v", name, got)
 		}
 	}
-	resp, err := http.Get(srv.URL + "/missing.safetensors")
+}
+
+// checkSiteWeights checks the site's weight file: the committed float16
+// tensors bit for bit, except the classifier head the demo does not use.
+func checkSiteWeights(t *testing.T, file string, builtin []byte) {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 404 {
-		t.Errorf("missing file: %d", resp.StatusCode)
+	got, err := weights.ParseSafetensors(b, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := weights.ParseSafetensors(builtin, "builtin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := encoder.HeadTensors["squeezenet1.1"]
+	if len(got.Tensors)+len(head) != len(want.Tensors) || len(b) > len(builtin)*6/10 {
+		t.Fatalf("%s: %d tensors, %d bytes; committed file %d tensors, %d bytes", file, len(got.Tensors), len(b), len(want.Tensors), len(builtin))
+	}
+	for name, w := range want.Tensors {
+		g := got.Tensors[name]
+		if _, isHead := head[name]; isHead || g == nil {
+			if isHead != (g == nil) {
+				t.Errorf("%s: tensor %s present %v, head %v", file, name, g != nil, isHead)
+			}
+			continue
+		}
+		if !slices.Equal(g.Shape, w.Shape) || !slices.Equal(g.Data, w.Data) {
+			t.Errorf("%s: tensor %s differs from the committed file", file, name)
+		}
+	}
+	if n := binary.LittleEndian.Uint64(b); !strings.Contains(string(b[8:8+n]), `"F16"`) || strings.Contains(string(b[8:8+n]), `"F32"`) {
+		t.Errorf("%s is not float16", file)
 	}
 }

@@ -26,6 +26,7 @@ type weightsOptions struct {
 	encoder  string // convert --encoder
 	out      string // convert --out
 	download bool   // convert --download
+	dtype    string // convert --dtype
 }
 
 var weightsFlags weightsOptions
@@ -119,7 +120,8 @@ not downloaded.`,
 		for _, e := range entries {
 			opts := resolveOptions(m, args)
 			opts.CacheDir = cacheRoot
-			if f, err := weights.Resolve(ctx, e.Name, opts); err == nil && f.Where != weights.WhereCache {
+			// The committed float16 copy does not stand in for the original files.
+			if f, err := weights.Resolve(ctx, e.Name, opts); err == nil && f.Where != weights.WhereCache && f.Where != weights.WhereBuiltin {
 				fmt.Fprintf(out, "%s: in the %s folder %s; nothing to download\n", e.Name, f.Where, f.Root)
 				continue
 			}
@@ -191,7 +193,8 @@ var weightsConvertCmd = &cobra.Command{
 model, torchvision checkpoint), found in the usual order (--weights, data
 folder, cache; --download or POSPROBE_DOWNLOAD=1 allows a download), and writes
 them as a single safetensors file: one request for the browser instead of
-dozens. Tensor names and shapes stay those of the source, as float32. The file
+dozens. Tensor names and shapes stay those of the source, as float32 (or
+float16 with --dtype f16, rounded to nearest even: half the bytes). The file
 is written through a temporary file and read back and compared before it is
 renamed into place.`,
 	Example: `  posprobe weights convert --encoder squeezenet1.1 --out site/dist/squeezenet1.1.safetensors
@@ -218,7 +221,7 @@ renamed into place.`,
 		if err != nil {
 			return err
 		}
-		n, count, err := convertToSafetensors(f.Path, weightsFlags.out)
+		n, count, err := convertToSafetensors(f.Path, weightsFlags.out, strings.ToUpper(weightsFlags.dtype))
 		if err != nil {
 			return err
 		}
@@ -232,6 +235,7 @@ func init() {
 	weightsFetchCmd.Flags().BoolVar(&weightsFlags.all, "all", false, "fetch every encoder of the manifest (about 1 GB)")
 	weightsConvertCmd.Flags().StringVar(&weightsFlags.encoder, "encoder", "", "encoder name (see 'posprobe weights list')")
 	weightsConvertCmd.Flags().StringVar(&weightsFlags.out, "out", "", "safetensors file to write")
+	weightsConvertCmd.Flags().StringVar(&weightsFlags.dtype, "dtype", "f32", "stored value type: f32, or f16 (half the size)")
 	weightsConvertCmd.Flags().BoolVar(&weightsFlags.download, "download", false, "download the weights into the cache if no copy is found")
 	weightsCmd.AddCommand(weightsListCmd, weightsFetchCmd, weightsVerifyCmd, weightsConvertCmd)
 	rootCmd.AddCommand(weightsCmd)
@@ -410,17 +414,26 @@ func (b *fetchBar) finish() { b.bar.Finish() }
 // convertToSafetensors loads the weights at src in their own format and
 // writes them to dst as one safetensors file, read back and compared before
 // the rename. It returns the file size and the number of tensors.
-func convertToSafetensors(src, dst string) (int64, int, error) {
+func convertToSafetensors(src, dst, dtype string) (int64, int, error) {
+	if dtype == "" {
+		dtype = "F32"
+	}
+	if dtype != "F32" && dtype != "F16" {
+		return 0, 0, fmt.Errorf("--dtype %q: want f32 or f16", strings.ToLower(dtype))
+	}
 	set, err := weights.Load(src)
 	if err != nil {
 		return 0, 0, err
+	}
+	if dtype == "F16" {
+		weights.RoundF16(set) // what the file reads back as, compared below
 	}
 	tmp, err := atomicfile.Create(dst, 0o644)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer tmp.Abort() // no-op after the commit
-	if err := weights.WriteSafetensors(tmp, set); err != nil {
+	if err := weights.WriteSafetensorsAs(tmp, set, dtype); err != nil {
 		return 0, 0, fmt.Errorf("%s: %w", dst, err)
 	}
 	if err := tmp.Sync(); err != nil {

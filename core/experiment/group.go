@@ -429,6 +429,9 @@ func (r *runner) buildEncoder(ctx context.Context, s Setting) (encoder.Encoder, 
 		return nil, err
 	}
 	if s.Encoder != "none" && readout.NormInit(s.Init) == encoder.InitImageNet {
+		if r.cfg.Width != 0 { // the committed SqueezeNet weights are found, but only fit full width
+			return nil, &weightsError{fmt.Sprintf("%s: %s: pretrained weights exist at full width only, not width %d", reasonWeights, s.Encoder, r.cfg.Width)}
+		}
 		if _, err := weights.Resolve(ctx, s.Encoder, weights.Options{DataDir: r.cfg.DataDir}); err != nil {
 			return nil, &weightsError{fmt.Sprintf("%s: %v", reasonWeights, err)}
 		}

@@ -14,8 +14,12 @@ import (
 // Load reads a weight file or folder, telling the format from its content:
 // a folder of .npy files (directly or in its weights/ subfolder), a TF.js
 // model.json (or the folder holding one), a torch checkpoint (zip or legacy),
-// a safetensors file or a single .npy file.
+// a safetensors file or a single .npy file; or a committed weight file by its
+// BuiltinPrefix path.
 func Load(path string) (*Set, error) {
+	if data, ok := builtinData(path); ok { // Resolve's WhereBuiltin
+		return ParseSafetensors(data, path)
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err

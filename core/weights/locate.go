@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	manifestdata "github.com/posprobe/posprobe/weights"
 )
 
 // DownloadEnv, set to 1, lets Locate download missing weights. Downloads are
@@ -23,6 +25,7 @@ const (
 	WhereFlag     Where = "flag"     // the explicit path (--weights)
 	WhereData     Where = "data"     // POSPROBE_DATA/weights/<dir>
 	WhereCache    Where = "cache"    // the user cache, complete
+	WhereBuiltin  Where = "builtin"  // the copy committed under weights/ (BuiltinPrefix + its path)
 	WhereDownload Where = "download" // the user cache, just downloaded
 	WhereMissing  Where = "missing"
 )
@@ -56,8 +59,9 @@ func Locate(encoder, explicit, dataDir string) (string, error) {
 
 // Resolve finds an encoder's weights, the same way for the CLI, the tables and
 // the server: the explicit path, then dataDir/weights/<dir>, then the user
-// cache (<CacheDir>/<encoder>/, complete with the manifest's sizes), then, if
-// o.Download, a verified download into the cache. An explicit folder that
+// cache (<CacheDir>/<encoder>/, complete with the manifest's sizes), then the
+// copy committed under weights/ (SqueezeNet 1.1, float16; not in js/wasm
+// builds), then, if o.Download, a verified download into the cache. An explicit folder that
 // holds the manifest's layout resolves to its load path inside it. The error
 // says where it looked and how to get the weights.
 func Resolve(ctx context.Context, encoder string, o Options) (Found, error) {
@@ -109,6 +113,9 @@ func Resolve(ctx context.Context, encoder string, o Options) (Found, error) {
 		if have == len(e.Files) {
 			return found, nil
 		}
+		if p, ok := builtinPath(e.Name); ok {
+			return Found{Path: p, Where: WhereBuiltin}, nil
+		}
 		if o.Download {
 			d := o.Downloader
 			if d == nil {
@@ -129,6 +136,32 @@ func Resolve(ctx context.Context, encoder string, o Options) (Found, error) {
 	}
 	return Found{Where: WhereMissing}, fmt.Errorf("weights for %s not found (%s); %s, set %s=1, or pass --weights",
 		encoder, strings.Join(looked, "; "), how, DownloadEnv)
+}
+
+// BuiltinPrefix starts the path Resolve gives a committed weight file
+// (WhereBuiltin): "builtin:weights/<path>". Load reads it from the program.
+const BuiltinPrefix = "builtin:"
+
+// builtinPath returns the BuiltinPrefix path of encoder's committed weight
+// file, if this program carries one.
+func builtinPath(encoder string) (string, bool) {
+	for _, b := range manifestdata.Builtins {
+		if b.Encoder == encoder && manifestdata.BuiltinData(b) != nil {
+			return BuiltinPrefix + "weights/" + b.Path, true
+		}
+	}
+	return "", false
+}
+
+// builtinData returns the bytes behind a BuiltinPrefix path.
+func builtinData(p string) ([]byte, bool) {
+	for _, b := range manifestdata.Builtins {
+		if p == BuiltinPrefix+"weights/"+b.Path {
+			d := manifestdata.BuiltinData(b)
+			return d, d != nil
+		}
+	}
+	return nil, false
 }
 
 func exists(p string) bool {

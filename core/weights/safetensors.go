@@ -121,7 +121,21 @@ func parseSafetensors(data []byte, source string) (*Set, error) {
 }
 
 // WriteSafetensors writes s as F32 safetensors, tensors in name order.
-func WriteSafetensors(w io.Writer, s *Set) error {
+func WriteSafetensors(w io.Writer, s *Set) error { return WriteSafetensorsAs(w, s, "F32") }
+
+// WriteSafetensorsAs writes s as safetensors of dtype F32 or F16 (IEEE
+// binary16, rounded to nearest even), tensors in name order. F16 halves the
+// file; RoundF16 shows what a reader will get back.
+func WriteSafetensorsAs(w io.Writer, s *Set, dtype string) error {
+	var size int64
+	switch dtype {
+	case "F32":
+		size = 4
+	case "F16":
+		size = 2
+	default:
+		return fmt.Errorf("%s: safetensors dtype %q not written (F32 or F16)", s.Source, dtype)
+	}
 	hdr := map[string]any{}
 	var off int64
 	names := s.Names()
@@ -135,23 +149,78 @@ func WriteSafetensors(w io.Writer, s *Set) error {
 		if shape == nil {
 			shape = []int{}
 		}
-		hdr[n] = stEntry{Dtype: "F32", Shape: shape, DataOffsets: [2]int64{off, off + 4*int64(cnt)}}
-		off += 4 * int64(cnt)
+		hdr[n] = stEntry{Dtype: dtype, Shape: shape, DataOffsets: [2]int64{off, off + size*int64(cnt)}}
+		off += size * int64(cnt)
 	}
 	h, err := json.Marshal(hdr)
 	if err != nil {
 		return err
 	}
-	// Pad with spaces so the data is 8-byte aligned, as the reference writer does.
+	// Pad with spaces so the data is 8-byte aligned, as the reference writer
+	// does, and 8 more where the size's first byte would be 0x80, the pickle
+	// magic older readers (ours included) test first.
 	h = append(h, bytes.Repeat([]byte(" "), (8-len(h)%8)%8)...)
+	if len(h)&0xff == 0x80 {
+		h = append(h, "        "...)
+	}
 	out := make([]byte, 8, 8+len(h)+int(off))
 	binary.LittleEndian.PutUint64(out, uint64(len(h)))
 	out = append(out, h...)
 	for _, n := range names {
 		for _, v := range s.Tensors[n].Data {
-			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
+			if size == 2 {
+				out = binary.LittleEndian.AppendUint16(out, floatToHalf(v))
+			} else {
+				out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
+			}
 		}
 	}
 	_, err = w.Write(out)
 	return err
+}
+
+// RoundF16 rounds every value of s to the nearest float16, in place: the
+// values an F16 file of s reads back as.
+func RoundF16(s *Set) {
+	for _, t := range s.Tensors {
+		for i, v := range t.Data {
+			t.Data[i] = halfToFloat(floatToHalf(v))
+		}
+	}
+}
+
+// floatToHalf converts to IEEE 754 binary16, rounding to nearest even;
+// out-of-range values become infinities, NaN stays NaN.
+func floatToHalf(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int(b>>23) & 0xff
+	mant := b & 0x7fffff
+	if exp == 0xff {
+		if mant != 0 {
+			return sign | 0x7e00
+		}
+		return sign | 0x7c00
+	}
+	e := exp - 127 + 15
+	switch {
+	case e >= 0x1f:
+		return sign | 0x7c00
+	case e <= 0: // subnormal half (or zero): value = m * 2^-24
+		if e < -10 {
+			return sign
+		}
+		m := mant | 0x800000
+		shift := uint(14 - e)
+		r, rem, half := m>>shift, m&(1<<shift-1), uint32(1)<<(shift-1)
+		if rem > half || rem == half && r&1 == 1 {
+			r++
+		}
+		return sign | uint16(r)
+	}
+	r := uint32(e)<<10 | mant>>13
+	if rem := mant & 0x1fff; rem > 0x1000 || rem == 0x1000 && r&1 == 1 {
+		r++ // a carry into the exponent is still the right value (up to infinity)
+	}
+	return sign | uint16(r)
 }

@@ -3,6 +3,7 @@ package weights
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -150,5 +151,101 @@ func TestLoadSniffs(t *testing.T) {
 		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), p) {
 			t.Errorf("%s: got %v", p, err)
 		}
+	}
+}
+
+// Every finite float16 survives floatToHalf(halfToFloat(h)), and for values
+// between two halves floatToHalf picks the nearer (ties to even): checked
+// at the midpoints and a quarter-step either side of every pair.
+func TestFloatToHalfExhaustive(t *testing.T) {
+	for h := 0; h < 1<<16; h++ {
+		if h&0x7c00 == 0x7c00 && h&0x3ff != 0 {
+			continue // NaN
+		}
+		f := halfToFloat(uint16(h))
+		if got := floatToHalf(f); got != uint16(h) && !(f == 0 && got^uint16(h) == 0x8000) {
+			t.Fatalf("half %#04x = %g: back to %#04x", h, f, got)
+		}
+	}
+	for h := 0; h < 0x7bff; h++ { // positive finite pairs (h, h+1)
+		lo, hi := float64(halfToFloat(uint16(h))), float64(halfToFloat(uint16(h+1)))
+		for _, c := range []struct {
+			x    float64
+			want int
+		}{{lo + (hi-lo)/4, h}, {hi - (hi-lo)/4, h + 1}, {(lo + hi) / 2, h + h&1}} {
+			if float64(float32(c.x)) != c.x {
+				continue // not representable in float32
+			}
+			if got := floatToHalf(float32(c.x)); got != uint16(c.want) || floatToHalf(-float32(c.x)) != uint16(c.want)|0x8000 {
+				t.Fatalf("%g between halves %#04x and %#04x: got %#04x, want %#04x", c.x, h, h+1, got, c.want)
+			}
+		}
+	}
+	for _, c := range []struct {
+		f    float32
+		want uint16
+	}{{65520, 0x7c00}, {65519, 0x7bff}, {float32(math.Inf(-1)), 0xfc00}, {1e-8, 0}, {float32(math.NaN()), 0x7e00}, {3e-8, 1}} {
+		if got := floatToHalf(c.f); got != c.want {
+			t.Errorf("floatToHalf(%g) = %#04x, want %#04x", c.f, got, c.want)
+		}
+	}
+}
+
+func TestWriteSafetensorsF16(t *testing.T) {
+	s := NewSet("t")
+	s.Add(&Tensor{Name: "a", Shape: []int{2, 3}, Data: []float32{1, -2.5, 0.1, 1e-6, 70000, 3.14159}})
+	s.Add(&Tensor{Name: "b", Shape: []int{}, Data: []float32{0.333}})
+	var buf bytes.Buffer
+	if err := WriteSafetensorsAs(&buf, s, "F16"); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseSafetensors(buf.Bytes(), "f16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	RoundF16(s)
+	for _, n := range s.Names() {
+		for i, v := range s.Tensors[n].Data {
+			if w := back.Tensors[n].Data[i]; math.Float32bits(v) != math.Float32bits(w) {
+				t.Errorf("%s[%d]: wrote %g, read %g", n, i, v, w)
+			}
+		}
+	}
+	if got := back.Tensors["a"].Data[4]; !math.IsInf(float64(got), 1) {
+		t.Errorf("70000 in F16 should overflow to +Inf, got %g", got)
+	}
+	if err := WriteSafetensorsAs(&buf, s, "BF16"); err == nil {
+		t.Error("BF16 written without an error")
+	}
+}
+
+// The writer never starts a file with 0x80 (the pickle magic): header sizes
+// that would end in that byte get 8 more bytes of padding.
+func TestWriteSafetensorsAvoidsPickleMagic(t *testing.T) {
+	hit := 0
+	for n := 1; n < 80; n++ {
+		s := NewSet("t")
+		s.Add(&Tensor{Name: strings.Repeat("x", n), Shape: []int{1}, Data: []float32{1}})
+		s.Add(&Tensor{Name: "pad" + strings.Repeat("y", 2*n), Shape: []int{2}, Data: []float32{1, 2}})
+		var buf bytes.Buffer
+		if err := WriteSafetensors(&buf, s); err != nil {
+			t.Fatal(err)
+		}
+		b := buf.Bytes()
+		if b[0] == 0x80 {
+			t.Fatalf("name length %d: header size %d starts the file with 0x80", n, binary.LittleEndian.Uint64(b))
+		}
+		if n := binary.LittleEndian.Uint64(b); n%8 != 0 {
+			t.Fatalf("header size %d is not 8-byte aligned", n)
+		}
+		if _, err := Parse(b, "t"); err != nil {
+			t.Fatalf("name length %d: %v", n, err)
+		}
+		if h := binary.LittleEndian.Uint64(b); h&0xff == 0x88 && bytes.HasSuffix(b[8:8+h], []byte("        ")) {
+			hit++
+		}
+	}
+	if hit == 0 {
+		t.Error("no header size needed the extra padding: the test does not reach the case")
 	}
 }

@@ -111,10 +111,17 @@ func encoderWeights(m demo.Model, src demo.Source, man demo.Manifest, progress f
 	b, err := src.Read(path, func(done, total int64) {
 		if total > 0 {
 			progress(0.7*float64(done)/float64(total), fmt.Sprintf("Downloading %s weights %.1f / %.1f MB", m.Encoder, float64(done)/1e6, float64(total)/1e6))
+		} else { // compressed in transit: the decoded size is not known ahead
+			progress(0.35, fmt.Sprintf("Downloading %s weights %.1f MB", m.Encoder, float64(done)/1e6))
 		}
 	})
 	if err == nil {
-		return weights.ParseSafetensors(b, path)
+		set, err := weights.ParseSafetensors(b, path)
+		if err != nil {
+			return nil, err
+		}
+		addHead(m.Encoder, set)
+		return set, nil
 	}
 	return nil, fmt.Errorf("the %s ImageNet weights are missing (%s: %v); the site was built without POSPROBE_DATA", m.Encoder, path, err)
 }
@@ -125,4 +132,18 @@ func newEncoder(name string, opts encoder.Options, set *weights.Set) (encoder.En
 		opts.Set = set
 	}
 	return encoder.New(name, opts)
+}
+
+// addHead adds zero tensors for the head tensors the set lacks.
+func addHead(enc string, set *weights.Set) {
+	for name, shape := range encoder.HeadTensors[enc] {
+		if set.Tensors[name] != nil {
+			continue
+		}
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		set.Add(&weights.Tensor{Name: name, Shape: slices.Clone(shape), Data: make([]float32, n)})
+	}
 }
