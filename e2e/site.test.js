@@ -98,6 +98,14 @@ async function laptop(url) {
     check(hash === "#" + s1.share && /target=V/.test(hash) && hash.includes(`crop=${+s1.crop.x.toFixed(1)},`),
       `the address bar follows the view: ${hash}`);
     await shot(page, "laptop-dragged.png");
+    // The channels view: key C shows the crop's top position channels.
+    await page.keyboard.press("c");
+    const sc = await waitFor(page, t => t.channelsView && t.channels.length === 10, "the channels view", 60000).catch(() => state(page));
+    check(sc.channelsView && sc.channels.length === 10 && sc.channels.every(c => c.size >= 2 && c.tap && c.score !== null),
+      `key C shows 10 channel maps (${sc.channels.slice(0, 3).map(c => `${c.tap} #${c.index} ${c.target} ${c.score.toFixed(2)}`).join(", ")}, ...)`);
+    await shot(page, "laptop-channels.png");
+    await page.keyboard.press("c");
+    await waitFor(page, t => !t.channelsView, "the targets view back", 10000).catch(() => {});
     await page.click("#copy");
     const clip = await page.evaluate(() => navigator.clipboard.readText()).catch(e => "clipboard: " + e.message);
     check(clip === await page.evaluate(() => location.href), `"Copy link" copies the address (${clip})`);
@@ -154,7 +162,7 @@ async function phone(url) {
     const cdp = await ctx.newCDPSession(page);
     // Tap the HS target button (portrait layout: the fourth target button).
     const tb = s0.panel; // only to place the tap: buttons sit below the panel
-    const hsCentre = await toPage(page, { ...s0, view: { ...s0.view, offX: 0, offY: 0, scale: 1 } }, 16 + 3 * (140 + 12) + 70, 768);
+    const hsCentre = await toPage(page, { ...s0, view: { ...s0.view, offX: 0, offY: 0, scale: 1 } }, 16 + 3 * (114 + 12) + 57, 768); // six slots: five targets, channels
     await touch(cdp, "touchStart", [hsCentre]);
     await page.waitForTimeout(100);
     await touch(cdp, "touchEnd", []);
@@ -190,6 +198,15 @@ async function phone(url) {
     check(Math.abs(s2.crop.w - want) <= 4, `a pinch spreading the fingers 1.5x resizes the crop ${s1.crop.w.toFixed(0)} -> ${s2.crop.w.toFixed(0)} (want ${want.toFixed(0)})`);
     await waitFor(page, t => t.drag === "none" && t.resultCrop && t.resultCrop.w === t.crop.w, "the prediction of the pinched crop", 60000).catch(() => {});
     await shot(page, "phone-after-touch.png");
+    // The channels toggle, the sixth slot of the target row.
+    const s0c = await state(page);
+    const chCentre = await toPage(page, { ...s0c, view: { ...s0c.view, offX: 0, offY: 0, scale: 1 } }, 16 + 5 * (114 + 12) + 57, 768);
+    await touch(cdp, "touchStart", [chCentre]);
+    await page.waitForTimeout(100);
+    await touch(cdp, "touchEnd", []);
+    const sc = await waitFor(page, t => t.channelsView && t.channels.length === 10, "the channels view", 60000).catch(() => state(page));
+    check(sc.channelsView && sc.channels.length === 10, `a tap on Channels shows 10 channel maps (view ${sc.channelsView}, ${sc.channels.length} maps)`);
+    await shot(page, "phone-channels.png", { fullPage: true });
 
     // A swipe that starts on the maps scrolls the page (the canvas fills the screen).
     await page.evaluate(() => window.scrollTo(0, 0));
