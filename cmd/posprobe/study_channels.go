@@ -28,10 +28,13 @@ then zeroes the top-k channels of each ranking, and k random ones, before
 the trained H, V and G readouts (--readouts, as 'posprobe train' names them)
 and reports their SPC. A PermuteNet-style test then trains the readout on
 features whose channels are shuffled by a new permutation for every image,
-beside the same recipe on plain features. --json prints the rankings and
-curves.`,
+beside the same recipe on plain features. --shuffle-layer NAME permutes
+the channels inside the encoder, at the input of the layers that produce
+tap NAME, and scores the trained readouts with and without. --json prints
+the rankings and curves.`,
 	Example: `  posprobe study channels --json
-  posprobe study channels --encoder squeezenet1.1 --padding none --photos $POSPROBE_DATA/images/bsds500`,
+  posprobe study channels --encoder squeezenet1.1 --padding none --photos $POSPROBE_DATA/images/bsds500
+  posprobe study channels --shuffle-layer fire5 --shuffle-per image`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, _ []string) error {
 		o, err := runChannels(cmd)
@@ -45,6 +48,7 @@ curves.`,
 var channelsFlags struct {
 	encoder, padding, readouts string
 	photos, shuffle            int
+	shuffleLayer, shufflePer   string
 }
 
 func init() {
@@ -54,6 +58,8 @@ func init() {
 	f.StringVar(&channelsFlags.readouts, "readouts", "weights/readouts", "folder of trained readouts (<encoder>_<init>_<padding>_<target>.readout)")
 	f.IntVar(&channelsFlags.photos, "n-photos", 0, "photos to average over (default 30, --quick 3)")
 	f.IntVar(&channelsFlags.shuffle, "shuffle-train", 60, "training photos (from $POSPROBE_DATA/images/imagenet-sample) for the channel-shuffle test; 0 skips it")
+	f.StringVar(&channelsFlags.shuffleLayer, "shuffle-layer", "", "PermuteNet-style: permute the channels at the input of this tap's layers inside the encoder (squeezenet1.1: conv1, fire3, fire5, fire7, fire9) and report the readouts' SPC with and without")
+	f.StringVar(&channelsFlags.shufflePer, "shuffle-per", "image", "with --shuffle-layer: a new permutation per image or per position (pixel)")
 	f.StringVar(&studyFlags.photos, "photos", "", "photo folder, searched recursively (default $POSPROBE_DATA/images/bsds500)")
 	f.StringVar(&studyFlags.init, "init", "", "encoder weights: imagenet (default) or random (--quick: random, reduced width, readouts trained on the photos)")
 	studyCmd.AddCommand(channelsCmd)
@@ -62,7 +68,10 @@ func init() {
 func channelsConfig() (channels.Config, error) {
 	sf, cf := studyFlags, channelsFlags
 	c := channels.Config{Encoder: cf.encoder, Init: "imagenet", Padding: cf.padding, Ks: []int{0, 16, 32, 64, 128, 256, 512},
-		RandomRepeats: 3, Seed: sf.seed, DataDir: dataDir()}
+		RandomRepeats: 3, Seed: sf.seed, DataDir: dataDir(), ShuffleLayer: cf.shuffleLayer, ShufflePer: cf.shufflePer}
+	if cf.shufflePer != "image" && cf.shufflePer != "position" {
+		return c, fmt.Errorf("--shuffle-per: %q is not image or position", cf.shufflePer)
+	}
 	n := 30
 	if sf.quick {
 		c.Init, c.Width, c.Ks, c.RandomRepeats, c.TrainEpochs, n = "random", 8, []int{0, 4, 8}, 1, 2, 3
@@ -129,6 +138,9 @@ func runChannels(cmd *cobra.Command) (study.Outcome, error) {
 		"encoder": fmt.Sprintf("%s (%s, %s padding)", c.Encoder, c.Init, c.Padding), "photos": fmt.Sprintf("%d from %s", len(c.Photos), dataRel(filepath.Dir(c.Photos[0]))),
 		"k": strings.Trim(fmt.Sprint(c.Ks), "[]"), "random draws": fmt.Sprint(c.RandomRepeats), "seed": fmt.Sprint(c.Seed),
 		"shuffle test": fmt.Sprintf("%d training photos, %d epochs", len(c.ShuffleTrain), c.ShuffleEpochs),
+	}
+	if c.ShuffleLayer != "" {
+		settings["shuffle before layer"] = fmt.Sprintf("%s, a permutation per %s", c.ShuffleLayer, c.ShufflePer)
 	}
 	var res *channels.Result
 	if prev, ok := cachedOutcome("channels", settings, &res); ok && res != nil {

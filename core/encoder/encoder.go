@@ -59,6 +59,11 @@ type Options struct {
 	// Set, when not nil, is the ImageNet weights already in memory (the
 	// browser has no files); Weights and DataDir are then not consulted.
 	Set *weights.Set
+	// Before, when set, replaces the input of the layers that produce tap
+	// i (conv1: the image; fire3: pool1's output, ...) by what it returns,
+	// for PermuteNet-style channel shuffles; it must leave x as it is.
+	// Only squeezenet1.1 supports it; New rejects it for the others.
+	Before func(tap int, x *tensor.Dense) *tensor.Dense
 }
 
 // Init values of Options.Init.
