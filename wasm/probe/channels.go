@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 
+	"gonum.org/v1/gonum/stat"
 	"gorgonia.org/tensor"
 
 	"github.com/posprobe/posprobe/core/metric"
@@ -102,7 +103,7 @@ func (p *Predictor) RankChannels(xs [][]float32) error {
 // returns them highest |score| first.
 func RankMeans(names []string, sel []int, means []*tensor.Dense) []ChannelRank {
 	targets := []posmap.Target{posmap.H, posmap.V, posmap.G}
-	truth := map[int][]*metric.Ranked{}
+	truth := map[int][][]float64{} // ranks of the targets' maps, by size
 	var out []ChannelRank
 	for _, j := range sel {
 		if means[j] == nil {
@@ -114,15 +115,21 @@ func RankMeans(names []string, sel []int, means []*tensor.Dense) []ChannelRank {
 		}
 		if truth[h] == nil {
 			for _, t := range targets {
-				truth[h] = append(truth[h], metric.NewRanked(posmap.Map(t, h, posmap.Options{})))
+				truth[h] = append(truth[h], metric.Ranks(posmap.Map(t, h, posmap.Options{})))
 			}
 		}
 		d := nn.Data(means[j])
 		for ch := 0; ch < c; ch++ {
 			m := d[ch*h*w : (ch+1)*h*w]
 			r := ChannelRank{Tap: j, Name: names[j], Index: ch}
+			if !metric.Finite(m) {
+				continue
+			}
+			// Spearman: Pearson correlation of the ranks, the channel's
+			// ranked once for the three targets (a constant map gives NaN).
+			ranks := metric.Ranks(m)
 			for ti, t := range targets {
-				if s := truth[h][ti].Spearman(m); !math.IsNaN(s) && math.Abs(s) > math.Abs(r.Score) {
+				if s := stat.Correlation(ranks, truth[h][ti], nil); !math.IsNaN(s) && math.Abs(s) > math.Abs(r.Score) {
 					r.Score, r.Target = s, t.String()
 				}
 			}
