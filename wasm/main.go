@@ -78,6 +78,7 @@ type Game struct {
 	drawnCrop   image.Rectangle // screen area of the crop's drawing on screen now
 	channelsOn  bool            // the small maps show the top position channels (key C)
 	chImgs      []*ebiten.Image // the channels of the last result, painted
+	toggled     time.Time       // when channelsOn last changed
 }
 
 type photoFile struct {
@@ -434,7 +435,15 @@ func (g *Game) handleInput() {
 
 // toggleChannels switches the small maps between the five targets and the
 // top position channels (asked for from the next prediction on).
+//
+// A tap outside the photo keeps its default on the page (it scrolls), so
+// the browser follows it with an emulated mouse click: the second release
+// within half a second is that click, not a second toggle.
 func (g *Game) toggleChannels() {
+	if time.Since(g.toggled) < 500*time.Millisecond {
+		return
+	}
+	g.toggled = time.Now()
 	g.channelsOn = !g.channelsOn
 	logf("CHANNELS %v", g.channelsOn)
 }
