@@ -315,7 +315,7 @@ func (g *Game) drawControls(screen *ebiten.Image) {
 		button(screen, l.Targets[i], t, t == g.target, false, ui.bold)
 	}
 	chLabel := "Channels"
-	if text.BoundString(face, chLabel).Dx() > l.Channels.Dx()-8 {
+	if font.MeasureString(face, chLabel).Ceil() > l.Channels.Dx()-8 {
 		chLabel = "Chan."
 	}
 	button(screen, l.Channels, chLabel, g.channelsOn, false, face)
