@@ -72,7 +72,8 @@ func Markdown(r *Result) string {
 		for _, sh := range r.LayerShuffle {
 			fmt.Fprintf(&b, "| %s | %.3f | %.3f |\n", sh.Target, sh.Plain, sh.Shuffled)
 		}
-		b.WriteString("\nThe layers after the shuffle were trained on one channel order, so a drop mixes lost position with " +
+		b.WriteString("\nThe readouts read every tap and the taps before the shuffle are untouched, so a drop is what the later taps " +
+			"carried. The layers after the shuffle were trained on one channel order, so it mixes lost position with " +
 			"features that no longer mean what the readout learned; PermuteNet trains with the shuffle in place.\n")
 	}
 	return b.String()
