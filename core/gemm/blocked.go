@@ -13,6 +13,9 @@ import (
 type kernel struct {
 	mr, nr int
 	fn     kernFunc
+	// pack, if set, copies one full kc×nr panel of B (stride ldb) to
+	// dst[p*nr+j]: cheaper than a copy call per row of nr values.
+	pack func(dst, b []float32, ldb, kc int)
 	// edges are narrower kernels (ascending nr) for the last, partial panel,
 	// so that e.g. n = 196 does not compute 240 columns.
 	edges []edgeKernel
@@ -233,12 +236,13 @@ func (kn *kernel) block(s *scratch, pre []float32, r0, r1, c0, c1, k int, a []fl
 // packB copies a kc×nc block of B (stride ldb) into nr-wide panels
 // dst[panel][p][j]; the last panel has its edge kernel's width, zero-padded.
 func (kn *kernel) packB(dst, b []float32, ldb, kc, nc int) {
-	if kn.nr == 4 {
-		// The generic kernel's panels: a copy call per 4 values cost more
-		// than the copying (memmove was ~15% of a wasm prediction).
-		full := nc / 4 * 4
-		for j0 := 0; j0 < full; j0 += 4 {
-			packPanel4(dst[j0*kc:][:4*kc], b[j0:], ldb, kc)
+	if kn.pack != nil {
+		// A copy call per nr values cost more than the copying (memmove was
+		// ~15% of a wasm prediction with the generic kernel's 4).
+		nr := kn.nr
+		full := nc / nr * nr
+		for j0 := 0; j0 < full; j0 += nr {
+			kn.pack(dst[j0*kc:][:nr*kc], b[j0:], ldb, kc)
 		}
 		if full == nc {
 			return
