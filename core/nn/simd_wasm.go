@@ -1,0 +1,253 @@
+//go:build goexperiment.simd && wasm
+
+package nn
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// SIMD128 versions of the hot elementwise, pooling, depthwise and Winograd
+// transform loops for wasm built with Go 1.27 and GOEXPERIMENT=simd. Each
+// hook does a prefix (a multiple of four values) and returns its length; the
+// scalar loop it sits in does the rest, and simd_scalar.go's versions return
+// 0 elsewhere. Every lane does the scalar code's operations in its order, so
+// the results are the scalar path's bit for bit, but for the sign of a zero
+// (wasm's max(-0, +0) is +0; a zero-padded depthwise window adds w·0).
+
+type f4 = archsimd.Float32x4
+
+// simdOn lets the tests run the scalar loops in this build for comparison.
+var simdOn = true
+
+func ld(p unsafe.Pointer) f4 { return archsimd.LoadFloat32x4Array((*[4]float32)(p)) }
+
+func st(p unsafe.Pointer, v f4) { v.StoreArray((*[4]float32)(p)) }
+
+func bc(x float32) f4 { return archsimd.BroadcastFloat32x4(x) }
+
+// at is the address of s[i] (no bounds check: the callers check the last
+// element they touch once).
+func at(s []float32, i int) unsafe.Pointer {
+	return unsafe.Add(unsafe.Pointer(unsafe.SliceData(s)), 4*i)
+}
+
+func reluVec(d []float32) int {
+	if !simdOn {
+		return 0
+	}
+	n := len(d) &^ 3
+	z := bc(0)
+	for i := 0; i < n; i += 4 {
+		p := at(d, i)
+		st(p, ld(p).Max(z)) // f32x4.max propagates NaN
+	}
+	return n
+}
+
+func relu6Vec(d []float32) int {
+	if !simdOn {
+		return 0
+	}
+	n := len(d) &^ 3
+	z, six := bc(0), bc(6)
+	for i := 0; i < n; i += 4 {
+		p := at(d, i)
+		st(p, ld(p).Max(z).Min(six))
+	}
+	return n
+}
+
+func fillVec(d []float32, v float32) int {
+	if !simdOn {
+		return 0
+	}
+	n := len(d) &^ 3
+	x := bc(v)
+	for i := 0; i < n; i += 4 {
+		st(at(d, i), x)
+	}
+	return n
+}
+
+// addVec does dst[i] += src[i].
+func addVec(dst, src []float32) int {
+	if !simdOn {
+		return 0
+	}
+	n := min(len(dst), len(src)) &^ 3
+	for i := 0; i < n; i += 4 {
+		p := at(dst, i)
+		st(p, ld(p).Add(ld(at(src, i))))
+	}
+	return n
+}
+
+// maxRowVec computes row[i] = max over the k×k window at x0 + i*s of rows
+// r[0..k) for the 3×3/2 and 2×2/2 pools: the vertical maxima of a chunk of
+// columns in vectors, then the horizontal ones; it returns how many outputs
+// it wrote (all of them), or 0 for other windows.
+func maxRowVec(row []float32, rs [][]float32, k, s int) int {
+	if !simdOn {
+		return 0
+	}
+	if s != 2 || (k != 3 && k != 2) {
+		return 0
+	}
+	var v [256 + 4]float32
+	const chunk = 126 // outputs per chunk: 2·126+1 columns fit v
+	for o0 := 0; o0 < len(row); o0 += chunk {
+		o1 := min(o0+chunk, len(row))
+		c0, cols := 2*o0, 2*(o1-o0)+k-2 // columns of rows rs read for outputs [o0, o1)
+		nv := (cols + 3) &^ 3
+		if c0+nv > len(rs[0]) {
+			nv = cols &^ 3
+		}
+		for j := 0; j < nv; j += 4 {
+			m := ld(at(rs[0], c0+j))
+			for _, r := range rs[1:k] {
+				m = m.Max(ld(at(r, c0+j)))
+			}
+			st(unsafe.Pointer(&v[j]), m)
+		}
+		for j := nv; j < cols; j++ {
+			m := rs[0][c0+j]
+			for _, r := range rs[1:k] {
+				m = max32(m, r[c0+j])
+			}
+			v[j] = m
+		}
+		out := row[o0:o1]
+		if k == 3 {
+			for i := range out {
+				out[i] = max32(max32(v[2*i], v[2*i+1]), v[2*i+2])
+			}
+		} else {
+			for i := range out {
+				out[i] = max32(v[2*i], v[2*i+1])
+			}
+		}
+	}
+	return len(row)
+}
+
+// dw3x3RowVec computes a stride-1 depthwise 3×3 output row from input rows
+// r0, r1, r2 (each at least len(row)+2 long).
+func dw3x3RowVec(row, r0, r1, r2, wk []float32, bv float32) int {
+	if !simdOn {
+		return 0
+	}
+	n := len(row) &^ 3
+	if n == 0 {
+		return 0
+	}
+	_, _, _, _, _ = row[n-1], r0[n+1], r1[n+1], r2[n+1], wk[8]
+	b := bc(bv)
+	w0, w1, w2, w3, w4 := bc(wk[0]), bc(wk[1]), bc(wk[2]), bc(wk[3]), bc(wk[4])
+	w5, w6, w7, w8 := bc(wk[5]), bc(wk[6]), bc(wk[7]), bc(wk[8])
+	for x := 0; x < n; x += 4 {
+		p0, p1, p2 := at(r0, x), at(r1, x), at(r2, x)
+		acc := b.Add(w0.Mul(ld(p0))).Add(w1.Mul(ld(unsafe.Add(p0, 4)))).Add(w2.Mul(ld(unsafe.Add(p0, 8))))
+		acc = acc.Add(w3.Mul(ld(p1))).Add(w4.Mul(ld(unsafe.Add(p1, 4)))).Add(w5.Mul(ld(unsafe.Add(p1, 8))))
+		acc = acc.Add(w6.Mul(ld(p2))).Add(w7.Mul(ld(unsafe.Add(p2, 4)))).Add(w8.Mul(ld(unsafe.Add(p2, 8))))
+		st(at(row, x), acc)
+	}
+	return n
+}
+
+// dw3x3ZeroVec is the zero-padded depthwise 3×3 plane through a padded copy
+// of the plane in *buf: the clipped rim windows (dwClipped, a term at a time)
+// cost as much as the interior on MobileNet's 7×7 and 14×14 planes.
+func dw3x3ZeroVec(out, plane, wk []float32, bv float32, h, w, oh, ow, s, p int, buf *[]float32) bool {
+	if !simdOn {
+		return false
+	}
+	hp, wp := h+2*p, w+2*p
+	if cap(*buf) < hp*wp {
+		*buf = make([]float32, hp*wp)
+	}
+	pd := (*buf)[:hp*wp]
+	clear(pd[:p*wp])
+	for y := 0; y < h; y++ {
+		r := pd[(y+p)*wp : (y+p+1)*wp]
+		clear(r[:p])
+		copy(r[p:p+w], plane[y*w:(y+1)*w])
+		clear(r[p+w:])
+	}
+	clear(pd[(h+p)*wp:])
+	dw3x3(out, pd, wk, bv, wp, oh, ow, s)
+	return true
+}
+
+// winoInCols43 is the column pass of the F(4x4,3x3) input transform over
+// the six tile rows r[i*we:(i+1)*we], in place.
+func winoInCols43(r []float32, we int) int {
+	if !simdOn {
+		return 0
+	}
+	n := we &^ 3
+	if n == 0 {
+		return 0
+	}
+	_ = r[5*we+n-1]
+	four, five, two := bc(4), bc(5), bc(2)
+	s := 4 * uintptr(we)
+	for j := 0; j < n; j += 4 {
+		p := at(r, j)
+		d0, d1, d2 := ld(p), ld(unsafe.Add(p, s)), ld(unsafe.Add(p, 2*s))
+		d3, d4, d5 := ld(unsafe.Add(p, 3*s)), ld(unsafe.Add(p, 4*s)), ld(unsafe.Add(p, 5*s))
+		a, b := d4.Sub(four.Mul(d2)), d3.Sub(four.Mul(d1))
+		c, e := d4.Sub(d2), two.Mul(d3.Sub(d1))
+		st(p, four.Mul(d0).Sub(five.Mul(d2)).Add(d4))
+		st(unsafe.Add(p, s), a.Add(b))
+		st(unsafe.Add(p, 2*s), a.Sub(b))
+		st(unsafe.Add(p, 3*s), c.Add(e))
+		st(unsafe.Add(p, 4*s), c.Sub(e))
+		st(unsafe.Add(p, 5*s), four.Mul(d1).Sub(five.Mul(d3)).Add(d5))
+	}
+	return n
+}
+
+// winoOutCols43 is the column pass of the F(4x4,3x3) output transform: four
+// output rows y0..y3 (bias bv added) from six rows r[i*n:(i+1)*n].
+func winoOutCols43(y0, y1, y2, y3, r []float32, n int, bv float32) int {
+	if !simdOn {
+		return 0
+	}
+	cnt := len(y0) &^ 3
+	if cnt == 0 {
+		return 0
+	}
+	_, _, _, _, _ = y0[cnt-1], y1[cnt-1], y2[cnt-1], y3[cnt-1], r[5*n+cnt-1]
+	b, two, four, eight := bc(bv), bc(2), bc(4), bc(8)
+	s := 4 * uintptr(n)
+	for x := 0; x < cnt; x += 4 {
+		p := at(r, x)
+		m0, m1, m2 := ld(p), ld(unsafe.Add(p, s)), ld(unsafe.Add(p, 2*s))
+		m3, m4, m5 := ld(unsafe.Add(p, 3*s)), ld(unsafe.Add(p, 4*s)), ld(unsafe.Add(p, 5*s))
+		sm, d := m1.Add(m2), m1.Sub(m2)
+		s2, d2 := m3.Add(m4), m3.Sub(m4)
+		st(at(y0, x), b.Add(m0).Add(sm).Add(s2))
+		st(at(y1, x), b.Add(d).Add(two.Mul(d2)))
+		st(at(y2, x), b.Add(sm).Add(four.Mul(s2)))
+		st(at(y3, x), b.Add(d).Add(eight.Mul(d2)).Add(m5))
+	}
+	return cnt
+}
+
+// lerpVec does o[j] = l0*a[j] + l1*b[j] (a and b at least as long as o).
+func lerpVec(o, a, b []float32, l0, l1 float32) int {
+	if !simdOn {
+		return 0
+	}
+	n := len(o) &^ 3
+	if n == 0 {
+		return 0
+	}
+	_, _, _ = o[n-1], a[n-1], b[n-1]
+	w0, w1 := bc(l0), bc(l1)
+	for j := 0; j < n; j += 4 {
+		st(at(o, j), w0.Mul(ld(at(a, j))).Add(w1.Mul(ld(at(b, j)))))
+	}
+	return n
+}
