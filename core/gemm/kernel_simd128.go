@@ -7,6 +7,8 @@ import (
 	"unsafe"
 )
 
+type f4 = archsimd.Float32x4
+
 // simdKernel is the wasm SIMD128 path (Go 1.27, GOEXPERIMENT=simd): a 6×8
 // tile in twelve Float32x4 accumulators, which with the two B vectors and
 // the broadcast A value keeps within the sixteen v128 registers of Go's wasm
@@ -47,23 +49,20 @@ func kernSIMD6x8(kc int, a []float32, lda int, b []float32, c []float32, ldc int
 	z := archsimd.BroadcastFloat32x4(0)
 	c00, c01, c10, c11, c20, c21 := z, z, z, z, z, z
 	c30, c31, c40, c41, c50, c51 := z, z, z, z, z, z
-	for p := 0; p < kc; p++ {
+	// Two steps per loop turn: Go's wasm loops pay a dispatch per back edge.
+	p := 0
+	for ; p+2 <= kc; p += 2 {
+		pa, pb := unsafe.Add(a0, 4*p), unsafe.Add(b0p, 32*p)
+		c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51 = step6x8(pa, pb, st,
+			c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
+		c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51 = step6x8(unsafe.Add(pa, 4), unsafe.Add(pb, 32), st,
+			c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
+	}
+	if p < kc {
 		// Addresses from the base each step: a pointer advanced past the
 		// last element would be invalid (checkptr).
-		pa, pb := unsafe.Add(a0, 4*p), unsafe.Add(b0p, 32*p)
-		b0, b1 := ld4(pb), ld4(unsafe.Add(pb, 16))
-		x := bcast(pa)
-		c00, c01 = c00.Add(x.Mul(b0)), c01.Add(x.Mul(b1))
-		x = bcast(unsafe.Add(pa, st))
-		c10, c11 = c10.Add(x.Mul(b0)), c11.Add(x.Mul(b1))
-		x = bcast(unsafe.Add(pa, 2*st))
-		c20, c21 = c20.Add(x.Mul(b0)), c21.Add(x.Mul(b1))
-		x = bcast(unsafe.Add(pa, 3*st))
-		c30, c31 = c30.Add(x.Mul(b0)), c31.Add(x.Mul(b1))
-		x = bcast(unsafe.Add(pa, 4*st))
-		c40, c41 = c40.Add(x.Mul(b0)), c41.Add(x.Mul(b1))
-		x = bcast(unsafe.Add(pa, 5*st))
-		c50, c51 = c50.Add(x.Mul(b0)), c51.Add(x.Mul(b1))
+		c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51 = step6x8(unsafe.Add(a0, 4*p), unsafe.Add(b0p, 32*p), st,
+			c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
 	}
 	pc, cs := unsafe.Pointer(&c[0]), uintptr(ldc)*4
 	put4(pc, c00, load)
@@ -78,6 +77,25 @@ func kernSIMD6x8(kc int, a []float32, lda int, b []float32, c []float32, ldc int
 	put4(unsafe.Add(pc, 4*cs+16), c41, load)
 	put4(unsafe.Add(pc, 5*cs), c50, load)
 	put4(unsafe.Add(pc, 5*cs+16), c51, load)
+}
+
+// step6x8 is one k step of the 6×8 tile: A column at pa (row stride st),
+// packed B row at pb.
+func step6x8(pa, pb unsafe.Pointer, st uintptr, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51 f4) (f4, f4, f4, f4, f4, f4, f4, f4, f4, f4, f4, f4) {
+	b0, b1 := ld4(pb), ld4(unsafe.Add(pb, 16))
+	x := bcast(pa)
+	c00, c01 = c00.Add(x.Mul(b0)), c01.Add(x.Mul(b1))
+	x = bcast(unsafe.Add(pa, st))
+	c10, c11 = c10.Add(x.Mul(b0)), c11.Add(x.Mul(b1))
+	x = bcast(unsafe.Add(pa, 2*st))
+	c20, c21 = c20.Add(x.Mul(b0)), c21.Add(x.Mul(b1))
+	x = bcast(unsafe.Add(pa, 3*st))
+	c30, c31 = c30.Add(x.Mul(b0)), c31.Add(x.Mul(b1))
+	x = bcast(unsafe.Add(pa, 4*st))
+	c40, c41 = c40.Add(x.Mul(b0)), c41.Add(x.Mul(b1))
+	x = bcast(unsafe.Add(pa, 5*st))
+	c50, c51 = c50.Add(x.Mul(b0)), c51.Add(x.Mul(b1))
+	return c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51
 }
 
 // kernSIMD6x4 is the edge kernel for a last panel of at most 4 columns.

@@ -83,49 +83,54 @@ func addVec(dst, src []float32) int {
 	return n
 }
 
-// maxRowVec computes row[i] = max over the k×k window at x0 + i*s of rows
-// r[0..k) for the 3×3/2 and 2×2/2 pools: the vertical maxima of a chunk of
-// columns in vectors, then the horizontal ones; it returns how many outputs
-// it wrote (all of them), or 0 for other windows.
+// maxRowVec computes row[i] = max over the k×k window at column 2i of rows
+// rs[0..k) for the 3×3/2 and 2×2/2 pools (rows of equal length), per chunk
+// of columns: the vertical maxima v, then in place the horizontal ones
+// v[j] = max(v[j..j+k)) with unaligned loads (no shuffles needed), then the
+// even columns. It returns how many outputs it wrote (all), or 0 for other
+// windows.
 func maxRowVec(row []float32, rs [][]float32, k, s int) int {
-	if !simdOn {
+	if !simdOn || s != 2 || (k != 3 && k != 2) {
 		return 0
 	}
-	if s != 2 || (k != 3 && k != 2) {
-		return 0
+	r0, r1 := rs[0], rs[1][:len(rs[0])]
+	r2 := r1
+	if k == 3 {
+		r2 = rs[2][:len(r0)]
 	}
-	var v [256 + 4]float32
+	var v [256 + 8]float32
 	const chunk = 126 // outputs per chunk: 2·126+1 columns fit v
+	pv := unsafe.Pointer(&v[0])
 	for o0 := 0; o0 < len(row); o0 += chunk {
 		o1 := min(o0+chunk, len(row))
-		c0, cols := 2*o0, 2*(o1-o0)+k-2 // columns of rows rs read for outputs [o0, o1)
-		nv := (cols + 3) &^ 3
-		if c0+nv > len(rs[0]) {
-			nv = cols &^ 3
-		}
+		c0, cols := 2*o0, 2*(o1-o0)+k-2 // columns of the rows read for outputs [o0, o1)
+		nv := min((cols+3)&^3, (len(r0)-c0)&^3)
 		for j := 0; j < nv; j += 4 {
-			m := ld(at(rs[0], c0+j))
-			for _, r := range rs[1:k] {
-				m = m.Max(ld(at(r, c0+j)))
+			m := ld(at(r0, c0+j)).Max(ld(at(r1, c0+j)))
+			if k == 3 {
+				m = m.Max(ld(at(r2, c0+j)))
 			}
-			st(unsafe.Pointer(&v[j]), m)
+			st(unsafe.Add(pv, 4*j), m)
 		}
 		for j := nv; j < cols; j++ {
-			m := rs[0][c0+j]
-			for _, r := range rs[1:k] {
-				m = max32(m, r[c0+j])
+			m := max32(r0[c0+j], r1[c0+j])
+			if k == 3 {
+				m = max32(m, r2[c0+j])
 			}
 			v[j] = m
 		}
+		// v[j] for j < cols is set; lanes past it only feed unused outputs.
+		for j := 0; j < 2*(o1-o0); j += 4 {
+			q := unsafe.Add(pv, 4*j)
+			m := ld(q).Max(ld(unsafe.Add(q, 4)))
+			if k == 3 {
+				m = m.Max(ld(unsafe.Add(q, 8)))
+			}
+			st(q, m)
+		}
 		out := row[o0:o1]
-		if k == 3 {
-			for i := range out {
-				out[i] = max32(max32(v[2*i], v[2*i+1]), v[2*i+2])
-			}
-		} else {
-			for i := range out {
-				out[i] = max32(v[2*i], v[2*i+1])
-			}
+		for i := range out {
+			out[i] = v[2*i]
 		}
 	}
 	return len(row)
