@@ -304,11 +304,7 @@ func dw3x3(out, plane, wk []float32, bv float32, w, oh, ow, s int) {
 		r1 := plane[(oy*s+1)*w:][:span]
 		r2 := plane[(oy*s+2)*w:][:span]
 		row := out[oy*ow : (oy+1)*ow]
-		ox0 := 0
-		if s == 1 {
-			ox0 = dw3x3RowVec(row, r0, r1, r2, wk, bv)
-		}
-		for ox := ox0; ox < len(row); ox++ {
+		for ox := dw3x3RowVec(row, r0, r1, r2, wk, bv, s); ox < len(row); ox++ {
 			i := ox * s
 			row[ox] = bv + w0*r0[i] + w1*r0[i+1] + w2*r0[i+2] +
 				w3*r1[i] + w4*r1[i+1] + w5*r1[i+2] +

@@ -11,7 +11,7 @@ func relu6Vec([]float32) int                                      { return 0 }
 func fillVec([]float32, float32) int                              { return 0 }
 func addVec(_, _ []float32) int                                   { return 0 }
 func maxRowVec([]float32, [][]float32, int, int) int              { return 0 }
-func dw3x3RowVec(_, _, _, _, _ []float32, _ float32) int          { return 0 }
+func dw3x3RowVec(_, _, _, _, _ []float32, _ float32, _ int) int   { return 0 }
 func winoInCols43([]float32, int) int                             { return 0 }
 func winoOutCols43(_, _, _, _, _ []float32, _ int, _ float32) int { return 0 }
 

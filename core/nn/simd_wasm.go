@@ -136,12 +136,45 @@ func maxRowVec(row []float32, rs [][]float32, k, s int) int {
 	return len(row)
 }
 
-// dw3x3RowVec computes a stride-1 depthwise 3×3 output row from input rows
-// r0, r1, r2 (each at least len(row)+2 long).
-func dw3x3RowVec(row, r0, r1, r2, wk []float32, bv float32) int {
+// dw3x3RowVec computes a depthwise 3×3 output row with stride s from input
+// rows r0, r1, r2 (each (len(row)-1)·s+3 long). Stride 2 computes the
+// stride-1 sums, twice the work but four lanes at once, and keeps the even
+// ones.
+func dw3x3RowVec(row, r0, r1, r2, wk []float32, bv float32, s int) int {
 	if !simdOn {
 		return 0
 	}
+	switch s {
+	case 1:
+		return dw3x3Row1(row, r0, r1, r2, wk, bv)
+	case 2:
+		var t [240]float32
+		done := 0
+		for done < len(row) {
+			cnt := min(len(row)-done, len(t)/2) // outputs; stride-1 positions 2·i
+			np := (2*cnt - 1 + 3) &^ 3
+			if rest := len(r0) - 2*done; np+2 > rest {
+				np = (rest - 2) &^ 3 // every position reads two columns on
+				cnt = min(cnt, np/2)
+			}
+			if cnt <= 0 {
+				break
+			}
+			c := 2 * done
+			dw3x3Row1(t[:np], r0[c:], r1[c:], r2[c:], wk, bv)
+			out := row[done : done+cnt]
+			for i := range out {
+				out[i] = t[2*i]
+			}
+			done += cnt
+		}
+		return done
+	}
+	return 0
+}
+
+// dw3x3Row1 is the stride-1 row for the multiple of four leading outputs.
+func dw3x3Row1(row, r0, r1, r2, wk []float32, bv float32) int {
 	n := len(row) &^ 3
 	if n == 0 {
 		return 0
