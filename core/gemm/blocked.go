@@ -19,6 +19,25 @@ type kernel struct {
 	// edges are narrower kernels (ascending nr) for the last, partial panel,
 	// so that e.g. n = 196 does not compute 240 columns.
 	edges []edgeKernel
+	// rowEdges are kernels for exactly rows < mr rows and nr columns, for
+	// the last row strip when mr does not divide m (6 rows and 16 or 64
+	// channels), instead of a zero-padded tile and a copy out of it.
+	rowEdges []rowEdge
+}
+
+type rowEdge struct {
+	rows int
+	fn   kernFunc
+}
+
+// rowKernel is the kernel for exactly rows rows (nr wide), or nil.
+func (kn *kernel) rowKernel(rows int) kernFunc {
+	for _, e := range kn.rowEdges {
+		if e.rows == rows {
+			return e.fn
+		}
+	}
+	return nil
 }
 
 type kernFunc func(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool)
@@ -198,7 +217,9 @@ func (kn *kernel) block(s *scratch, pre []float32, r0, r1, c0, c1, k int, a []fl
 		for i := r0; i < r1; i += mr {
 			rows := min(mr, r1-i)
 			ap, alda := a[i*lda+pc:], lda
+			var rowFn kernFunc
 			if rows < mr {
+				rowFn = kn.rowKernel(rows)
 				// Too few rows left: a zero-padded copy keeps the kernel in bounds.
 				ap, alda = s.a[:mr*kc], kc
 				clear(ap)
@@ -211,6 +232,10 @@ func (kn *kernel) block(s *scratch, pre []float32, r0, r1, c0, c1, k int, a []fl
 				cols := min(nr, c1-j)
 				fn, pnr := kn.panelKernel(cols)
 				bpan := bp[jp*kc*nr : jp*kc*nr+kc*pnr]
+				if rowFn != nil && cols == nr {
+					rowFn(kc, a[i*lda+pc:], lda, bpan, c[i*ldc+j:], ldc, load)
+					continue
+				}
 				if rows == mr && cols == pnr {
 					fn(kc, ap, alda, bpan, c[i*ldc+j:], ldc, load)
 					continue

@@ -16,7 +16,8 @@ type f4 = archsimd.Float32x4
 // with a separate multiply and add (wasm has no FMA), so the results are
 // bit-identical to the generic kernel's.
 var simdKernel = &kernel{mr: 6, nr: 8, fn: kernSIMD6x8, pack: packPanel8,
-	edges: []edgeKernel{{4, kernSIMD6x4}}}
+	edges:    []edgeKernel{{4, kernSIMD6x4}},
+	rowEdges: []rowEdge{{4, kernSIMD4x8}, {2, kernSIMD2x8}}}
 
 func registerPlatform() {
 	register(&path{"simd128", simdKernel.gemm, simdKernel})
@@ -134,4 +135,56 @@ func packPanel8(dst, b []float32, ldb, kc int) {
 		st4(pd, ld4(ps))
 		st4(unsafe.Add(pd, 16), ld4(unsafe.Add(ps, 16)))
 	}
+}
+
+// kernSIMD4x8 and kernSIMD2x8 are the last row strip's kernels when 6 does
+// not divide the rows (16, 64, 256 channels leave 4; 32, 128, 512 leave 2).
+func kernSIMD4x8(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool) {
+	_, _, _ = a[3*lda+kc-1], b[8*kc-1], c[3*ldc+7]
+	a0, b0p := unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0])
+	st := uintptr(lda) * 4
+	z := archsimd.BroadcastFloat32x4(0)
+	c00, c01, c10, c11, c20, c21, c30, c31 := z, z, z, z, z, z, z, z
+	for p := 0; p < kc; p++ {
+		pa, pb := unsafe.Add(a0, 4*p), unsafe.Add(b0p, 32*p)
+		b0, b1 := ld4(pb), ld4(unsafe.Add(pb, 16))
+		x := bcast(pa)
+		c00, c01 = c00.Add(x.Mul(b0)), c01.Add(x.Mul(b1))
+		x = bcast(unsafe.Add(pa, st))
+		c10, c11 = c10.Add(x.Mul(b0)), c11.Add(x.Mul(b1))
+		x = bcast(unsafe.Add(pa, 2*st))
+		c20, c21 = c20.Add(x.Mul(b0)), c21.Add(x.Mul(b1))
+		x = bcast(unsafe.Add(pa, 3*st))
+		c30, c31 = c30.Add(x.Mul(b0)), c31.Add(x.Mul(b1))
+	}
+	pc, cs := unsafe.Pointer(&c[0]), uintptr(ldc)*4
+	put4(pc, c00, load)
+	put4(unsafe.Add(pc, 16), c01, load)
+	put4(unsafe.Add(pc, cs), c10, load)
+	put4(unsafe.Add(pc, cs+16), c11, load)
+	put4(unsafe.Add(pc, 2*cs), c20, load)
+	put4(unsafe.Add(pc, 2*cs+16), c21, load)
+	put4(unsafe.Add(pc, 3*cs), c30, load)
+	put4(unsafe.Add(pc, 3*cs+16), c31, load)
+}
+
+func kernSIMD2x8(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool) {
+	_, _, _ = a[lda+kc-1], b[8*kc-1], c[ldc+7]
+	a0, b0p := unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0])
+	st := uintptr(lda) * 4
+	z := archsimd.BroadcastFloat32x4(0)
+	c00, c01, c10, c11 := z, z, z, z
+	for p := 0; p < kc; p++ {
+		pa, pb := unsafe.Add(a0, 4*p), unsafe.Add(b0p, 32*p)
+		b0, b1 := ld4(pb), ld4(unsafe.Add(pb, 16))
+		x := bcast(pa)
+		c00, c01 = c00.Add(x.Mul(b0)), c01.Add(x.Mul(b1))
+		x = bcast(unsafe.Add(pa, st))
+		c10, c11 = c10.Add(x.Mul(b0)), c11.Add(x.Mul(b1))
+	}
+	pc, cs := unsafe.Pointer(&c[0]), uintptr(ldc)*4
+	put4(pc, c00, load)
+	put4(unsafe.Add(pc, 16), c01, load)
+	put4(unsafe.Add(pc, cs), c10, load)
+	put4(unsafe.Add(pc, cs+16), c11, load)
 }
