@@ -2,6 +2,8 @@
 
 package nn
 
+import "unsafe"
+
 // Without the SIMD128 kernels (native builds, and wasm without
 // GOEXPERIMENT=simd) the hooks do nothing and the scalar loops do all the
 // work; see simd_wasm.go.
@@ -20,3 +22,5 @@ func dw3x3ZeroVec(_, _, _ []float32, _ float32, _, _, _, _, _, _ int, _ *[]float
 }
 
 func lerpVec(_, _, _ []float32, _, _ float32) int { return 0 }
+
+func winoOutRow43([]float32, unsafe.Pointer, uintptr, int) int { return 0 }

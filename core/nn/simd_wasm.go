@@ -289,3 +289,36 @@ func lerpVec(o, a, b []float32, l0, l1 float32) int {
 	}
 	return n
 }
+
+// winoOutRow43 is the row pass of the F(4x4,3x3) output transform for four
+// tiles at a time: their six products m[xi] are contiguous at o + xi·st (one
+// vector each), the four outputs per tile come out as one vector per output
+// position and go to row[4·tile + k] lane by lane (no shuffles in the API).
+func winoOutRow43(row []float32, o unsafe.Pointer, st uintptr, tw int) int {
+	if !simdOn {
+		return 0
+	}
+	cnt := tw &^ 3
+	if cnt == 0 {
+		return 0
+	}
+	_ = row[4*cnt-1]
+	two, four, eight := bc(2), bc(4), bc(8)
+	for tx := 0; tx < cnt; tx += 4 {
+		q := unsafe.Add(o, 4*tx)
+		m0, m1, m2 := ld(q), ld(unsafe.Add(q, st)), ld(unsafe.Add(q, 2*st))
+		m3, m4, m5 := ld(unsafe.Add(q, 3*st)), ld(unsafe.Add(q, 4*st)), ld(unsafe.Add(q, 5*st))
+		s, d := m1.Add(m2), m1.Sub(m2)
+		s2, d2 := m3.Add(m4), m3.Sub(m4)
+		w0 := m0.Add(s).Add(s2)
+		w1 := d.Add(two.Mul(d2))
+		w2 := s.Add(four.Mul(s2))
+		w3 := d.Add(eight.Mul(d2)).Add(m5)
+		w := (*[16]float32)(row[4*tx : 4*tx+16])
+		w[0], w[1], w[2], w[3] = w0.GetElem(0), w1.GetElem(0), w2.GetElem(0), w3.GetElem(0)
+		w[4], w[5], w[6], w[7] = w0.GetElem(1), w1.GetElem(1), w2.GetElem(1), w3.GetElem(1)
+		w[8], w[9], w[10], w[11] = w0.GetElem(2), w1.GetElem(2), w2.GetElem(2), w3.GetElem(2)
+		w[12], w[13], w[14], w[15] = w0.GetElem(3), w1.GetElem(3), w2.GetElem(3), w3.GetElem(3)
+	}
+	return cnt
+}

@@ -490,7 +490,7 @@ func winoOutput43(plane, m, r []float32, bv float32, oh, ow, t0, t1, tw, base, s
 		for i := 0; i < 6; i++ {
 			row := r[i*n : (i+1)*n]
 			o := unsafe.Add(p0, 4*uintptr(t)+uintptr(6*i)*st)
-			for tx := 0; tx < tw; tx++ {
+			for tx := winoOutRow43(row, o, st, tw); tx < tw; tx++ {
 				q := unsafe.Add(o, 4*tx)
 				ld := func(xi uintptr) float32 { return *(*float32)(unsafe.Add(q, xi*st)) }
 				m0, m1, m2, m3, m4, m5 := ld(0), ld(1), ld(2), ld(3), ld(4), ld(5)
