@@ -114,8 +114,7 @@ var errTrunc = errors.New("truncated or malformed protobuf")
 
 // decoder walks the fields of one message.
 type decoder struct {
-	b     []byte
-	depth int
+	b []byte
 }
 
 // next returns the next field; v is the varint/fixed value or the bytes.
