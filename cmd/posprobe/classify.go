@@ -50,11 +50,7 @@ func init() {
 	limitFlag(f, "top", 1, 1000, false)
 	f.BoolVar(&classifyFlags.json, "json", false, "print JSON instead of a table")
 	f.StringVar(&classifyModel, "model", "", modelFlagHelp)
-	for _, n := range []string{"image"} {
-		classifyCmd.MarkFlagRequired(n)
-	}
-	requireEncoder(classifyCmd)
-	rootCmd.AddCommand(classifyCmd)
+	addEncoderCommand(classifyCmd, "image")
 }
 
 // classScore is one line of classify's answer.

@@ -206,21 +206,10 @@ func (p *params) conv(name string, inC, outC, k, stride, pad int, bias bool, mod
 // bn returns the inference-mode BatchNorm2d called name (eps 1e-5). Random:
 // weight 1, bias 0, running mean 0 and variance 1, as torchvision builds it.
 func (p *params) bn(name string, c int) *nn.BatchNorm {
-	b := &nn.BatchNorm{Eps: 1e-5}
-	if p.set != nil {
-		b.Gamma = p.get(name+".weight", c)
-		b.Beta = p.get(name+".bias", c)
-		b.Mean = p.get(name+".running_mean", c)
-		b.Var = p.get(name+".running_var", c)
-		if p.set.Has(name + ".num_batches_tracked") {
-			p.get(name + ".num_batches_tracked") // training bookkeeping, unused in inference
-		}
-		return b
+	b := p.bnW(name+".", [4]string{"weight", "bias", "running_mean", "running_var"}, c, 1e-5)
+	if p.set != nil && p.set.Has(name+".num_batches_tracked") {
+		p.get(name + ".num_batches_tracked") // training bookkeeping, unused in inference
 	}
-	b.Gamma, b.Beta = make([]float32, c), make([]float32, c)
-	b.Mean, b.Var = make([]float32, c), make([]float32, c)
-	Constant(b.Gamma, 1)
-	Constant(b.Var, 1)
 	return b
 }
 

@@ -9,6 +9,8 @@ import (
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/posprobe/posprobe/core/weights"
 )
 
 // Limits keep a hostile file from exhausting memory: every count and size is
@@ -631,7 +633,7 @@ func (t *Tensor) decodeRaw(raw []byte) error {
 	case TypeFloat16:
 		t.F = make([]float32, n)
 		for i := range t.F {
-			t.F[i] = half(binary.LittleEndian.Uint16(raw[2*i:]))
+			t.F[i] = weights.HalfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
 	default:
 		t.I = make([]int64, n)
@@ -651,24 +653,6 @@ func (t *Tensor) decodeRaw(raw []byte) error {
 		}
 	}
 	return nil
-}
-
-// half converts an IEEE 754 binary16 value.
-func half(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	man := uint32(h) & 0x3ff
-	switch {
-	case exp == 0:
-		v := float32(man) / 1024 / 16384 // subnormal: man * 2^-24
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	case exp == 31:
-		return math.Float32frombits(sign | 0x7f800000 | man<<13)
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
 }
 
 // IsFloat reports whether the tensor holds floating-point values.

@@ -137,7 +137,7 @@ func decodeFloats(raw []byte, size, n int) []float32 {
 		}
 	case 2:
 		for i := range out {
-			out[i] = halfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
+			out[i] = HalfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
 	}
 	return out
@@ -304,11 +304,7 @@ func WriteNpy(w io.Writer, t *Tensor) error {
 	buf.Write([]byte{1, 0})
 	binary.Write(&buf, binary.LittleEndian, uint16(len(h)))
 	buf.WriteString(h)
-	raw := make([]byte, 4*len(t.Data))
-	for i, v := range t.Data {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
-	}
-	buf.Write(raw)
+	binary.Write(&buf, binary.LittleEndian, t.Data)
 	_, err = w.Write(buf.Bytes())
 	return err
 }

@@ -28,7 +28,7 @@ var storageTypes = map[string]*storageType{}
 func init() {
 	for _, st := range []*storageType{
 		{"FloatStorage", 4, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }},
-		{"HalfStorage", 2, func(b []byte) float32 { return halfToFloat(binary.LittleEndian.Uint16(b)) }},
+		{"HalfStorage", 2, func(b []byte) float32 { return HalfToFloat(binary.LittleEndian.Uint16(b)) }},
 		{"BFloat16Storage", 2, func(b []byte) float32 { return bf16ToFloat(binary.LittleEndian.Uint16(b)) }},
 		{"DoubleStorage", 8, func(b []byte) float32 { return float32(math.Float64frombits(binary.LittleEndian.Uint64(b))) }},
 		// Integer storages (num_batches_tracked is a LongStorage) are kept as float32.
