@@ -88,6 +88,15 @@ func release(a *nn.Arena, taps []*tensor.Dense, ts ...*tensor.Dense) {
 	}
 }
 
+// checkedIn checks that x is an input the network called name takes (see
+// checkSize) and returns what the network sees (see prepareIn).
+func checkedIn(a *nn.Arena, name string, x *tensor.Dense, sizes func(h, w int) ([][2]int, bool), normalize bool) (*tensor.Dense, error) {
+	if err := checkSize(name, x, sizes); err != nil {
+		return nil, err
+	}
+	return prepareIn(a, x, normalize)
+}
+
 // prepareIn returns the tensor the network sees: x itself, or a normalised
 // copy from a when normalize is set. Networks must not modify the returned
 // tensor when it is x.
