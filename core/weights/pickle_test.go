@@ -44,13 +44,8 @@ func sameAsJSON(got, want any, where string) error {
 			}
 		}
 	case []any:
-		var items []any
-		switch g := got.(type) {
-		case *pyList:
-			items = g.items
-		case pyTuple:
-			items = g
-		default:
+		items, ok := pySeq(got)
+		if !ok {
 			return fmt.Errorf("%s: got %#v, want a list", where, got)
 		}
 		if len(items) != len(w) {
