@@ -85,13 +85,7 @@ instead of 10.`,
 	Example: `  posprobe study redgreen --json
   posprobe study redgreen --kinds same-zero,full --repeats 1 --out /tmp/rg`,
 	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, _ []string) error {
-		o, err := runRedGreen(cmd)
-		if err != nil {
-			return err
-		}
-		return finishStudy(cmd, []study.Outcome{o}, false)
-	},
+	RunE: oneStudy(runRedGreen),
 }
 
 var studyAllCmd = &cobra.Command{

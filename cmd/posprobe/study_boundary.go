@@ -29,13 +29,7 @@ $POSPROBE_DATA/images/bsds500).`,
 	Example: `  posprobe study boundary --json
   posprobe study boundary --paddings zero,none,full --sizes 224,225 --epochs 3`,
 	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, _ []string) error {
-		o, err := runBoundary(cmd)
-		if err != nil {
-			return err
-		}
-		return finishStudy(cmd, []study.Outcome{o}, false)
-	},
+	RunE: oneStudy(runBoundary),
 }
 
 var boundaryFlags struct {

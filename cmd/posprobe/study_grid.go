@@ -26,13 +26,7 @@ The first --train-photos photos train it, the next --test-photos test it.
 	Example: `  posprobe study grid --json
   posprobe study grid --encoders squeezenet1.1,mobilenetv2 --paddings zero,none,full --canvas mean`,
 	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, _ []string) error {
-		o, err := runGrid(cmd)
-		if err != nil {
-			return err
-		}
-		return finishStudy(cmd, []study.Outcome{o}, false)
-	},
+	RunE: oneStudy(runGrid),
 }
 
 // parseCanvas reads a canvas colour name or R,G,B (0..255) into [0,1].

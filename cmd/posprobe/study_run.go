@@ -26,6 +26,18 @@ type studyJob[R any] struct {
 	figure      func(R, string) error // writes the PNG at the path
 }
 
+// oneStudy is the RunE of a study's own command: run it, then print or
+// record it as finishStudy does.
+func oneStudy(run func(*cobra.Command) (study.Outcome, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		o, err := run(cmd)
+		if err != nil {
+			return err
+		}
+		return finishStudy(cmd, []study.Outcome{o}, false)
+	}
+}
+
 // runStudy reuses --out/beyond/NAME.json when its settings match (see
 // cachedOutcome), else times run under Ctrl-C cancellation, and writes the
 // figure under --out.
