@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -337,6 +338,16 @@ func ReadNpyFS(fsys fs.FS, dir, source string) (*Set, error) {
 		return nil, fmt.Errorf("%s: no .npy files", source)
 	}
 	return s, nil
+}
+
+// LoadNpy reads the .npy file at path (see ReadNpy).
+func LoadNpy(path string) (*Tensor, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadNpy(f, path)
 }
 
 // LoadNpyDir reads every *.npy file directly in dir.
