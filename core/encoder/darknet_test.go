@@ -29,24 +29,6 @@ func samplePhotos(t *testing.T, data string, step int) (paths, wnids []string) {
 	return paths, wnids
 }
 
-// topK returns the indices of the k largest values.
-func topK(v []float32, k int) []int {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case v[a] > v[b]:
-			return -1
-		case v[a] < v[b]:
-			return 1
-		}
-		return 0
-	})
-	return idx[:k]
-}
-
 // classifyPhotos runs c on photos (PIL-like resize to 224, [0,1]) and counts
 // top-1 and top-5 hits against the true classes, labelled with ClassLabels.
 func classifyPhotos(t *testing.T, c Classifier, data string, step int) (top1, top5, n int) {
@@ -71,7 +53,7 @@ func classifyPhotos(t *testing.T, c Classifier, data string, step int) (top1, to
 		if s := logits.Shape(); len(s) != 2 || s[0] != 1 || s[1] != len(labels) {
 			t.Fatalf("logits shape %v, want [1 %d]", s, len(labels))
 		}
-		top := topK(nn.Data(logits), 5)
+		top := TopK(nn.Data(logits), 5)
 		var names []string
 		for j, k := range top {
 			names = append(names, labels[k].Name)

@@ -6,6 +6,7 @@ package encoder
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/posprobe/posprobe/core/nn"
@@ -45,6 +46,25 @@ type Classifier interface {
 	// Classify takes x [N,3,224,224] in [0,1], applies the model's own
 	// preprocessing and returns [N,classes] logits.
 	Classify(x *tensor.Dense) (*tensor.Dense, error)
+}
+
+// TopK returns the indices of the k largest values of v (a classifier's
+// logits), largest first, ties in index order; all of them when k > len(v).
+func TopK(v []float32, k int) []int {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case v[a] > v[b]:
+			return -1
+		case v[a] < v[b]:
+			return 1
+		}
+		return 0
+	})
+	return idx[:min(k, len(idx))]
 }
 
 // Options select an encoder's weights and variant.
