@@ -10,8 +10,8 @@ import (
 
 // TestSIMDMatchesGeneric: the SIMD128 path accumulates each element in the
 // same order with the same roundings as the generic kernel, so it must agree
-// with it to within 1e-5 relative (in practice bit for bit), for products
-// and for convolutions, including edge panels and partial row strips.
+// with it to within 1e-5 relative (in practice bit for bit), including edge
+// panels and partial row strips (convolutions: nn's TestSIMDMatchesScalar).
 func TestSIMDMatchesGeneric(t *testing.T) {
 	defer SetPath("")
 	r := rand.New(rand.NewPCG(11, 12))
@@ -31,13 +31,6 @@ func TestSIMDMatchesGeneric(t *testing.T) {
 		run("simd128", func() { Sgemm(m, n, k, a, k, b, n, cs, n, acc) })
 		cmpRel(t, "sgemm", cg, cs)
 
-		ch, h, kh, s := 1+r.IntN(8), 5+r.IntN(20), 1+r.IntN(3), 1+r.IntN(2)
-		oh := (h-kh)/s + 1
-		in, w := randSlice(r, ch*h*h), randSlice(r, m*ch*kh*kh)
-		og, os := make([]float32, m*oh*oh), make([]float32, m*oh*oh)
-		run("generic", func() { Conv(m, w, ch*kh*kh, in, ch, h, h, kh, kh, s, og, oh*oh, false) })
-		run("simd128", func() { Conv(m, w, ch*kh*kh, in, ch, h, h, kh, kh, s, os, oh*oh, false) })
-		cmpRel(t, "conv", og, os)
 	}
 }
 
