@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 text v1 draws x/image font.Faces with no extra module; text/v2 would grow app.wasm by megabytes
+
 package main
 
 import (

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -36,13 +34,7 @@ the rankings and curves.`,
   posprobe study channels --encoder squeezenet1.1 --padding none --photos $POSPROBE_DATA/images/bsds500
   posprobe study channels --shuffle-layer fire5 --shuffle-per image`,
 	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, _ []string) error {
-		o, err := runChannels(cmd)
-		if err != nil {
-			return err
-		}
-		return finishStudy(cmd, []study.Outcome{o}, false)
-	},
+	RunE: oneStudy(runChannels),
 }
 
 var channelsFlags struct {
@@ -142,49 +134,13 @@ func runChannels(cmd *cobra.Command) (study.Outcome, error) {
 	if c.ShuffleLayer != "" {
 		settings["shuffle before layer"] = fmt.Sprintf("%s, a permutation per %s", c.ShuffleLayer, c.ShufflePer)
 	}
-	var res *channels.Result
-	if prev, ok := cachedOutcome("channels", settings, &res); ok && res != nil {
-		fmt.Fprintf(cmd.ErrOrStderr(), "channels: reusing %s (same settings; --rerun runs again)\n", filepath.Join(studyFlags.out, "beyond", "channels.json"))
-		prev.Markdown, prev.Results, prev.Figures = channels.Markdown(res), res, nil
-		return prev, channelsFigure(res, &prev)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	pr := &reproProgress{w: cmd.ErrOrStderr()}
-	stage := ""
-	secs, heap, err := study.Measure(func() error {
-		var err error
-		res, err = channels.Run(ctx, c, func(s string, done, total int) {
-			if s != stage {
-				pr.clear()
-				stage = s
-				pr.bar = newBar(pr.w, total, "channels "+s, "steps")
-			}
-			pr.bar.Set(done)
-		})
-		return err
+	return runStudy(cmd, studyJob[*channels.Result]{name: "channels", title: "Channels: where position lives in the features",
+		settings: settings, reuse: func(r *channels.Result) bool { return r != nil },
+		markdown: channels.Markdown,
+		figure:   func(r *channels.Result, p string) error { return channels.SaveFigure(r, 10*vg.Inch, 3.6*vg.Inch, p) },
+	}, func(ctx context.Context) (*channels.Result, error) {
+		progress, done := stageBars(cmd.ErrOrStderr(), "channels", "steps")
+		defer done()
+		return channels.Run(ctx, c, progress)
 	})
-	pr.clear()
-	if err != nil {
-		return study.Outcome{}, err
-	}
-	o := study.Outcome{Name: "channels", Title: "Channels: where position lives in the features",
-		Seconds: secs, PeakHeapMB: heap, Load: loadAverage(), Markdown: channels.Markdown(res), Results: res, Settings: settings}
-	return o, channelsFigure(res, &o)
-}
-
-func channelsFigure(res *channels.Result, o *study.Outcome) error {
-	if studyFlags.out == "" {
-		return nil
-	}
-	rel := filepath.Join("beyond", "channels.png")
-	path := filepath.Join(studyFlags.out, rel)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	if err := channels.SaveFigure(res, 10*vg.Inch, 3.6*vg.Inch, path); err != nil {
-		return err
-	}
-	o.Figures = append(o.Figures, rel)
-	return nil
 }

@@ -135,7 +135,7 @@ func TestStudyChannelsQuick(t *testing.T) {
 			t.Errorf("%s: k=0 differs between rankings", r.Curves[i].Target)
 		}
 	}
-	msg, err = runStudyCLI(t, "channels", "--init", "random", "--readouts", t.TempDir(), "--photos", photos, "--n-photos", "1")
+	_, err = runStudyCLI(t, "channels", "--init", "random", "--readouts", t.TempDir(), "--photos", photos, "--n-photos", "1")
 	if err == nil || !strings.Contains(err.Error(), "--readouts") {
 		t.Errorf("missing readouts: %v", err)
 	}

@@ -123,10 +123,7 @@ func (m *squeezenet) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 
 // forward runs the network with its maps from a (nil: fresh).
 func (m *squeezenet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*tensor.Dense, error) {
-	if err := checkSize(m.Name(), x, squareSizes(m.sizes)); err != nil {
-		return nil, err
-	}
-	in, err := prepareIn(a, x, normalize)
+	in, err := checkedIn(a, m.Name(), x, squareSizes(m.sizes), normalize)
 	if err != nil {
 		return nil, err
 	}
