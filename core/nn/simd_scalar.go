@@ -8,8 +8,6 @@ import "unsafe"
 // GOEXPERIMENT=simd) the hooks do nothing and the scalar loops do all the
 // work; see simd_wasm.go.
 
-func reluVec([]float32) int                                       { return 0 }
-func relu6Vec([]float32) int                                      { return 0 }
 func fillVec([]float32, float32) int                              { return 0 }
 func addVec(_, _ []float32) int                                   { return 0 }
 func maxRowVec([]float32, [][]float32, int, int) int              { return 0 }
