@@ -98,6 +98,14 @@ async function laptop(url) {
     check(hash === "#" + s1.share && /target=V/.test(hash) && hash.includes(`crop=${+s1.crop.x.toFixed(1)},`),
       `the address bar follows the view: ${hash}`);
     await shot(page, "laptop-dragged.png");
+    // The channels view: key C shows the crop's top position channels.
+    await page.keyboard.press("c");
+    const sc = await waitFor(page, t => t.channelsView && t.channels.length === 10, "the channels view", 60000).catch(() => state(page));
+    check(sc.channelsView && sc.channels.length === 10 && sc.channels.every(c => c.size >= 2 && c.tap && c.score !== null),
+      `key C shows 10 channel maps (${sc.channels.slice(0, 3).map(c => `${c.tap} #${c.index} ${c.target} ${c.score.toFixed(2)}`).join(", ")}, ...)`);
+    await shot(page, "laptop-channels.png");
+    await page.keyboard.press("c");
+    await waitFor(page, t => !t.channelsView, "the targets view back", 10000).catch(() => {});
     await page.click("#copy");
     const clip = await page.evaluate(() => navigator.clipboard.readText()).catch(e => "clipboard: " + e.message);
     check(clip === await page.evaluate(() => location.href), `"Copy link" copies the address (${clip})`);
@@ -154,12 +162,31 @@ async function phone(url) {
     const cdp = await ctx.newCDPSession(page);
     // Tap the HS target button (portrait layout: the fourth target button).
     const tb = s0.panel; // only to place the tap: buttons sit below the panel
-    const hsCentre = await toPage(page, { ...s0, view: { ...s0.view, offX: 0, offY: 0, scale: 1 } }, 16 + 3 * (140 + 12) + 70, 768);
+    const hsCentre = await toPage(page, { ...s0, view: { ...s0.view, offX: 0, offY: 0, scale: 1 } }, 16 + 3 * (114 + 12) + 57, 768); // six slots: five targets, channels
     await touch(cdp, "touchStart", [hsCentre]);
     await page.waitForTimeout(100);
     await touch(cdp, "touchEnd", []);
     const sHS = await waitFor(page, t => t.target === "HS", "a tap on HS", 15000).catch(() => state(page));
     check(sHS.target === "HS", `a tap on the HS button selects it (target ${sHS.target}; panel ${JSON.stringify(tb)})`);
+
+    // The channels toggle, the sixth slot of the target row (tapped before
+    // the drags: a pinch's end can leave a finger behind in the app).
+    const chCentre = await toPage(page, { ...s0, view: { ...s0.view, offX: 0, offY: 0, scale: 1 } }, 16 + 5 * (114 + 12) + 57, 768);
+    const tapChannels = async on => {
+      // A busy frame (a result drawn) can swallow a short tap: hold it, and
+      // tap again only if the view did not switch.
+      for (let i = 0; i < 3 && (await state(page)).channelsView !== on; i++) {
+        await touch(cdp, "touchStart", [chCentre]);
+        await page.waitForTimeout(300);
+        await touch(cdp, "touchEnd", []);
+        await waitFor(page, t => t.channelsView === on, "the channels toggle", 5000).catch(() => {});
+      }
+    };
+    await tapChannels(true);
+    const sc = await waitFor(page, t => t.channelsView && t.channels.length === 10, "the channels view", 60000).catch(() => state(page));
+    check(sc.channelsView && sc.channels.length === 10, `a tap on Channels shows 10 channel maps (view ${sc.channelsView}, ${sc.channels.length} maps)`);
+    await shot(page, "phone-channels.png");
+    await tapChannels(false);
 
     // Touch drag from the crop's centre.
     const c = s0.crop, k = await cssPerPhoto(page, s0);

@@ -6,7 +6,8 @@
 #
 # Env: ENCODERS (space-separated), ANCHORS (default ../shared/anchors beside the repository), PASSES (anchor passes, default 1),
 #      REPS (our timed passes, default 10), WASM_REPS (default 3), WASM=0 skips the wasm run,
-#      ANCHOR_OUT=dir reuses an earlier anchor out/ folder instead of running run.sh.
+#      ANCHOR_OUT=dir reuses an earlier anchor out/ folder instead of running run.sh,
+#      WASM_TOOLCHAIN (default go1.27.3: the wasm builds, scalar and GOEXPERIMENT=simd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -21,8 +22,12 @@ ENCODERS=${ENCODERS:-"vgg16 resnet18 resnet50 squeezenet1.1 mobilenetv2"}
 log "building posprobe (native and js/wasm)"
 go build -o "$TMP/posprobe" ./cmd/posprobe
 WASM=${WASM:-1}
+WASM_TOOLCHAIN=${WASM_TOOLCHAIN:-go1.27.3}
 if [ "$WASM" = 1 ]; then
-  GOOS=js GOARCH=wasm go build -o "$TMP/posprobe.wasm" ./cmd/posprobe
+  # The site's flags; the scalar build is the same code without the SIMD kernels.
+  GOTOOLCHAIN=$WASM_TOOLCHAIN GOEXPERIMENT=simd GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "$TMP/posprobe.wasm" ./cmd/posprobe
+  GOTOOLCHAIN=$WASM_TOOLCHAIN GOEXPERIMENT= GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "$TMP/posprobe-scalar.wasm" ./cmd/posprobe
+  WASM_EXEC="$(GOTOOLCHAIN=$WASM_TOOLCHAIN go env GOROOT)/lib/wasm/go_js_wasm_exec"
 fi
 known=$("$TMP/posprobe" bench --help | sed -n 's/.*encoder name or all (\([^)]*\)).*/\1/p' | tr -d ',')
 have=""
@@ -55,7 +60,8 @@ else
   cp -r "$TMP/anchors/out" "$TMP/out"
 fi
 if [ "$WASM" = 1 ]; then
-  ours wasm-node "${WASM_REPS:-3}" "$(go env GOROOT)/lib/wasm/go_js_wasm_exec" "$TMP/posprobe.wasm"
+  ours wasm-node "${WASM_REPS:-3}" "$WASM_EXEC" "$TMP/posprobe.wasm"
+  ours wasm-node-scalar "${WASM_REPS:-3}" "$WASM_EXEC" "$TMP/posprobe-scalar.wasm"
 fi
 # second native round after the anchors: the spread shows the machine's noise
 ours native-t2-again "$REPS" "$TMP/posprobe" --threads 2
@@ -86,20 +92,23 @@ L.append("Medians in ms (lower is better); ratio = ours / theirs (1.0 = as fast,
          "Anchors: ONNX Runtime 1.30 (node native CPU EP; web = its WebAssembly SIMD build in node), "
          "TF.js wasm; ours: `posprobe bench --reps N --threads T`, native kernel path "
          f"`{ours[0]['path'] if ours else '?'}` (Winograd {ours[0].get('winograd', '?') if ours else '?'}), and the js/wasm build "
-         f"under node (`generic` path, Winograd {next((r.get('winograd', '?') for r in ours if r['label'] == 'wasm-node'), '?')}, "
-         "1 thread, no SIMD). GFLOP counts direct convolutions whatever the path.\n")
-L.append("| encoder | GFLOP | ours t1 | ort t1 | ratio | ours t2 | ort t2 | ratio | ours t2 (again) | ours wasm | ort-web t1 | ratio | tfjs-wasm t1 | ours GFLOP/s t2 |")
-L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+         f"under node, 1 thread, Go 1.27 (`{next((r['path'] for r in ours if r['label'] == 'wasm-node'), '?')}` path with GOEXPERIMENT=simd, "
+         f"`{next((r['path'] for r in ours if r['label'] == 'wasm-node-scalar'), '?')}` path without; "
+         f"Winograd {next((r.get('winograd', '?') for r in ours if r['label'] == 'wasm-node'), '?')}). "
+         "GFLOP counts direct convolutions whatever the path.\n")
+L.append("| encoder | GFLOP | ours t1 | ort t1 | ratio | ours t2 | ort t2 | ratio | ours t2 (again) | ours wasm scalar | ours wasm SIMD | ort-web t1 | ratio (SIMD) | tfjs-wasm t1 | ours GFLOP/s t2 |")
+L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 def f(x, d=1):
     return "-" if x is None else f"{x:.{d}f}"
 for e in encs:
     net = names.get(e, e)
     o1, o2, o2b, ow = our(e, "native-t1"), our(e, "native-t2"), our(e, "native-t2-again"), our(e, "wasm-node")
+    ows = our(e, "wasm-node-scalar")
     a1, a2, aw, tw = anchor(net, "ort-node", 1), anchor(net, "ort-node", 2), anchor(net, "ort-web", 1), anchor(net, "tfjs-wasm", 1)
     m = lambda r: r["median_ms"] if r else None
     rat = lambda x, y: None if x is None or y is None else x / y
     L.append(f"| {e} | {f(o2['gflop'] if o2 else None, 3)} | {f(m(o1))} | {f(a1)} | {f(rat(m(o1), a1), 2)} | "
-             f"{f(m(o2))} | {f(a2)} | {f(rat(m(o2), a2), 2)} | {f(m(o2b))} | {f(m(ow))} | {f(aw)} | {f(rat(m(ow), aw), 2)} | "
+             f"{f(m(o2))} | {f(a2)} | {f(rat(m(o2), a2), 2)} | {f(m(o2b))} | {f(m(ows))} | {f(m(ow))} | {f(aw)} | {f(rat(m(ow), aw), 2)} | "
              f"{f(tw)} | {f(o2['gflops_at_median'] if o2 else None)} |")
 L.append("")
 L.append("GFLOP = 2 x multiply-adds of the convolutions that go through core/gemm (all but depthwise ones; "

@@ -8,15 +8,19 @@
 # instead of 1.58. go.mod stays as it is: build/worker.mod replaces the
 # module for this build only. If the copy cannot be made (the pinned
 # version's file changed shape), it warns and builds with the module as is.
-# GO (default go) and GOFLAGS-style settings come from the environment.
+# The rest of the arguments are the go command, with its environment first:
+#   scripts/wasm-worker.sh build/wasm/worker.wasm GOOS=js GOARCH=wasm go
 set -euo pipefail
-out=${1:?usage: scripts/wasm-worker.sh OUT.wasm}
-GO=${GO:-go}
-build() { GOOS=js GOARCH=wasm "$GO" build "$@" -trimpath -ldflags="-s -w" -o "$out" ./wasm/worker; }
+out=${1:?usage: scripts/wasm-worker.sh OUT.wasm [NAME=VALUE...] GO}
+shift
+[ $# -gt 0 ] || set -- GOOS=js GOARCH=wasm go
+goargs=("$@")
+go_() { env "${goargs[@]}" "$@"; }
+build() { go_ build "$@" -trimpath -ldflags="-s -w" -o "$out" ./wasm/worker; }
 
 lean() {
   local src dst=build/tensor-lean
-  src=$("$GO" list -m -f '{{.Dir}}' gorgonia.org/tensor) && [ -n "$src" ] || return 1
+  src=$(go_ list -m -f '{{.Dir}}' gorgonia.org/tensor) && [ -n "$src" ] || return 1
   rm -rf "$dst" && mkdir -p build && cp -R "$src" "$dst" && chmod -R u+w "$dst" || return 1
   # The protobuf section is the tail of dense_io.go, after this marker.
   grep -q '^/\* PB SERIALIZATION \*/' "$dst/dense_io.go" || return 1
@@ -25,7 +29,7 @@ lean() {
   # Nothing else may import it, or the protobuf runtime stays linked.
   ! grep -l 'serialization/pb"' "$dst"/*.go | grep -v '_test\.go$' >/dev/null || return 1
   cp go.mod build/worker.mod && cp go.sum build/worker.sum &&
-    "$GO" mod edit -modfile=build/worker.mod -replace "gorgonia.org/tensor=$PWD/$dst"
+    go_ mod edit -modfile=build/worker.mod -replace "gorgonia.org/tensor=$PWD/$dst"
 }
 
 if lean && build -modfile=build/worker.mod; then

@@ -1,5 +1,7 @@
 //go:build js
 
+//lint:file-ignore SA1019 SetFPSMode/ScheduleFrame are the only way to draw on demand (see initFrames)
+
 package main
 
 import (

@@ -50,10 +50,11 @@ type Game struct {
 	seq       uint64
 	floor     uint64 // requests up to here were for another model or photo
 	submitted struct {
-		crop    demo.Crop
-		model   int
-		photoID int
-		full    bool // every target ranked
+		crop     demo.Crop
+		model    int
+		photoID  int
+		full     bool // every target ranked
+		channels int
 	}
 	last        *demo.Result
 	lastModel   int
@@ -75,6 +76,9 @@ type Game struct {
 	outside     [2]int          // window size, part of fullKey
 	pix         []byte          // RGBA of one map, reused for each
 	drawnCrop   image.Rectangle // screen area of the crop's drawing on screen now
+	channelsOn  bool            // the small maps show the top position channels (key C)
+	chImgs      []*ebiten.Image // the channels of the last result, painted
+	toggled     time.Time       // when channelsOn last changed
 }
 
 type photoFile struct {
@@ -234,7 +238,7 @@ func (g *Game) fullKey() string {
 	g.mu.Lock()
 	loading := fmt.Sprint(g.loading, len(g.loadErr), len(g.preds))
 	g.mu.Unlock()
-	return fmt.Sprint(g.outside, g.lay.Name, g.model, g.target, loading, g.photoID, len(g.truth))
+	return fmt.Sprint(g.outside, g.lay.Name, g.model, g.target, loading, g.photoID, len(g.truth), g.channelsOn)
 }
 
 func (g *Game) rightKey() string {
@@ -250,7 +254,7 @@ func (g *Game) rightKey() string {
 			}
 		}
 	}
-	return fmt.Sprint(g.target, g.snapshot().Message, lerr != nil, loading, cur, cur && g.last.Err != nil, have, g.model, g.photoID)
+	return fmt.Sprint(g.target, g.snapshot().Message, lerr != nil, loading, cur, cur && g.last.Err != nil, have, g.model, g.photoID, g.channelsOn)
 }
 
 // predKey: the values of the current prediction, and the rate shown, which
@@ -343,6 +347,7 @@ func (g *Game) takeResult() {
 		demo.Paint(m, demo.MapSize, g.pix)
 		img.WritePixels(g.pix)
 	}
+	g.paintChannels(r.Channels)
 	if r.Err != nil {
 		logf("PRED error: %v", r.Err)
 		return
@@ -376,11 +381,17 @@ func (g *Game) handleInput() {
 				logf("TARGET %s", t)
 			}
 		}
+		if l.Channels.Overlaps(at) {
+			g.toggleChannels()
+		}
 	}
 	for i := range demo.Models {
 		if inpututil.IsKeyJustPressed(ebiten.Key1 + ebiten.Key(i)) {
 			g.selectModel(i)
 		}
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyC) {
+		g.toggleChannels()
 	}
 	for i, k := range []ebiten.Key{ebiten.KeyH, ebiten.KeyV, ebiten.KeyG, ebiten.KeyS, ebiten.KeyT} {
 		if inpututil.IsKeyJustPressed(k) {
@@ -419,6 +430,39 @@ func (g *Game) handleInput() {
 		if g.dragging {
 			holdFrames(resultHold)
 		}
+	}
+}
+
+// toggleChannels switches the small maps between the five targets and the
+// top position channels (asked for from the next prediction on).
+//
+// A tap outside the photo keeps its default on the page (it scrolls), so
+// the browser follows it with an emulated mouse click: the second release
+// within half a second is that click, not a second toggle.
+func (g *Game) toggleChannels() {
+	if time.Since(g.toggled) < 500*time.Millisecond {
+		return
+	}
+	g.toggled = time.Now()
+	g.channelsOn = !g.channelsOn
+	logf("CHANNELS %v", g.channelsOn)
+}
+
+// paintChannels paints the channel maps of a result into chImgs.
+func (g *Game) paintChannels(chs []demo.ChannelMap) {
+	for i, c := range chs {
+		if i == len(g.chImgs) {
+			g.chImgs = append(g.chImgs, nil)
+		}
+		if img := g.chImgs[i]; img == nil || img.Bounds().Dx() != c.Size {
+			if img != nil {
+				img.Deallocate()
+			}
+			g.chImgs[i] = ebiten.NewImage(c.Size, c.Size)
+		}
+		pix := make([]byte, 4*c.Size*c.Size)
+		demo.Paint(c.Map, c.Size, pix)
+		g.chImgs[i].WritePixels(pix)
 	}
 }
 
@@ -478,16 +522,20 @@ func (g *Game) submit() {
 		return
 	}
 	s := &g.submitted
-	full := false
-	if s.crop == g.drag.Crop && s.model == g.model && s.photoID == g.photoID && g.seq > 0 {
+	full, k := false, 0
+	if g.channelsOn {
+		k = demo.ChannelsShown
+	}
+	if s.crop == g.drag.Crop && s.model == g.model && s.photoID == g.photoID && s.channels == k && g.seq > 0 {
 		if s.full || g.dragging || g.sched.Busy() || !g.current() || g.last.Crop != g.drag.Crop {
 			return
 		}
 		full = true
 	}
 	g.seq++
-	s.crop, s.model, s.photoID, s.full = g.drag.Crop, g.model, g.photoID, full
-	req := demo.Request{Seq: g.seq, Photo: g.photo, PhotoID: g.photoID, Crop: g.drag.Crop, Model: p, Rank: []string{g.target}, Submitted: time.Now()}
+	s.crop, s.model, s.photoID, s.full, s.channels = g.drag.Crop, g.model, g.photoID, full, k
+	req := demo.Request{Seq: g.seq, Photo: g.photo, PhotoID: g.photoID, Crop: g.drag.Crop, Model: p, Rank: []string{g.target},
+		Channels: k, Submitted: time.Now()}
 	if full {
 		req.Rank = nil
 	}
@@ -507,7 +555,7 @@ func (g *Game) publish() {
 		Crop: g.drag.Crop, SPC: math.NaN(), MAE: math.NaN(), LatencyMs: math.NaN(),
 		Rate: g.meter.Rate(time.Now()), Predictions: g.predictions, Drag: g.drag.Mode,
 		View: g.view, ScreenW: g.lay.W, ScreenH: g.lay.H, Layout: g.lay.Name, Panel: g.lay.Photo,
-		Share: g.shareNow().Encode(),
+		Share: g.shareNow().Encode(), ChannelsView: g.channelsOn,
 	}
 	_, lerr, _ := g.predictor()
 	if g.current() && g.last.Err == nil {
@@ -518,6 +566,9 @@ func (g *Game) publish() {
 		s.LatencyMs = float64(g.last.Latency.Microseconds()) / 1000
 		if sc, ok := g.last.Scores[g.target]; ok {
 			s.SPC, s.MAE = sc.SPC, sc.MAE
+		}
+		if g.channelsOn {
+			s.Channels = g.last.Channels
 		}
 	}
 	g.mu.Lock()

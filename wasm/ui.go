@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 text v1 draws x/image font.Faces with no extra module; text/v2 would grow app.wasm by megabytes
+
 package main
 
 import (
@@ -308,12 +310,17 @@ func (g *Game) drawControls(screen *ebiten.Image) {
 	if l.TargetName == (image.Point{}) {
 		text.Draw(screen, "Target map: "+g.target+", "+demo.TargetNames[g.target], ui.small, l.TargetText.X, l.TargetText.Y, colDim)
 	} else {
-		text.Draw(screen, "Target position map   [keys H V G S T]", ui.small, l.TargetText.X, l.TargetText.Y, colDim)
+		text.Draw(screen, "Target position map   [keys H V G S T; C: channels]", ui.small, l.TargetText.X, l.TargetText.Y, colDim)
 		text.Draw(screen, demo.TargetNames[g.target], ui.normal, l.TargetName.X, l.TargetName.Y, colText)
 	}
 	for i, t := range demo.Targets {
 		button(screen, l.Targets[i], t, t == g.target, false, ui.bold)
 	}
+	chLabel := "Channels"
+	if font.MeasureString(face, chLabel).Ceil() > l.Channels.Dx()-8 {
+		chLabel = "Chan."
+	}
+	button(screen, l.Channels, chLabel, g.channelsOn, false, face)
 	if l.Help == (image.Point{}) {
 		return
 	}
@@ -390,6 +397,11 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 		text.Draw(screen, "SPC: Spearman correlation of predicted and true map (1 = same ordering). MAE: mean absolute error.", ui.small, l.Explain.X, l.Explain.Y, colDim)
 	}
 
+	if g.channelsOn {
+		g.drawChannelPanels(screen)
+		g.drawPrediction(screen)
+		return
+	}
 	// All five targets, predicted over ground truth.
 	head, hface := "All five targets: predicted (top) and ground truth (bottom)", ui.bold
 	if l.Name == "portrait" {
@@ -442,6 +454,10 @@ func (g *Game) drawPrediction(dst *ebiten.Image) {
 		}
 	}
 	fillRect(dst, l.LabelRect(), colBG)
+	if g.channelsOn {
+		g.drawChannelMaps(dst, cur)
+		return
+	}
 	for i, t := range demo.Targets {
 		r := l.SmallMap(i, 0)
 		if cur && g.last.Maps[t] != nil && g.maps[t] != nil {
@@ -539,4 +555,54 @@ func (g *Game) DrawFinalScreen(screen ebiten.FinalScreen, offscreen *ebiten.Imag
 		op.Filter = ebiten.FilterLinear
 	}
 	screen.DrawImage(offscreen, op)
+}
+
+// drawChannelPanels draws the channels view's heading and empty panels in
+// the small maps' slots (five by two).
+func (g *Game) drawChannelPanels(screen *ebiten.Image) {
+	ui, l := g.ui, g.lay
+	head, hface := fmt.Sprintf("Top %d position channels of the encoder on this crop   [C: back to the targets]", demo.ChannelsShown), ui.bold
+	if l.Name == "portrait" {
+		head, hface = fmt.Sprintf("Top %d position channels on this crop", demo.ChannelsShown), ui.small
+	}
+	text.Draw(screen, head, hface, l.SmallX0, l.SmallY-int(10*l.PerCSS), colText)
+	for i := 0; i < demo.ChannelsShown; i++ {
+		fillRect(screen, l.SmallMap(i%5, i/5), colPanel)
+	}
+}
+
+// drawChannelMaps draws the last result's channel maps (each at its tap's
+// resolution, nearest-neighbour, through the maps' colour map) with their
+// tap, index and score, and the caption saying how they were ranked.
+func (g *Game) drawChannelMaps(dst *ebiten.Image, cur bool) {
+	ui, l := g.ui, g.lay
+	caption := "Ranked once per model: |SPC| of each channel's mean map over 4 crops vs H, V, G; each map scaled to 0-1"
+	if l.Name == "portrait" {
+		caption = "Ranked by |SPC| of mean map (4 crops) vs H, V, G"
+	}
+	text.Draw(dst, caption, ui.small, l.SmallX0, l.SmallLabelY(), colDim)
+	if !cur {
+		return
+	}
+	strip := color.RGBA{18, 20, 26, 200}
+	lh := int(1.3 * l.Small)
+	for i, c := range g.last.Channels {
+		if i >= demo.ChannelsShown || i >= len(g.chImgs) {
+			break
+		}
+		r := l.SmallMap(i%5, i/5)
+		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterNearest}
+		op.GeoM.Scale(float64(r.Dx())/float64(c.Size), float64(r.Dy())/float64(c.Size))
+		op.GeoM.Translate(float64(r.Min.X), float64(r.Min.Y))
+		dst.DrawImage(g.chImgs[i], op)
+		pad := int(3 * l.PerCSS)
+		fillRect(dst, image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+lh), strip)
+		text.Draw(dst, fmt.Sprintf("%s #%d", c.Tap, c.Index), ui.small, r.Min.X+pad, r.Min.Y+lh-pad, colText)
+		fillRect(dst, image.Rect(r.Min.X, r.Max.Y-lh, r.Max.X, r.Max.Y), strip)
+		text.Draw(dst, fmt.Sprintf("%s %+.2f", c.Target, c.Score), ui.small, r.Min.X+pad, r.Max.Y-pad, colAccent)
+	}
+	if len(g.last.Channels) == 0 && g.last.Err == nil {
+		r := l.SmallMap(0, 0)
+		text.Draw(dst, "ranking…", ui.small, r.Min.X+int(4*l.PerCSS), r.Min.Y+r.Dy()/2, colDim)
+	}
 }

@@ -50,11 +50,7 @@ func init() {
 	limitFlag(f, "top", 1, 1000, false)
 	f.BoolVar(&classifyFlags.json, "json", false, "print JSON instead of a table")
 	f.StringVar(&classifyModel, "model", "", modelFlagHelp)
-	for _, n := range []string{"image"} {
-		classifyCmd.MarkFlagRequired(n)
-	}
-	requireEncoder(classifyCmd)
-	rootCmd.AddCommand(classifyCmd)
+	addEncoderCommand(classifyCmd, "image")
 }
 
 // classScore is one line of classify's answer.
@@ -112,22 +108,9 @@ func runClassify(cmd *cobra.Command, _ []string) error {
 // topClasses returns the k best classes by logit with softmax probabilities.
 func topClasses(logits []float32, labels []encoder.Class, k int) []classScore {
 	probs := nn.Softmax(slices.Clone(logits))
-	idx := make([]int, len(logits))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case logits[a] > logits[b]:
-			return -1
-		case logits[a] < logits[b]:
-			return 1
-		}
-		return 0
-	})
-	k = min(k, len(idx))
-	scores := make([]classScore, k)
-	for r, i := range idx[:k] {
+	idx := encoder.TopK(logits, k)
+	scores := make([]classScore, len(idx))
+	for r, i := range idx {
 		scores[r] = classScore{Rank: r + 1, Index: i, WNID: labels[i].WNID, Name: labels[i].Name,
 			Prob: float64(probs[i]), Logit: float64(logits[i])}
 	}

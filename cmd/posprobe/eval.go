@@ -58,27 +58,12 @@ func init() {
 	f.StringVar(&ef.readout, "readout", "", "readout file (one target only)")
 	addReadoutsFlag(f, &ef.readoutsDir)
 	f.BoolVar(&ef.json, "json", false, "print one JSON object per target and image set")
-	for _, n := range []string{"images"} {
-		evalCmd.MarkFlagRequired(n)
-	}
-	requireEncoder(evalCmd)
-	rootCmd.AddCommand(evalCmd)
+	addEncoderCommand(evalCmd, "images")
 }
 
 func runEval(cmd *cobra.Command, _ []string) error {
 	ef := evalFlags
-	targets, err := parseTargets(ef.target)
-	if err != nil {
-		return err
-	}
-	if ef.readout != "" && len(targets) != 1 {
-		return fmt.Errorf("--readout holds one target: give --target too")
-	}
-	pe, err := ef.enc.build()
-	if err != nil {
-		return err
-	}
-	readouts, err := loadReadouts(pe, targets, ef.readout, ef.readoutsDir)
+	targets, pe, readouts, err := setupProbe(&ef.enc, ef.target, ef.readout, ef.readoutsDir)
 	if err != nil {
 		return err
 	}
@@ -101,6 +86,24 @@ func runEval(cmd *cobra.Command, _ []string) error {
 }
 
 // loadReadouts loads and checks one readout per target.
+// setupProbe parses --target, builds the encoder and loads the readouts:
+// from file (one target only), else from dir, named after encoder and target.
+func setupProbe(enc *probeEncoderFlags, target, file, dir string) ([]posmap.Target, *probeEncoder, map[posmap.Target]*readout.Readout, error) {
+	targets, err := parseTargets(target)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if file != "" && len(targets) != 1 {
+		return nil, nil, nil, fmt.Errorf("--readout holds one target: give --target too")
+	}
+	pe, err := enc.build()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	readouts, err := loadReadouts(pe, targets, file, dir)
+	return targets, pe, readouts, err
+}
+
 func loadReadouts(pe *probeEncoder, targets []posmap.Target, file, dir string) (map[posmap.Target]*readout.Readout, error) {
 	out := map[posmap.Target]*readout.Readout{}
 	for _, t := range targets {

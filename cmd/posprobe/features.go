@@ -60,11 +60,7 @@ func init() {
 	f.StringVar(&featuresFlags.out, "out", "", "output folder for <tap>.npy (created if missing)")
 	f.IntVar(&featuresFlags.size, "size", 224, "input height and width after resizing")
 	limitFlag(f, "size", 1, maxInputSize, false)
-	for _, n := range []string{"image", "out"} {
-		featuresCmd.MarkFlagRequired(n)
-	}
-	requireEncoder(featuresCmd)
-	rootCmd.AddCommand(featuresCmd)
+	addEncoderCommand(featuresCmd, "image", "out")
 }
 
 func runFeatures(cmd *cobra.Command, _ []string) error {

@@ -23,16 +23,11 @@ func runFeaturesCLI(t *testing.T, args ...string) (string, error) {
 
 func readNpyFile(t *testing.T, p string) *weights.Tensor {
 	t.Helper()
-	f, err := os.Open(p)
+	x, err := weights.LoadNpy(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	tt, err := weights.ReadNpy(f, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tt
+	return x
 }
 
 func TestFeaturesCommand(t *testing.T) {

@@ -122,6 +122,41 @@ func safetensorsWithHeaderByte(t *testing.T, s *weights.Set, lo byte) []byte {
 	return append(out, st[8+h:]...)
 }
 
+// hostileWeights writes a Keras topology with an empty inbound node, and
+// safetensors whose header length starts with 0x80 or another random byte,
+// the last with NaN or Inf in a randomly named tensor.
+func hostileWeights(t *testing.T, r *rand.Rand, dir string) (kdir, st80, stAny, nanW, tname string) {
+	kdir = filepath.Join(dir, "darknet")
+	os.MkdirAll(kdir, 0o755)
+	os.WriteFile(filepath.Join(kdir, "model.json"), []byte(`{"format":"layers-model","modelTopology":{"model_config":{"class_name":"Model","config":{"layers":[`+
+		`{"class_name":"InputLayer","config":{"name":"in","batch_input_shape":[null,224,224,3]},"inbound_nodes":[]},`+
+		`{"class_name":"Conv2D","config":{"name":"conv2d_1","filters":16,"kernel_size":[3,3],"padding":"same"},"inbound_nodes":[[[]]]}]}}},"weightsManifest":[]}`), 0o644)
+	set := weights.NewSet("x")
+	tname = fmt.Sprintf("features.%d.weight", r.IntN(13))
+	set.Add(&weights.Tensor{Name: tname, Shape: []int{2, 3}, Data: []float32{1, 2, 3, 4, 5, 6}})
+	st80 = filepath.Join(dir, "h80.safetensors")
+	os.WriteFile(st80, safetensorsWithHeaderByte(t, set, 0x80), 0o644)
+	stAny = filepath.Join(dir, "hany.safetensors")
+	os.WriteFile(stAny, safetensorsWithHeaderByte(t, set, byte(r.IntN(256))), 0o644)
+	bad := set.Tensors[tname].Data
+	bad[r.IntN(len(bad))] = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}[r.IntN(3)]
+	nanW = filepath.Join(dir, "nan.safetensors")
+	os.WriteFile(nanW, safetensorsWithHeaderByte(t, set, byte(r.IntN(256))), 0o644)
+	return kdir, st80, stAny, nanW, tname
+}
+
+// fakeInstallTools writes dpkg-query, id, sudo and apt-get of a user without
+// root or sudo, with a package missing, and returns their folder.
+func fakeInstallTools(dir string) string {
+	fake := filepath.Join(dir, "fakebin")
+	os.MkdirAll(fake, 0o755)
+	os.WriteFile(filepath.Join(fake, "dpkg-query"), []byte("#!/bin/sh\n[ \"$3\" = libxrandr-dev ] && exit 1\necho 'install ok installed'\n"), 0o755)
+	os.WriteFile(filepath.Join(fake, "id"), []byte("#!/bin/sh\necho 1000\n"), 0o755)
+	os.WriteFile(filepath.Join(fake, "sudo"), []byte("#!/bin/sh\nexit 1\n"), 0o755)
+	os.WriteFile(filepath.Join(fake, "apt-get"), []byte("#!/bin/sh\necho apt-get ran >&2\nexit 9\n"), 0o755)
+	return fake
+}
+
 func TestHostileInputs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -178,33 +213,9 @@ func TestHostileInputs(t *testing.T) {
 	aFile := filepath.Join(dir, "a-file")
 	os.WriteFile(aFile, []byte("x"), 0o644)
 
-	// Weights: a Keras topology with an empty inbound node, safetensors
-	// whose header length starts with 0x80 or another random byte, and
-	// weights holding NaN or Inf in a randomly named tensor.
-	kdir := filepath.Join(dir, "darknet")
-	os.MkdirAll(kdir, 0o755)
-	os.WriteFile(filepath.Join(kdir, "model.json"), []byte(`{"format":"layers-model","modelTopology":{"model_config":{"class_name":"Model","config":{"layers":[`+
-		`{"class_name":"InputLayer","config":{"name":"in","batch_input_shape":[null,224,224,3]},"inbound_nodes":[]},`+
-		`{"class_name":"Conv2D","config":{"name":"conv2d_1","filters":16,"kernel_size":[3,3],"padding":"same"},"inbound_nodes":[[[]]]}]}}},"weightsManifest":[]}`), 0o644)
-	set := weights.NewSet("x")
-	tname := fmt.Sprintf("features.%d.weight", r.IntN(13))
-	set.Add(&weights.Tensor{Name: tname, Shape: []int{2, 3}, Data: []float32{1, 2, 3, 4, 5, 6}})
-	st80 := filepath.Join(dir, "h80.safetensors")
-	os.WriteFile(st80, safetensorsWithHeaderByte(t, set, 0x80), 0o644)
-	stAny := filepath.Join(dir, "hany.safetensors")
-	os.WriteFile(stAny, safetensorsWithHeaderByte(t, set, byte(r.IntN(256))), 0o644)
-	bad := set.Tensors[tname].Data
-	bad[r.IntN(len(bad))] = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}[r.IntN(3)]
-	nanW := filepath.Join(dir, "nan.safetensors")
-	os.WriteFile(nanW, safetensorsWithHeaderByte(t, set, byte(r.IntN(256))), 0o644)
+	kdir, st80, stAny, nanW, tname := hostileWeights(t, r, dir)
 
-	// install-deps as a user without root or sudo, with a package missing.
-	fake := filepath.Join(dir, "fakebin")
-	os.MkdirAll(fake, 0o755)
-	os.WriteFile(filepath.Join(fake, "dpkg-query"), []byte("#!/bin/sh\n[ \"$3\" = libxrandr-dev ] && exit 1\necho 'install ok installed'\n"), 0o755)
-	os.WriteFile(filepath.Join(fake, "id"), []byte("#!/bin/sh\necho 1000\n"), 0o755)
-	os.WriteFile(filepath.Join(fake, "sudo"), []byte("#!/bin/sh\nexit 1\n"), 0o755)
-	os.WriteFile(filepath.Join(fake, "apt-get"), []byte("#!/bin/sh\necho apt-get ran >&2\nexit 9\n"), 0o755)
+	fake := fakeInstallTools(dir)
 	script, _ := filepath.Abs("../../scripts/install-deps.sh")
 
 	eval := func(extra ...string) []string {
@@ -283,47 +294,57 @@ func TestHostileInputs(t *testing.T) {
 			want: []string{"apt-get install -y --no-install-recommends libxrandr-dev"}, not: []string{"apt-get ran"}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var res hostileRun
-			if c.args == nil {
-				res = runScript(t, script, c.env)
-			} else {
-				res = runHostile(t, bin, dir, c.env, c.args...)
-			}
-			all := res.stdout + res.stderr
-			if res.rc != c.rc {
-				t.Fatalf("exit code %d, want %d\n%s", res.rc, c.rc, all)
-			}
-			for _, bad := range []string{"panic:", "goroutine ", "fatal error", "runtime."} {
-				if strings.Contains(all, bad) {
-					t.Fatalf("trace in the output (%q):\n%s", bad, all)
-				}
-			}
-			msg := strings.TrimSpace(res.stderr)
-			if c.rc == 1 && c.args != nil {
-				if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "posprobe: ") {
-					t.Errorf("want one error line, got:\n%s", msg)
-				}
-			}
-			for _, w := range c.want {
-				if !strings.Contains(res.stderr, w) && !(c.rc == 0 && strings.Contains(res.stdout, w)) {
-					t.Errorf("output lacks %q:\n%s", w, all)
-				}
-			}
-			for _, n := range c.not {
-				if strings.Contains(all, n) {
-					t.Errorf("output holds %q:\n%s", n, all)
-				}
-			}
-			if res.rss > hostileMaxRSS {
-				t.Errorf("peak RSS %d MB, over %d MB", res.rss>>20, hostileMaxRSS>>20)
-			}
-			if c.then != nil {
-				c.then(t)
-			}
-			t.Logf("rc %d in %.2f s, peak RSS %d MB", res.rc, res.took.Seconds(), res.rss>>20)
-		})
+		t.Run(c.name, func(t *testing.T) { checkHostile(t, bin, dir, script, c) })
 	}
+	checkHostileSignals(t, bin, dir, imgs, good, lr, r)
+}
+
+// checkHostile runs one hostile case: the exit code, one error line and no
+// trace, the wanted words, and the peak memory.
+func checkHostile(t *testing.T, bin, dir, script string, c hostileCase) {
+	var res hostileRun
+	if c.args == nil {
+		res = runScript(t, script, c.env)
+	} else {
+		res = runHostile(t, bin, dir, c.env, c.args...)
+	}
+	all := res.stdout + res.stderr
+	if res.rc != c.rc {
+		t.Fatalf("exit code %d, want %d\n%s", res.rc, c.rc, all)
+	}
+	for _, bad := range []string{"panic:", "goroutine ", "fatal error", "runtime."} {
+		if strings.Contains(all, bad) {
+			t.Fatalf("trace in the output (%q):\n%s", bad, all)
+		}
+	}
+	msg := strings.TrimSpace(res.stderr)
+	if c.rc == 1 && c.args != nil {
+		if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "posprobe: ") {
+			t.Errorf("want one error line, got:\n%s", msg)
+		}
+	}
+	for _, w := range c.want {
+		if !strings.Contains(res.stderr, w) && !(c.rc == 0 && strings.Contains(res.stdout, w)) {
+			t.Errorf("output lacks %q:\n%s", w, all)
+		}
+	}
+	for _, n := range c.not {
+		if strings.Contains(all, n) {
+			t.Errorf("output holds %q:\n%s", n, all)
+		}
+	}
+	if res.rss > hostileMaxRSS {
+		t.Errorf("peak RSS %d MB, over %d MB", res.rss>>20, hostileMaxRSS>>20)
+	}
+	if c.then != nil {
+		c.then(t)
+	}
+	t.Logf("rc %d in %.2f s, peak RSS %d MB", res.rc, res.took.Seconds(), res.rss>>20)
+}
+
+// checkHostileSignals: 8. SIGTERM and Ctrl-C leave no temporary file, and a
+// checkpoint of an interrupted training records its recipe.
+func checkHostileSignals(t *testing.T, bin, dir, imgs, good string, lr float64, r *rand.Rand) {
 	// 8. SIGTERM at a random moment of features' writes leaves no temporary
 	// file (checked below with the rest).
 	for i := 0; i < 4; i++ {

@@ -13,7 +13,7 @@ import (
 )
 
 // --model FILE.onnx: an ONNX graph in place of a built-in encoder. The
-// commands that take --encoder call requireEncoder (one of the two) and
+// commands that take --encoder call addEncoderCommand (one of the two) and
 // probeEncoderFlags.build, which comes here for a model.
 
 const modelFlagHelp = "ONNX model file to probe instead of a built-in --encoder ('posprobe model inspect FILE' lists its tensors)"
@@ -21,10 +21,15 @@ const modelFlagHelp = "ONNX model file to probe instead of a built-in --encoder 
 const tapsFlagHelp = "with --model: the graph tensors to probe, comma-separated, or auto (the last map before each downsampling, " +
 	"and the last map); default: the graph's 4-d outputs. With --encoder (train only): the encoder taps the readout reads (default all)"
 
-// requireEncoder makes exactly one of --encoder and --model required.
-func requireEncoder(cmd *cobra.Command) {
+// addEncoderCommand adds a command that runs an encoder to the root: exactly
+// one of --encoder and --model is required, and so are the flags named.
+func addEncoderCommand(cmd *cobra.Command, required ...string) {
+	for _, n := range required {
+		cmd.MarkFlagRequired(n)
+	}
 	cmd.MarkFlagsOneRequired("encoder", "model")
 	cmd.MarkFlagsMutuallyExclusive("encoder", "model")
+	rootCmd.AddCommand(cmd)
 }
 
 // tapSpec splits --taps for onnx.Options.Taps.

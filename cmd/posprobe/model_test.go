@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,20 +41,13 @@ func TestFeaturesModelMatchesPyTorch(t *testing.T) {
 		}
 		var d, m float64
 		for i := range w.Data {
-			d = max(d, float64(abs32(g.Data[i]-w.Data[i])))
-			m = max(m, float64(abs32(w.Data[i])))
+			d = max(d, math.Abs(float64(g.Data[i]-w.Data[i])))
+			m = max(m, math.Abs(float64(w.Data[i])))
 		}
 		if d > 1e-4*m {
 			t.Errorf("%s: max diff %g of max %g", name, d, m)
 		}
 	}
-}
-
-func abs32(x float32) float32 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // TestModelTrainEval: train and eval take --model, name the readouts after

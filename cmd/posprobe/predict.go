@@ -42,24 +42,12 @@ func init() {
 	f.StringVar(&pf.image, "image", "", "input image, or black, white, noise")
 	f.StringVar(&pf.out, "out", "", "output folder")
 	addReadoutsFlag(f, &pf.readouts)
-	for _, n := range []string{"image", "out"} {
-		predictCmd.MarkFlagRequired(n)
-	}
-	requireEncoder(predictCmd)
-	rootCmd.AddCommand(predictCmd)
+	addEncoderCommand(predictCmd, "image", "out")
 }
 
 func runPredict(cmd *cobra.Command, _ []string) error {
 	pf := predictFlags
-	targets, err := parseTargets(pf.target)
-	if err != nil {
-		return err
-	}
-	pe, err := pf.enc.build()
-	if err != nil {
-		return err
-	}
-	readouts, err := loadReadouts(pe, targets, "", pf.readouts)
+	targets, pe, readouts, err := setupProbe(&pf.enc, pf.target, "", pf.readouts)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -340,7 +339,7 @@ func goEnvGOROOT() string {
 			return s
 		}
 	}
-	return runtime.GOROOT()
+	return "" // no go on PATH: the read below fails and asks for --goroot
 }
 
 func copyFile(src, dst string) error {

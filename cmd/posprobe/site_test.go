@@ -19,19 +19,6 @@ import (
 	manifestdata "github.com/posprobe/posprobe/weights"
 )
 
-func writeFiles(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func readManifestFile(t *testing.T, out string) siteManifest {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(out, "site.json"))

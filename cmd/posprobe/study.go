@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/posprobe/posprobe/core/study"
 	"github.com/posprobe/posprobe/core/study/grid"
@@ -87,13 +85,7 @@ instead of 10.`,
 	Example: `  posprobe study redgreen --json
   posprobe study redgreen --kinds same-zero,full --repeats 1 --out /tmp/rg`,
 	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, _ []string) error {
-		o, err := runRedGreen(cmd)
-		if err != nil {
-			return err
-		}
-		return finishStudy(cmd, []study.Outcome{o}, false)
-	},
+	RunE: oneStudy(runRedGreen),
 }
 
 var studyAllCmd = &cobra.Command{
@@ -215,38 +207,26 @@ func runRedGreen(cmd *cobra.Command) (study.Outcome, error) {
 	if err != nil {
 		return study.Outcome{}, err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	settings := map[string]string{
 		"images (train/val/test)": fmt.Sprintf("%d/%d/%d", c.Train, c.Val, c.Test),
 		"widths":                  fmt.Sprint(c.Widths), "seeds": fmt.Sprintf("%d from %d", c.Repeats, c.Seed),
 		"epochs": fmt.Sprintf("<= %d, early stop after %d without improvement", c.Epochs, c.Patience+1),
 	}
-	var rs []redgreen.Result
-	if prev, ok := cachedOutcome("redgreen", settings, &rs); ok && sameKinds(rs, c.Kinds) {
-		fmt.Fprintf(cmd.ErrOrStderr(), "redgreen: reusing %s (same settings; --rerun trains again)\n", filepath.Join(studyFlags.out, "beyond", "redgreen.json"))
-		prev.Markdown, prev.Results, prev.Figures = redgreen.Markdown(c, rs), rs, nil
-		return prev, redGreenFigure(c, rs, &prev)
-	}
-	bar := newBar(cmd.ErrOrStderr(), len(c.Kinds)*c.Repeats*c.Epochs, "redgreen", "epochs")
-	last := map[string]int{}
-	secs, heap, err := study.Measure(func() error {
-		var err error
-		rs, err = redgreen.Run(ctx, c, func(kind string, r, ep int) {
+	return runStudy(cmd, studyJob[[]redgreen.Result]{name: "redgreen", title: "Red/green: which convolution exploits absolute location",
+		settings: settings, reuse: func(rs []redgreen.Result) bool { return sameKinds(rs, c.Kinds) },
+		markdown: func(rs []redgreen.Result) string { return redgreen.Markdown(c, rs) },
+		figure:   func(rs []redgreen.Result, p string) error { return saveChart(p)(redgreen.Figure(c, rs)) },
+	}, func(ctx context.Context) ([]redgreen.Result, error) {
+		bar := newBar(cmd.ErrOrStderr(), len(c.Kinds)*c.Repeats*c.Epochs, "redgreen", "epochs")
+		defer bar.Finish()
+		last := map[string]int{}
+		return redgreen.Run(ctx, c, func(kind string, r, ep int) {
 			key := fmt.Sprintf("%s/%d", kind, r)
 			bar.Describe(fmt.Sprintf("redgreen %s seed %d", kind, c.Seed+uint64(r)))
 			bar.Add(ep - last[key])
 			last[key] = ep
 		})
-		return err
 	})
-	bar.Finish()
-	if err != nil {
-		return study.Outcome{}, err
-	}
-	o := study.Outcome{Name: "redgreen", Title: "Red/green: which convolution exploits absolute location",
-		Seconds: secs, PeakHeapMB: heap, Load: loadAverage(), Markdown: redgreen.Markdown(c, rs), Results: rs, Settings: settings}
-	return o, redGreenFigure(c, rs, &o)
 }
 
 // cachedOutcome loads --out/beyond/NAME.json when it was written with the
@@ -281,26 +261,6 @@ func sameKinds(rs []redgreen.Result, kinds []string) bool {
 		}
 	}
 	return true
-}
-
-// redGreenFigure draws the red/green chart under --out.
-func redGreenFigure(c redgreen.Config, rs []redgreen.Result, o *study.Outcome) error {
-	if studyFlags.out != "" {
-		ch, err := redgreen.Figure(c, rs)
-		if err != nil {
-			return err
-		}
-		rel := filepath.Join("beyond", "redgreen.png")
-		path := filepath.Join(studyFlags.out, rel)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		if err := ch.Save(8*vg.Inch, 4.5*vg.Inch, path); err != nil {
-			return err
-		}
-		o.Figures = append(o.Figures, rel)
-	}
-	return nil
 }
 
 // dataRel names a folder under the data folder as $POSPROBE_DATA/..., so

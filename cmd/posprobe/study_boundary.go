@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/study"
@@ -32,13 +29,7 @@ $POSPROBE_DATA/images/bsds500).`,
 	Example: `  posprobe study boundary --json
   posprobe study boundary --paddings zero,none,full --sizes 224,225 --epochs 3`,
 	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, _ []string) error {
-		o, err := runBoundary(cmd)
-		if err != nil {
-			return err
-		}
-		return finishStudy(cmd, []study.Outcome{o}, false)
-	},
+	RunE: oneStudy(runBoundary),
 }
 
 var boundaryFlags struct {
@@ -150,53 +141,13 @@ func runBoundary(cmd *cobra.Command) (study.Outcome, error) {
 		"readout epochs":      fmt.Sprint(c.Epochs), "canvases": fmt.Sprintf("%s, photo %d px", strings.Join(canv, ","), c.Inner),
 		"asymmetry sizes": strings.Trim(fmt.Sprint(c.Sizes), "[]"), "band": fmt.Sprintf("%d px", c.Band), "seed": fmt.Sprint(c.Seed),
 	}
-	var res *boundary.Result
-	if prev, ok := cachedOutcome("boundary", settings, &res); ok && res != nil {
-		fmt.Fprintf(cmd.ErrOrStderr(), "boundary: reusing %s (same settings; --rerun runs again)\n", filepath.Join(studyFlags.out, "beyond", "boundary.json"))
-		prev.Markdown, prev.Results, prev.Figures = boundary.Markdown(c, res), res, nil
-		return prev, boundaryFigure(res, &prev)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	pr := &reproProgress{w: cmd.ErrOrStderr()}
-	stage := ""
-	secs, heap, err := study.Measure(func() error {
-		var err error
-		res, err = boundary.Run(ctx, c, func(s string, done, total int) {
-			if s != stage {
-				pr.clear()
-				stage = s
-				pr.bar = newBar(pr.w, total, "boundary "+s, "photos")
-			}
-			pr.bar.Set(done)
-		})
-		return err
+	return runStudy(cmd, studyJob[*boundary.Result]{name: "boundary", title: "Boundary: position near the border, canvas colour and uneven padding",
+		settings: settings, reuse: func(r *boundary.Result) bool { return r != nil },
+		markdown: func(r *boundary.Result) string { return boundary.Markdown(c, r) },
+		figure:   func(r *boundary.Result, p string) error { return saveChart(p)(boundary.Figure(r)) },
+	}, func(ctx context.Context) (*boundary.Result, error) {
+		progress, done := stageBars(cmd.ErrOrStderr(), "boundary", "photos")
+		defer done()
+		return boundary.Run(ctx, c, progress)
 	})
-	pr.clear()
-	if err != nil {
-		return study.Outcome{}, err
-	}
-	o := study.Outcome{Name: "boundary", Title: "Boundary: position near the border, canvas colour and uneven padding",
-		Seconds: secs, PeakHeapMB: heap, Load: loadAverage(), Markdown: boundary.Markdown(c, res), Results: res, Settings: settings}
-	return o, boundaryFigure(res, &o)
-}
-
-func boundaryFigure(res *boundary.Result, o *study.Outcome) error {
-	if studyFlags.out == "" {
-		return nil
-	}
-	ch, err := boundary.Figure(res)
-	if err != nil {
-		return err
-	}
-	rel := filepath.Join("beyond", "boundary.png")
-	path := filepath.Join(studyFlags.out, rel)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	if err := ch.Save(8*vg.Inch, 4.5*vg.Inch, path); err != nil {
-		return err
-	}
-	o.Figures = append(o.Figures, rel)
-	return nil
 }

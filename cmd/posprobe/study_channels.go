@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -28,23 +26,21 @@ then zeroes the top-k channels of each ranking, and k random ones, before
 the trained H, V and G readouts (--readouts, as 'posprobe train' names them)
 and reports their SPC. A PermuteNet-style test then trains the readout on
 features whose channels are shuffled by a new permutation for every image,
-beside the same recipe on plain features. --json prints the rankings and
-curves.`,
+beside the same recipe on plain features. --shuffle-layer NAME permutes
+the channels inside the encoder, at the input of the layers that produce
+tap NAME, and scores the trained readouts with and without. --json prints
+the rankings and curves.`,
 	Example: `  posprobe study channels --json
-  posprobe study channels --encoder squeezenet1.1 --padding none --photos $POSPROBE_DATA/images/bsds500`,
+  posprobe study channels --encoder squeezenet1.1 --padding none --photos $POSPROBE_DATA/images/bsds500
+  posprobe study channels --shuffle-layer fire5 --shuffle-per image`,
 	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, _ []string) error {
-		o, err := runChannels(cmd)
-		if err != nil {
-			return err
-		}
-		return finishStudy(cmd, []study.Outcome{o}, false)
-	},
+	RunE: oneStudy(runChannels),
 }
 
 var channelsFlags struct {
 	encoder, padding, readouts string
 	photos, shuffle            int
+	shuffleLayer, shufflePer   string
 }
 
 func init() {
@@ -54,6 +50,8 @@ func init() {
 	f.StringVar(&channelsFlags.readouts, "readouts", "weights/readouts", "folder of trained readouts (<encoder>_<init>_<padding>_<target>.readout)")
 	f.IntVar(&channelsFlags.photos, "n-photos", 0, "photos to average over (default 30, --quick 3)")
 	f.IntVar(&channelsFlags.shuffle, "shuffle-train", 60, "training photos (from $POSPROBE_DATA/images/imagenet-sample) for the channel-shuffle test; 0 skips it")
+	f.StringVar(&channelsFlags.shuffleLayer, "shuffle-layer", "", "PermuteNet-style: permute the channels at the input of this tap's layers inside the encoder (squeezenet1.1: conv1, fire3, fire5, fire7, fire9) and report the readouts' SPC with and without")
+	f.StringVar(&channelsFlags.shufflePer, "shuffle-per", "image", "with --shuffle-layer: a new permutation per image or per position (pixel)")
 	f.StringVar(&studyFlags.photos, "photos", "", "photo folder, searched recursively (default $POSPROBE_DATA/images/bsds500)")
 	f.StringVar(&studyFlags.init, "init", "", "encoder weights: imagenet (default) or random (--quick: random, reduced width, readouts trained on the photos)")
 	studyCmd.AddCommand(channelsCmd)
@@ -62,7 +60,10 @@ func init() {
 func channelsConfig() (channels.Config, error) {
 	sf, cf := studyFlags, channelsFlags
 	c := channels.Config{Encoder: cf.encoder, Init: "imagenet", Padding: cf.padding, Ks: []int{0, 16, 32, 64, 128, 256, 512},
-		RandomRepeats: 3, Seed: sf.seed, DataDir: dataDir()}
+		RandomRepeats: 3, Seed: sf.seed, DataDir: dataDir(), ShuffleLayer: cf.shuffleLayer, ShufflePer: cf.shufflePer}
+	if cf.shufflePer != "image" && cf.shufflePer != "position" {
+		return c, fmt.Errorf("--shuffle-per: %q is not image or position", cf.shufflePer)
+	}
 	n := 30
 	if sf.quick {
 		c.Init, c.Width, c.Ks, c.RandomRepeats, c.TrainEpochs, n = "random", 8, []int{0, 4, 8}, 1, 2, 3
@@ -130,49 +131,16 @@ func runChannels(cmd *cobra.Command) (study.Outcome, error) {
 		"k": strings.Trim(fmt.Sprint(c.Ks), "[]"), "random draws": fmt.Sprint(c.RandomRepeats), "seed": fmt.Sprint(c.Seed),
 		"shuffle test": fmt.Sprintf("%d training photos, %d epochs", len(c.ShuffleTrain), c.ShuffleEpochs),
 	}
-	var res *channels.Result
-	if prev, ok := cachedOutcome("channels", settings, &res); ok && res != nil {
-		fmt.Fprintf(cmd.ErrOrStderr(), "channels: reusing %s (same settings; --rerun runs again)\n", filepath.Join(studyFlags.out, "beyond", "channels.json"))
-		prev.Markdown, prev.Results, prev.Figures = channels.Markdown(res), res, nil
-		return prev, channelsFigure(res, &prev)
+	if c.ShuffleLayer != "" {
+		settings["shuffle before layer"] = fmt.Sprintf("%s, a permutation per %s", c.ShuffleLayer, c.ShufflePer)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	pr := &reproProgress{w: cmd.ErrOrStderr()}
-	stage := ""
-	secs, heap, err := study.Measure(func() error {
-		var err error
-		res, err = channels.Run(ctx, c, func(s string, done, total int) {
-			if s != stage {
-				pr.clear()
-				stage = s
-				pr.bar = newBar(pr.w, total, "channels "+s, "steps")
-			}
-			pr.bar.Set(done)
-		})
-		return err
+	return runStudy(cmd, studyJob[*channels.Result]{name: "channels", title: "Channels: where position lives in the features",
+		settings: settings, reuse: func(r *channels.Result) bool { return r != nil },
+		markdown: channels.Markdown,
+		figure:   func(r *channels.Result, p string) error { return channels.SaveFigure(r, 10*vg.Inch, 3.6*vg.Inch, p) },
+	}, func(ctx context.Context) (*channels.Result, error) {
+		progress, done := stageBars(cmd.ErrOrStderr(), "channels", "steps")
+		defer done()
+		return channels.Run(ctx, c, progress)
 	})
-	pr.clear()
-	if err != nil {
-		return study.Outcome{}, err
-	}
-	o := study.Outcome{Name: "channels", Title: "Channels: where position lives in the features",
-		Seconds: secs, PeakHeapMB: heap, Load: loadAverage(), Markdown: channels.Markdown(res), Results: res, Settings: settings}
-	return o, channelsFigure(res, &o)
-}
-
-func channelsFigure(res *channels.Result, o *study.Outcome) error {
-	if studyFlags.out == "" {
-		return nil
-	}
-	rel := filepath.Join("beyond", "channels.png")
-	path := filepath.Join(studyFlags.out, rel)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	if err := channels.SaveFigure(res, 10*vg.Inch, 3.6*vg.Inch, path); err != nil {
-		return err
-	}
-	o.Figures = append(o.Figures, rel)
-	return nil
 }

@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/study"
@@ -29,13 +26,7 @@ The first --train-photos photos train it, the next --test-photos test it.
 	Example: `  posprobe study grid --json
   posprobe study grid --encoders squeezenet1.1,mobilenetv2 --paddings zero,none,full --canvas mean`,
 	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, _ []string) error {
-		o, err := runGrid(cmd)
-		if err != nil {
-			return err
-		}
-		return finishStudy(cmd, []study.Outcome{o}, false)
-	},
+	RunE: oneStudy(runGrid),
 }
 
 // parseCanvas reads a canvas colour name or R,G,B (0..255) into [0,1].
@@ -125,21 +116,15 @@ func runGrid(cmd *cobra.Command) (study.Outcome, error) {
 		"photos (train/test)": fmt.Sprintf("%d/%d from %s", c.Train, c.Test, dataRel(filepath.Dir(c.Photos[0]))),
 		"cell":                fmt.Sprintf("%d px, canvas colour %v", c.Cell, c.Canvas), "seed": fmt.Sprint(c.Seed),
 	}
-	var rs []grid.Result
-	if prev, ok := cachedOutcome("grid", settings, &rs); ok {
-		fmt.Fprintf(cmd.ErrOrStderr(), "grid: reusing %s (same settings; --rerun runs again)\n", filepath.Join(studyFlags.out, "beyond", "grid.json"))
-		prev.Markdown, prev.Results, prev.Figures = grid.Markdown(c, rs), rs, nil
-		return prev, gridFigure(rs, &prev)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	per := 9 * (c.Train + c.Test)
-	bar := newBar(cmd.ErrOrStderr(), len(c.Encoders)*len(c.Paddings)*per, "grid", "passes")
-	runs := 0
-	key := ""
-	secs, heap, err := study.Measure(func() error {
-		var err error
-		rs, err = grid.Run(ctx, c, func(enc, pad string, done, total int) {
+	return runStudy(cmd, studyJob[[]grid.Result]{name: "grid", title: "Grid: cell location after global average pooling",
+		settings: settings, markdown: func(rs []grid.Result) string { return grid.Markdown(c, rs) },
+		figure: func(rs []grid.Result, p string) error { return saveChart(p)(grid.Figure(rs)) },
+	}, func(ctx context.Context) ([]grid.Result, error) {
+		per := 9 * (c.Train + c.Test)
+		bar := newBar(cmd.ErrOrStderr(), len(c.Encoders)*len(c.Paddings)*per, "grid", "passes")
+		defer bar.Finish()
+		runs, key := 0, ""
+		return grid.Run(ctx, c, func(enc, pad string, done, total int) {
 			if k := enc + "/" + pad; k != key {
 				if key != "" {
 					runs++
@@ -149,33 +134,5 @@ func runGrid(cmd *cobra.Command) (study.Outcome, error) {
 			}
 			bar.Set(runs*per + done)
 		})
-		return err
 	})
-	bar.Finish()
-	if err != nil {
-		return study.Outcome{}, err
-	}
-	o := study.Outcome{Name: "grid", Title: "Grid: cell location after global average pooling",
-		Seconds: secs, PeakHeapMB: heap, Load: loadAverage(), Markdown: grid.Markdown(c, rs), Results: rs, Settings: settings}
-	return o, gridFigure(rs, &o)
-}
-
-func gridFigure(rs []grid.Result, o *study.Outcome) error {
-	if studyFlags.out == "" {
-		return nil
-	}
-	ch, err := grid.Figure(rs)
-	if err != nil {
-		return err
-	}
-	rel := filepath.Join("beyond", "grid.png")
-	path := filepath.Join(studyFlags.out, rel)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	if err := ch.Save(8*vg.Inch, 4.5*vg.Inch, path); err != nil {
-		return err
-	}
-	o.Figures = append(o.Figures, rel)
-	return nil
 }

@@ -16,7 +16,7 @@ func runStudyCLI(t *testing.T, args ...string) (string, error) {
 	studyFlags.encoders, studyFlags.init, studyFlags.paddings, studyFlags.photos = "", "", "", ""
 	studyFlags.trainPhotos, studyFlags.testPhotos, studyFlags.cell, studyFlags.canvas = 0, 0, 0, "black"
 	channelsFlags.encoder, channelsFlags.padding, channelsFlags.readouts, channelsFlags.photos = "squeezenet1.1", "zero", "weights/readouts", 0
-	channelsFlags.shuffle = 60
+	channelsFlags.shuffle, channelsFlags.shuffleLayer, channelsFlags.shufflePer = 60, "", "image"
 	boundaryFlags.encoder, boundaryFlags.trainDir, boundaryFlags.sizes = "squeezenet1.1", "", ""
 	boundaryFlags.nTrain, boundaryFlags.nTest, boundaryFlags.inner = 0, 0, 0
 	return runCLI(t, append([]string{"study"}, args...)...)
@@ -135,7 +135,7 @@ func TestStudyChannelsQuick(t *testing.T) {
 			t.Errorf("%s: k=0 differs between rankings", r.Curves[i].Target)
 		}
 	}
-	msg, err = runStudyCLI(t, "channels", "--init", "random", "--readouts", t.TempDir(), "--photos", photos, "--n-photos", "1")
+	_, err = runStudyCLI(t, "channels", "--init", "random", "--readouts", t.TempDir(), "--photos", photos, "--n-photos", "1")
 	if err == nil || !strings.Contains(err.Error(), "--readouts") {
 		t.Errorf("missing readouts: %v", err)
 	}

@@ -78,11 +78,7 @@ func init() {
 	limitFlag(f, "depth", 1, 8, false)
 	f.StringVar(&tf.stripes, "stripes", "01", "HS/VS target range: 01 or pm1")
 	f.Uint64Var(&tf.readoutSeed, "readout-seed", 0, "seed of the readout init and shuffling")
-	for _, n := range []string{"images", "out"} {
-		trainCmd.MarkFlagRequired(n)
-	}
-	requireEncoder(trainCmd)
-	rootCmd.AddCommand(trainCmd)
+	addEncoderCommand(trainCmd, "images", "out")
 }
 
 func runTrain(cmd *cobra.Command, _ []string) error {

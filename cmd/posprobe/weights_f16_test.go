@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/posprobe/posprobe/core/weights"
 )
 
 // convert --dtype f16 writes F16 tensors equal to the source rounded to
@@ -32,16 +30,5 @@ func TestWeightsConvertF16(t *testing.T) {
 	if !strings.Contains(string(data[8:8+n]), `"F16"`) || strings.Contains(string(data[8:8+n]), `"F32"`) {
 		t.Fatalf("header is not all F16: %s", data[8:8+n])
 	}
-	got, err := weights.ParseSafetensors(data, dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := weights.LoadNpyDir(filepath.Join(w.cache, "toy", "weights"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	weights.RoundF16(src)
-	if err := sameTensors(src, got); err != nil {
-		t.Fatal(err)
-	}
+	checkConverted(t, w.cache, data, dst, true)
 }

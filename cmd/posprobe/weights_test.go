@@ -140,17 +140,7 @@ func TestWeightsConvert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := weights.ParseSafetensors(data, dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := weights.LoadNpyDir(filepath.Join(w.cache, "toy", "weights"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sameTensors(src, got); err != nil {
-		t.Fatal(err)
-	}
+	got := checkConverted(t, w.cache, data, dst, false)
 	if !slices.Equal(got.Names(), []string{"conv0_bias", "conv0_weight"}) {
 		t.Fatalf("names %v", got.Names())
 	}
@@ -206,4 +196,25 @@ func TestFetchBarLearnsUnknownSizes(t *testing.T) {
 	if !strings.Contains(sink.String(), "tv ") {
 		t.Fatalf("bar drew %q", sink.String())
 	}
+}
+
+// checkConverted parses a converted toy file and compares it with the toy
+// weights in the cache, rounded to float16 first when f16.
+func checkConverted(t *testing.T, cache string, data []byte, dst string, f16 bool) *weights.Set {
+	t.Helper()
+	got, err := weights.ParseSafetensors(data, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := weights.LoadNpyDir(filepath.Join(cache, "toy", "weights"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f16 {
+		weights.RoundF16(src)
+	}
+	if err := sameTensors(src, got); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

@@ -322,10 +322,7 @@ func (m *darknet) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 
 // forward runs the chain with its maps from a (nil: fresh).
 func (m *darknet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*tensor.Dense, *tensor.Dense, error) {
-	if err := checkSize(m.Name(), x, squareSizes(m.sizes)); err != nil {
-		return nil, nil, err
-	}
-	y, err := prepareIn(a, x, normalize)
+	y, err := checkedIn(a, m.Name(), x, squareSizes(m.sizes), normalize)
 	if err != nil {
 		return nil, nil, err
 	}

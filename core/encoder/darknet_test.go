@@ -29,24 +29,6 @@ func samplePhotos(t *testing.T, data string, step int) (paths, wnids []string) {
 	return paths, wnids
 }
 
-// topK returns the indices of the k largest values.
-func topK(v []float32, k int) []int {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case v[a] > v[b]:
-			return -1
-		case v[a] < v[b]:
-			return 1
-		}
-		return 0
-	})
-	return idx[:k]
-}
-
 // classifyPhotos runs c on photos (PIL-like resize to 224, [0,1]) and counts
 // top-1 and top-5 hits against the true classes, labelled with ClassLabels.
 func classifyPhotos(t *testing.T, c Classifier, data string, step int) (top1, top5, n int) {
@@ -71,7 +53,7 @@ func classifyPhotos(t *testing.T, c Classifier, data string, step int) (top1, to
 		if s := logits.Shape(); len(s) != 2 || s[0] != 1 || s[1] != len(labels) {
 			t.Fatalf("logits shape %v, want [1 %d]", s, len(labels))
 		}
-		top := topK(nn.Data(logits), 5)
+		top := TopK(nn.Data(logits), 5)
 		var names []string
 		for j, k := range top {
 			names = append(names, labels[k].Name)
@@ -90,31 +72,26 @@ func classifyPhotos(t *testing.T, c Classifier, data string, step int) (top1, to
 // TestDarknetClassifiesPhotos: Tiny Darknet (59% top-1 / 83% top-5 on all
 // 1000 sample photos in the PyTorch reference with this class order) must
 // name the true class of most of 21 photos. A wrong class order gives ~0.
-func TestDarknetClassifiesPhotos(t *testing.T) {
-	data := sharedDataDir(t)
-	enc, err := New("darknet-tiny", Options{DataDir: data})
-	if err != nil {
-		t.Fatal(err)
-	}
-	top1, top5, n := classifyPhotos(t, enc.(Classifier), data, 48)
-	t.Logf("darknet-tiny: top-1 %d/%d, top-5 %d/%d", top1, n, top5, n)
-	if top1 < n/3 || top5 < n*2/3 {
-		t.Errorf("darknet-tiny: top-1 %d/%d, top-5 %d/%d: expected about 59%% and 83%%", top1, n, top5, n)
-	}
-}
+func TestDarknetClassifiesPhotos(t *testing.T) { checkClassifies(t, "darknet-tiny", "59% and 83%") }
 
 // TestSqueezeNetClassifiesPhotos is the same check for SqueezeNet 1.1 (sorted
 // synset order, ImageNet mean/std inside Classify; ~58% top-1, ~80% top-5).
-func TestSqueezeNetClassifiesPhotos(t *testing.T) {
+func TestSqueezeNetClassifiesPhotos(t *testing.T) { checkClassifies(t, "squeezenet1.1", "58% and 80%") }
+
+// checkClassifies wants the pretrained encoder called name to put the true
+// class of at least a third of the photos first and of two thirds in its top
+// five; reference is its top-1 and top-5 in the PyTorch reference.
+func checkClassifies(t *testing.T, name, reference string) {
+	t.Helper()
 	data := sharedDataDir(t)
-	enc, err := New("squeezenet1.1", Options{DataDir: data})
+	enc, err := New(name, Options{DataDir: data})
 	if err != nil {
 		t.Fatal(err)
 	}
 	top1, top5, n := classifyPhotos(t, enc.(Classifier), data, 48)
-	t.Logf("squeezenet1.1: top-1 %d/%d, top-5 %d/%d", top1, n, top5, n)
+	t.Logf("%s: top-1 %d/%d, top-5 %d/%d", name, top1, n, top5, n)
 	if top1 < n/3 || top5 < n*2/3 {
-		t.Errorf("squeezenet1.1: top-1 %d/%d, top-5 %d/%d: expected about 58%% and 80%%", top1, n, top5, n)
+		t.Errorf("%s: top-1 %d/%d, top-5 %d/%d: expected about %s", name, top1, n, top5, n, reference)
 	}
 }
 

@@ -6,6 +6,7 @@ package encoder
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/posprobe/posprobe/core/nn"
@@ -47,6 +48,25 @@ type Classifier interface {
 	Classify(x *tensor.Dense) (*tensor.Dense, error)
 }
 
+// TopK returns the indices of the k largest values of v (a classifier's
+// logits), largest first, ties in index order; all of them when k > len(v).
+func TopK(v []float32, k int) []int {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case v[a] > v[b]:
+			return -1
+		case v[a] < v[b]:
+			return 1
+		}
+		return 0
+	})
+	return idx[:min(k, len(idx))]
+}
+
 // Options select an encoder's weights and variant.
 type Options struct {
 	Init      string     // "imagenet" (default) or "random"
@@ -59,6 +79,11 @@ type Options struct {
 	// Set, when not nil, is the ImageNet weights already in memory (the
 	// browser has no files); Weights and DataDir are then not consulted.
 	Set *weights.Set
+	// Before, when set, replaces the input of the layers that produce tap
+	// i (conv1: the image; fire3: pool1's output, ...) by what it returns,
+	// for PermuteNet-style channel shuffles; it must leave x as it is.
+	// Only squeezenet1.1 supports it; New rejects it for the others.
+	Before func(tap int, x *tensor.Dense) *tensor.Dense
 }
 
 // Init values of Options.Init.
@@ -206,21 +231,10 @@ func (p *params) conv(name string, inC, outC, k, stride, pad int, bias bool, mod
 // bn returns the inference-mode BatchNorm2d called name (eps 1e-5). Random:
 // weight 1, bias 0, running mean 0 and variance 1, as torchvision builds it.
 func (p *params) bn(name string, c int) *nn.BatchNorm {
-	b := &nn.BatchNorm{Eps: 1e-5}
-	if p.set != nil {
-		b.Gamma = p.get(name+".weight", c)
-		b.Beta = p.get(name+".bias", c)
-		b.Mean = p.get(name+".running_mean", c)
-		b.Var = p.get(name+".running_var", c)
-		if p.set.Has(name + ".num_batches_tracked") {
-			p.get(name + ".num_batches_tracked") // training bookkeeping, unused in inference
-		}
-		return b
+	b := p.bnW(name+".", [4]string{"weight", "bias", "running_mean", "running_var"}, c, 1e-5)
+	if p.set != nil && p.set.Has(name+".num_batches_tracked") {
+		p.get(name + ".num_batches_tracked") // training bookkeeping, unused in inference
 	}
-	b.Gamma, b.Beta = make([]float32, c), make([]float32, c)
-	b.Mean, b.Var = make([]float32, c), make([]float32, c)
-	Constant(b.Gamma, 1)
-	Constant(b.Var, 1)
 	return b
 }
 

@@ -203,15 +203,25 @@ func convSize(n, k, stride, pad int) int {
 
 // poolSize is PyTorch's pooling output length (0 when the window does not fit).
 func poolSize(n, k, s, p int, ceil bool) int {
-	num := n + 2*p - k
-	if n < 1 || num < 0 {
+	if n < 1 {
+		return 0
+	}
+	return PoolSize(n, k, s, p, p, ceil)
+}
+
+// PoolSize is PyTorch's pooled length of n with window k, stride s and
+// padding p0 before, p1 after (0 when the window does not fit): in ceil
+// mode a last window that starts in the right padding is dropped.
+func PoolSize(n, k, s, p0, p1 int, ceil bool) int {
+	num := n + p0 + p1 - k
+	if num < 0 {
 		return 0
 	}
 	if !ceil {
 		return num/s + 1
 	}
 	o := (num+s-1)/s + 1
-	if (o-1)*s >= n+p {
+	if (o-1)*s >= n+p0 {
 		o--
 	}
 	return o

@@ -166,11 +166,8 @@ func (m *mobilenetv2) sizes(n int) ([]int, bool) {
 }
 
 func (m *mobilenetv2) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
-	if err := checkSize(m.Name(), x, squareSizes(m.sizes)); err != nil {
-		return nil, err
-	}
 	a := m.get()
-	in, err := prepareIn(a, x, m.normalize)
+	in, err := checkedIn(a, m.Name(), x, squareSizes(m.sizes), m.normalize)
 	if err != nil {
 		m.done(a, nil)
 		return nil, err

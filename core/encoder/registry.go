@@ -52,6 +52,9 @@ func New(name string, opts Options) (Encoder, error) {
 	if opts.Width < 0 {
 		return nil, fmt.Errorf("%s: negative width %d", name, opts.Width)
 	}
+	if opts.Before != nil && name != "squeezenet1.1" {
+		return nil, fmt.Errorf("%s: a layer-input transform (Before) is supported by squeezenet1.1 only", name)
+	}
 	return e.build(opts)
 }
 

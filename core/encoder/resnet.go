@@ -182,10 +182,7 @@ func (m *resnet) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 
 // forward runs the network with its maps from a (nil: fresh).
 func (m *resnet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*tensor.Dense, error) {
-	if err := checkSize(m.name, x, m.sizes); err != nil {
-		return nil, err
-	}
-	in, err := prepareIn(a, x, normalize)
+	in, err := checkedIn(a, m.name, x, m.sizes, normalize)
 	if err != nil {
 		return nil, err
 	}

@@ -137,11 +137,8 @@ func (m *resnet50v2) sizes(n int) ([]int, bool) {
 }
 
 func (m *resnet50v2) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
-	if err := checkSize(m.Name(), x, squareSizes(m.sizes)); err != nil {
-		return nil, err
-	}
 	a := m.get()
-	in, err := prepareIn(a, x, m.normalize)
+	in, err := checkedIn(a, m.Name(), x, squareSizes(m.sizes), m.normalize)
 	if err != nil {
 		m.done(a, nil)
 		return nil, err

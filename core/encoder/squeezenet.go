@@ -48,6 +48,7 @@ type squeezenet struct {
 	classifier *nn.Conv2D // conv25, 512→1000 1×1
 	mode       nn.PadMode
 	normalize  bool
+	before     func(tap int, x *tensor.Dense) *tensor.Dense // Options.Before
 	workspace
 }
 
@@ -62,7 +63,7 @@ func newSqueezeNet(opts Options) (Encoder, error) {
 		return fmt.Sprintf("squeezenet0_conv%d_weight", i), fmt.Sprintf("squeezenet0_conv%d_bias", i)
 	}
 	sc := func(c int) int { return scale(c, opts.Width) }
-	m := &squeezenet{taps: squeezeTaps(opts.Width), mode: mode, normalize: opts.Normalize}
+	m := &squeezenet{taps: squeezeTaps(opts.Width), mode: mode, normalize: opts.Normalize, before: opts.Before}
 	w, b := wn(0)
 	m.conv0 = p.convW(w, b, 3, sc(64), 3, 2, 0, 1, mode, initKaimingUniform)
 	in := sc(64)
@@ -122,14 +123,11 @@ func (m *squeezenet) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 
 // forward runs the network with its maps from a (nil: fresh).
 func (m *squeezenet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*tensor.Dense, error) {
-	if err := checkSize(m.Name(), x, squareSizes(m.sizes)); err != nil {
-		return nil, err
-	}
-	in, err := prepareIn(a, x, normalize)
+	in, err := checkedIn(a, m.Name(), x, squareSizes(m.sizes), normalize)
 	if err != nil {
 		return nil, err
 	}
-	y := nn.ReLU(m.conv0.ForwardIn(a, in))
+	y := nn.ReLU(m.conv0.ForwardIn(a, m.input(0, in)))
 	a.Release(in)
 	taps := []*tensor.Dense{y}
 	for k := range m.fires {
@@ -138,7 +136,11 @@ func (m *squeezenet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*t
 			release(a, taps, y)
 			y = p
 		}
-		z := m.fires[k].forward(a, y, m.mode)
+		in := y
+		if k%2 == 0 { // fire2, 4, 6, 8 start the layers of taps 1..4
+			in = m.input(1+k/2, y)
+		}
+		z := m.fires[k].forward(a, in, m.mode)
 		release(a, taps, y)
 		y = z
 		if k == 1 || k == 3 || k == 5 || k == 7 {
@@ -146,6 +148,15 @@ func (m *squeezenet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*t
 		}
 	}
 	return taps, nil
+}
+
+// input is x, or what Options.Before makes of it as the input of tap's
+// layers (not from the arena: the arena keeps x).
+func (m *squeezenet) input(tap int, x *tensor.Dense) *tensor.Dense {
+	if m.before == nil {
+		return x
+	}
+	return m.before(tap, x)
 }
 
 // forward returns the module's output from a; it releases its own

@@ -3,7 +3,6 @@ package encoder
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,16 +12,11 @@ import (
 
 func readNpyFile(t *testing.T, path string) *weights.Tensor {
 	t.Helper()
-	f, err := os.Open(path)
+	x, err := weights.LoadNpy(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	tn, err := weights.ReadNpy(f, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tn
+	return x
 }
 
 // TestSqueezeNetShippedLogits runs the whole network with its classifier on

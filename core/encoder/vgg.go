@@ -120,10 +120,7 @@ func (m *vgg) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 // pooled it also returns the output of the last pool (torchvision's
 // model.features(x)).
 func (m *vgg) forward(a *nn.Arena, x *tensor.Dense, normalize, pooled bool) ([]*tensor.Dense, *tensor.Dense, error) {
-	if err := checkSize("vgg16", x, m.sizes); err != nil {
-		return nil, nil, err
-	}
-	y, err := prepareIn(a, x, normalize)
+	y, err := checkedIn(a, "vgg16", x, m.sizes, normalize)
 	if err != nil {
 		return nil, nil, err
 	}

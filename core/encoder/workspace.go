@@ -32,8 +32,33 @@ func Recycle(enc Encoder, taps []*tensor.Dense) {
 // the previous call. The returned taps leave the arena (Reset keeps them) and
 // belong to the caller until Recycle hands them back.
 type workspace struct {
+	pool ArenaPool
+}
+
+// ArenaPool is a stock of arenas (see nn.Arena) for passes that may run
+// concurrently: each takes one with Get and hands it back with Put.
+type ArenaPool struct {
 	mu   sync.Mutex
 	free []*nn.Arena
+}
+
+// Get takes an arena from the stock, or makes one.
+func (p *ArenaPool) Get() *nn.Arena {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		a := p.free[n-1]
+		p.free = p.free[:n-1]
+		return a
+	}
+	return nn.NewArena()
+}
+
+// Put hands a back to the stock.
+func (p *ArenaPool) Put(a *nn.Arena) {
+	p.mu.Lock()
+	p.free = append(p.free, a)
+	p.mu.Unlock()
 }
 
 // noReuse makes get return nil (fresh allocations, as before arenas): tests
@@ -44,14 +69,7 @@ func (w *workspace) get() *nn.Arena {
 	if noReuse {
 		return nil
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if n := len(w.free); n > 0 {
-		a := w.free[n-1]
-		w.free = w.free[:n-1]
-		return a
-	}
-	return nn.NewArena()
+	return w.pool.Get()
 }
 
 // done ends the pass of a: taps leave the arena, everything else it handed
@@ -61,9 +79,7 @@ func (w *workspace) done(a *nn.Arena, taps []*tensor.Dense) {
 		return
 	}
 	a.Reset(taps)
-	w.mu.Lock()
-	w.free = append(w.free, a)
-	w.mu.Unlock()
+	w.pool.Put(a)
 }
 
 // Recycle implements Recycler.
@@ -73,9 +89,7 @@ func (w *workspace) Recycle(taps []*tensor.Dense) {
 		return
 	}
 	a.Recycle(taps...)
-	w.mu.Lock()
-	w.free = append(w.free, a)
-	w.mu.Unlock()
+	w.pool.Put(a)
 }
 
 // release gives ts back to a unless they are taps (taps leave the arena at
@@ -86,6 +100,15 @@ func release(a *nn.Arena, taps []*tensor.Dense, ts ...*tensor.Dense) {
 			a.Release(t)
 		}
 	}
+}
+
+// checkedIn checks that x is an input the network called name takes (see
+// checkSize) and returns what the network sees (see prepareIn).
+func checkedIn(a *nn.Arena, name string, x *tensor.Dense, sizes func(h, w int) ([][2]int, bool), normalize bool) (*tensor.Dense, error) {
+	if err := checkSize(name, x, sizes); err != nil {
+		return nil, err
+	}
+	return prepareIn(a, x, normalize)
 }
 
 // prepareIn returns the tensor the network sees: x itself, or a normalised

@@ -13,9 +13,31 @@ import (
 type kernel struct {
 	mr, nr int
 	fn     kernFunc
+	// pack, if set, copies one full kc×nr panel of B (stride ldb) to
+	// dst[p*nr+j]: cheaper than a copy call per row of nr values.
+	pack func(dst, b []float32, ldb, kc int)
 	// edges are narrower kernels (ascending nr) for the last, partial panel,
 	// so that e.g. n = 196 does not compute 240 columns.
 	edges []edgeKernel
+	// rowEdges are kernels for exactly rows < mr rows and nr columns, for
+	// the last row strip when mr does not divide m (6 rows and 16 or 64
+	// channels), instead of a zero-padded tile and a copy out of it.
+	rowEdges []rowEdge
+}
+
+type rowEdge struct {
+	rows int
+	fn   kernFunc
+}
+
+// rowKernel is the kernel for exactly rows rows (nr wide), or nil.
+func (kn *kernel) rowKernel(rows int) kernFunc {
+	for _, e := range kn.rowEdges {
+		if e.rows == rows {
+			return e.fn
+		}
+	}
+	return nil
 }
 
 type kernFunc func(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool)
@@ -195,7 +217,9 @@ func (kn *kernel) block(s *scratch, pre []float32, r0, r1, c0, c1, k int, a []fl
 		for i := r0; i < r1; i += mr {
 			rows := min(mr, r1-i)
 			ap, alda := a[i*lda+pc:], lda
+			var rowFn kernFunc
 			if rows < mr {
+				rowFn = kn.rowKernel(rows)
 				// Too few rows left: a zero-padded copy keeps the kernel in bounds.
 				ap, alda = s.a[:mr*kc], kc
 				clear(ap)
@@ -208,6 +232,10 @@ func (kn *kernel) block(s *scratch, pre []float32, r0, r1, c0, c1, k int, a []fl
 				cols := min(nr, c1-j)
 				fn, pnr := kn.panelKernel(cols)
 				bpan := bp[jp*kc*nr : jp*kc*nr+kc*pnr]
+				if rowFn != nil && cols == nr {
+					rowFn(kc, a[i*lda+pc:], lda, bpan, c[i*ldc+j:], ldc, load)
+					continue
+				}
 				if rows == mr && cols == pnr {
 					fn(kc, ap, alda, bpan, c[i*ldc+j:], ldc, load)
 					continue
@@ -233,12 +261,13 @@ func (kn *kernel) block(s *scratch, pre []float32, r0, r1, c0, c1, k int, a []fl
 // packB copies a kc×nc block of B (stride ldb) into nr-wide panels
 // dst[panel][p][j]; the last panel has its edge kernel's width, zero-padded.
 func (kn *kernel) packB(dst, b []float32, ldb, kc, nc int) {
-	if kn.nr == 4 {
-		// The generic kernel's panels: a copy call per 4 values cost more
-		// than the copying (memmove was ~15% of a wasm prediction).
-		full := nc / 4 * 4
-		for j0 := 0; j0 < full; j0 += 4 {
-			packPanel4(dst[j0*kc:][:4*kc], b[j0:], ldb, kc)
+	if kn.pack != nil {
+		// A copy call per nr values cost more than the copying (memmove was
+		// ~15% of a wasm prediction with the generic kernel's 4).
+		nr := kn.nr
+		full := nc / nr * nr
+		for j0 := 0; j0 < full; j0 += nr {
+			kn.pack(dst[j0*kc:][:nr*kc], b[j0:], ldb, kc)
 		}
 		if full == nc {
 			return

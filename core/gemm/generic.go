@@ -7,7 +7,7 @@ import "unsafe"
 // (12 accumulators keep within the registers the wasm engine maps well); the
 // loads use unsafe offsets after one bounds check per call, which removes the
 // per-step checks the compiler keeps for the strided A rows.
-var genericKernel = &kernel{mr: 3, nr: 4, fn: kernGeneric3x4}
+var genericKernel = &kernel{mr: 3, nr: 4, fn: kernGeneric3x4, pack: packPanel4}
 
 func kernGeneric3x4(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool) {
 	_, _ = a[2*lda+kc-1], b[4*kc-1]

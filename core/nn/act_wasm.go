@@ -42,7 +42,7 @@ func bits(d []float32) []uint32 {
 
 func relu(d []float32) {
 	u := bits(d)
-	i := 0
+	i := reluVec(d)
 	for ; i+4 <= len(u); i += 4 {
 		s := (*[4]uint32)(u[i : i+4])
 		s[0], s[1], s[2], s[3] = reluBits(s[0]), reluBits(s[1]), reluBits(s[2]), reluBits(s[3])
@@ -54,7 +54,7 @@ func relu(d []float32) {
 
 func relu6(d []float32) {
 	u := bits(d)
-	i := 0
+	i := relu6Vec(d)
 	for ; i+4 <= len(u); i += 4 {
 		s := (*[4]uint32)(u[i : i+4])
 		s[0], s[1], s[2], s[3] = relu6Bits(s[0]), relu6Bits(s[1]), relu6Bits(s[2]), relu6Bits(s[3])

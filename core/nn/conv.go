@@ -159,7 +159,7 @@ func (c *Conv2D) ForwardIn(a *Arena, x *tensor.Dense) *tensor.Dense {
 		if c.B != nil {
 			for o, bv := range c.B {
 				plane := dst[o*ohw : (o+1)*ohw]
-				for i := range plane {
+				for i := fillVec(plane, bv); i < len(plane); i++ {
 					plane[i] = bv
 				}
 			}
@@ -314,7 +314,7 @@ func dw3x3(out, plane, wk []float32, bv float32, w, oh, ow, s int) {
 		r1 := plane[(oy*s+1)*w:][:span]
 		r2 := plane[(oy*s+2)*w:][:span]
 		row := out[oy*ow : (oy+1)*ow]
-		for ox := range row {
+		for ox := dw3x3RowVec(row, r0, r1, r2, wk, bv, s); ox < len(row); ox++ {
 			i := ox * s
 			row[ox] = bv + w0*r0[i] + w1*r0[i+1] + w2*r0[i+2] +
 				w3*r1[i] + w4*r1[i+1] + w5*r1[i+2] +
@@ -340,6 +340,7 @@ func (c *Conv2D) depthwise3x3Zero(dst, src []float32, h, w, oh, ow, p int) {
 		yb = max(min((h+p-3)/s+1, oh), ya)
 	}
 	parallelFor(c.OutC, c.OutC*ohw*9, func(lo, hi int) {
+		var pbuf []float32
 		for o := lo; o < hi; o++ {
 			plane := src[(o/mult)*h*w:][:h*w]
 			out := dst[o*ohw : (o+1)*ohw]
@@ -348,6 +349,9 @@ func (c *Conv2D) depthwise3x3Zero(dst, src []float32, h, w, oh, ow, p int) {
 				bv = c.B[o]
 			}
 			wk := c.W[o*9 : (o+1)*9]
+			if dw3x3ZeroVec(out, plane, wk, bv, h, w, oh, ow, s, p, &pbuf) {
+				continue
+			}
 			if ya < yb && xa < xb {
 				// dw3x3 over the interior block, reading the plane from the
 				// first interior window's corner.

@@ -44,8 +44,8 @@ func Add(dst, src *tensor.Dense) *tensor.Dense {
 		panic(fmt.Sprintf("nn.Add: shapes %v and %v differ", dst.Shape(), src.Shape()))
 	}
 	d, s := Data(dst), Data(src)
-	for i, v := range s {
-		d[i] += v
+	for i := addVec(d, s); i < len(s); i++ {
+		d[i] += s[i]
 	}
 	return dst
 }

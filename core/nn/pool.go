@@ -88,6 +88,9 @@ func maxPlane(dst, src []float32, h, w, oh, ow, k, s, pad int) {
 			// Adjacent windows share a column: carry its max over.
 			r0, r1, r2 := src[y*w+x0:(y+1)*w], src[(y+1)*w+x0:(y+2)*w], src[(y+2)*w+x0:(y+3)*w]
 			r1, r2 = r1[:len(r0)], r2[:len(r0)]
+			if maxRowVec(in, [][]float32{r0, r1, r2}, 3, 2) > 0 {
+				break
+			}
 			prev := max32(max32(r0[0], r1[0]), r2[0])
 			for i := range in {
 				j := 2*i + 2
@@ -99,6 +102,9 @@ func maxPlane(dst, src []float32, h, w, oh, ow, k, s, pad int) {
 		case k == 2 && s == 2:
 			r0, r1 := src[y*w+x0:(y+1)*w], src[(y+1)*w+x0:(y+2)*w]
 			r1 = r1[:len(r0)]
+			if maxRowVec(in, [][]float32{r0, r1}, 2, 2) > 0 {
+				break
+			}
 			for i := range in {
 				j := 2 * i
 				in[i] = max32(max32(r0[j], r0[j+1]), max32(r1[j], r1[j+1]))

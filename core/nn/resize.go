@@ -129,7 +129,7 @@ func ResizeBilinearInto(dst []float32, x *tensor.Dense, oh, ow int, alignCorners
 				wy0, wy1 := ty.w0[oy], ty.w1[oy]
 				row := out[oy*ow : (oy+1)*ow]
 				h0, h1 = h0[:len(row)], h1[:len(row)]
-				for ox := range row {
+				for ox := lerpVec(row, h0, h1, wy0, wy1); ox < len(row); ox++ {
 					row[ox] = wy0*h0[ox] + wy1*h1[ox]
 				}
 			}

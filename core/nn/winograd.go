@@ -437,7 +437,7 @@ func winoInput43(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride in
 		tileRows(r, plane, 6, we, 4*ty-off, sh, sw, off)
 		r0 := r[:we:we]
 		r1, r2, r3, r4, r5 := r[we : 2*we][:len(r0)], r[2*we : 3*we][:len(r0)], r[3*we : 4*we][:len(r0)], r[4*we : 5*we][:len(r0)], r[5*we : 6*we][:len(r0)]
-		for j := range r0 {
+		for j := winoInCols43(r, we); j < len(r0); j++ {
 			d0, d1, d2, d3, d4, d5 := r0[j], r1[j], r2[j], r3[j], r4[j], r5[j]
 			a, b := d4-4*d2, d3-4*d1
 			c, e := d4-d2, 2*(d3-d1)
@@ -490,7 +490,7 @@ func winoOutput43(plane, m, r []float32, bv float32, oh, ow, t0, t1, tw, base, s
 		for i := 0; i < 6; i++ {
 			row := r[i*n : (i+1)*n]
 			o := unsafe.Add(p0, 4*uintptr(t)+uintptr(6*i)*st)
-			for tx := 0; tx < tw; tx++ {
+			for tx := winoOutRow43(row, o, st, tw); tx < tw; tx++ {
 				q := unsafe.Add(o, 4*tx)
 				ld := func(xi uintptr) float32 { return *(*float32)(unsafe.Add(q, xi*st)) }
 				m0, m1, m2, m3, m4, m5 := ld(0), ld(1), ld(2), ld(3), ld(4), ld(5)
@@ -511,7 +511,7 @@ func winoOutput43(plane, m, r []float32, bv float32, oh, ow, t0, t1, tw, base, s
 			y1 := plane[(y+1)*ow : (y+2)*ow][:len(r0)]
 			y2 := plane[(y+2)*ow : (y+3)*ow][:len(r0)]
 			y3 := plane[(y+3)*ow : (y+4)*ow][:len(r0)]
-			for x := range r0 {
+			for x := winoOutCols43(y0, y1, y2, y3, r, n, bv); x < len(r0); x++ {
 				m0, m1, m2, m3, m4, m5 := r0[x], r1[x], r2[x], r3[x], r4[x], r5[x]
 				s, d := m1+m2, m1-m2
 				s2, d2 := m3+m4, m3-m4

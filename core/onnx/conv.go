@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/gemm"
 	"github.com/posprobe/posprobe/core/nn"
 )
@@ -323,26 +324,9 @@ func compilePool(net *Net, st *step, isMax bool) error {
 	return nil
 }
 
-// poolOut is PyTorch's pooled size: in ceil mode a last window starting in
-// the right padding is dropped.
-func poolOut(in, k, s, p0, p1 int, ceil bool) int {
-	num := in + p0 + p1 - k
-	if num < 0 {
-		return 0
-	}
-	if !ceil {
-		return num/s + 1
-	}
-	o := (num+s-1)/s + 1
-	if (o-1)*s >= in+p0 {
-		o--
-	}
-	return o
-}
-
 func (r *runCtx) pool(x *value, s *convSpec, p [4]int, ceil, isMax, include bool) (*value, error) {
 	n, c, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
-	oh, ow := poolOut(h, s.kh, s.sh, p[0], p[2], ceil), poolOut(w, s.kw, s.sw, p[1], p[3], ceil)
+	oh, ow := encoder.PoolSize(h, s.kh, s.sh, p[0], p[2], ceil), encoder.PoolSize(w, s.kw, s.sw, p[1], p[3], ceil)
 	if oh < 1 || ow < 1 {
 		return nil, fmt.Errorf("input %dx%d is smaller than the %dx%d window", h, w, s.kh, s.kw)
 	}

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/nn"
@@ -34,8 +33,7 @@ type Encoder struct {
 	tapNames  []string
 	classOut  string
 	normalize bool
-	mu        sync.Mutex
-	free      []*nn.Arena
+	arenas    encoder.ArenaPool
 }
 
 // Open reads an ONNX file (with its external data) as an encoder.
@@ -196,28 +194,11 @@ func (e *Encoder) Net() *Net { return e.net }
 // output).
 func (e *Encoder) HasClassifier() bool { return e.classOut != "" }
 
-func (e *Encoder) arena() *nn.Arena {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if n := len(e.free); n > 0 {
-		a := e.free[n-1]
-		e.free = e.free[:n-1]
-		return a
-	}
-	return nn.NewArena()
-}
-
-func (e *Encoder) putArena(a *nn.Arena) {
-	e.mu.Lock()
-	e.free = append(e.free, a)
-	e.mu.Unlock()
-}
-
 // Recycle implements encoder.Recycler.
 func (e *Encoder) Recycle(taps []*tensor.Dense) {
-	a := e.arena()
+	a := e.arenas.Get()
 	a.Recycle(taps...)
-	e.putArena(a)
+	e.arenas.Put(a)
 }
 
 func checkImage(name string, x *tensor.Dense) (n, h, w int, err error) {
@@ -266,8 +247,8 @@ func (e *Encoder) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 }
 
 func (e *Encoder) run(x *tensor.Dense, want []string, normalize bool) ([]*tensor.Dense, error) {
-	a := e.arena()
-	defer e.putArena(a)
+	a := e.arenas.Get()
+	defer e.arenas.Put(a)
 	in := x
 	if normalize {
 		_, _, h, w := nn.Dims4(x)

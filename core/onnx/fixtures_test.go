@@ -147,21 +147,29 @@ func check(t *testing.T, name string, got *tensor.Dense, want *weights.Tensor) {
 	}
 }
 
+// openFixture opens the fixture model called name and runs it once on the
+// fixture's 48x48 input.
+func openFixture(t *testing.T, name string, opts Options) (*Encoder, *tensor.Dense, []*tensor.Dense) {
+	t.Helper()
+	e, err := Open(filepath.Join(fixtures, name, "model.onnx"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := imageio.LoadTensor(filepath.Join(fixtures, name, "input.png"), 48)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taps, err := e.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, x, taps
+}
+
 // TestConcurrentForward: passes running at once on one encoder get memory of
 // their own and the same taps.
 func TestConcurrentForward(t *testing.T) {
-	e, err := Open(filepath.Join(fixtures, "efficientnet", "model.onnx"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := imageio.LoadTensor(filepath.Join(fixtures, "efficientnet", "input.png"), 48)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := e.Forward(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, x, want := openFixture(t, "efficientnet", Options{})
 	errs := make(chan error, 4)
 	for range 4 {
 		go func() {
@@ -191,18 +199,7 @@ func TestConcurrentForward(t *testing.T) {
 
 // TestBatchForward: a batch gives each image's taps of a pass on its own.
 func TestBatchForward(t *testing.T) {
-	e, err := Open(filepath.Join(fixtures, "resnet", "model.onnx"), Options{Normalize: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := imageio.LoadTensor(filepath.Join(fixtures, "resnet", "input.png"), 48)
-	if err != nil {
-		t.Fatal(err)
-	}
-	one, err := e.Forward(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, x, one := openFixture(t, "resnet", Options{Normalize: true})
 	d := nn.Data(x)
 	two := nn.New(2, 3, 48, 48)
 	copy(nn.Data(two), d)

@@ -9,6 +9,8 @@ import (
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/posprobe/posprobe/core/weights"
 )
 
 // Limits keep a hostile file from exhausting memory: every count and size is
@@ -114,8 +116,34 @@ var errTrunc = errors.New("truncated or malformed protobuf")
 
 // decoder walks the fields of one message.
 type decoder struct {
-	b     []byte
-	depth int
+	b []byte
+}
+
+// eachField calls f on every field of the message b, in order, and stops at
+// the first error; v is the varint/fixed value, bs the bytes.
+func eachField(b []byte, f func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error) error {
+	d := decoder{b: b}
+	for len(d.b) > 0 {
+		num, typ, v, bs, err := d.next()
+		if err != nil {
+			return err
+		}
+		if err := f(num, typ, v, bs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachBytes calls f on every length-delimited field of b (strings and
+// messages), skipping the others.
+func eachBytes(b []byte, f func(num protowire.Number, bs []byte) error) error {
+	return eachField(b, func(num protowire.Number, typ protowire.Type, _ uint64, bs []byte) error {
+		if typ != protowire.BytesType {
+			return nil
+		}
+		return f(num, bs)
+	})
 }
 
 // next returns the next field; v is the varint/fixed value or the bytes.
@@ -257,21 +285,17 @@ func ParseModel(b []byte) (*Model, error) {
 }
 
 func parseOpset(b []byte) (string, int64, error) {
-	d := decoder{b: b}
 	var dom string
 	var ver int64
-	for len(d.b) > 0 {
-		num, typ, v, bs, err := d.next()
-		if err != nil {
-			return "", 0, err
-		}
+	err := eachField(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
 		if num == 1 && typ == protowire.BytesType {
 			dom = string(bs)
 		} else if num == 2 && typ == protowire.VarintType {
 			ver = int64(v)
 		}
-	}
-	return dom, ver, nil
+		return nil
+	})
+	return dom, ver, err
 }
 
 func parseGraph(b []byte, depth int) (*Graph, error) {
@@ -279,62 +303,50 @@ func parseGraph(b []byte, depth int) (*Graph, error) {
 		return nil, errors.New("graphs nested too deep")
 	}
 	g := &Graph{}
-	d := decoder{b: b}
-	for len(d.b) > 0 {
-		num, typ, _, bs, err := d.next()
-		if err != nil {
-			return nil, err
-		}
-		if typ != protowire.BytesType {
-			continue
-		}
+	err := eachBytes(b, func(num protowire.Number, bs []byte) error {
 		switch num {
 		case 1:
 			if len(g.Nodes) >= MaxNodes {
-				return nil, fmt.Errorf("more than %d nodes", MaxNodes)
+				return fmt.Errorf("more than %d nodes", MaxNodes)
 			}
 			n, err := parseNode(bs, depth)
 			if err != nil {
-				return nil, fmt.Errorf("node %d: %w", len(g.Nodes), err)
+				return fmt.Errorf("node %d: %w", len(g.Nodes), err)
 			}
 			g.Nodes = append(g.Nodes, n)
 		case 2:
 			g.Name = string(bs)
 		case 5:
 			if len(g.Initializers) >= MaxNodes {
-				return nil, fmt.Errorf("more than %d initializers", MaxNodes)
+				return fmt.Errorf("more than %d initializers", MaxNodes)
 			}
 			t, err := parseTensor(bs)
 			if err != nil {
-				return nil, fmt.Errorf("initializer %d: %w", len(g.Initializers), err)
+				return fmt.Errorf("initializer %d: %w", len(g.Initializers), err)
 			}
 			g.Initializers = append(g.Initializers, t)
 		case 11, 12, 13:
 			vi, err := parseValueInfo(bs)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			lst := map[protowire.Number]*[]ValueInfo{11: &g.Inputs, 12: &g.Outputs, 13: &g.ValueInfo}[num]
 			if len(*lst) >= MaxNodes {
-				return nil, fmt.Errorf("more than %d value infos", MaxNodes)
+				return fmt.Errorf("more than %d value infos", MaxNodes)
 			}
 			*lst = append(*lst, vi)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return g, nil
 }
 
 func parseNode(b []byte, depth int) (*Node, error) {
 	n := &Node{Attrs: map[string]*Attr{}}
-	d := decoder{b: b}
-	for len(d.b) > 0 {
-		num, typ, _, bs, err := d.next()
-		if err != nil {
-			return nil, err
-		}
-		if typ != protowire.BytesType {
-			continue
-		}
+	err := eachBytes(b, func(num protowire.Number, bs []byte) error {
 		switch num {
 		case 1, 2:
 			l := &n.Inputs
@@ -342,7 +354,7 @@ func parseNode(b []byte, depth int) (*Node, error) {
 				l = &n.Outputs
 			}
 			if len(*l) >= 1024 {
-				return nil, errors.New("more than 1024 inputs or outputs")
+				return errors.New("more than 1024 inputs or outputs")
 			}
 			*l = append(*l, string(bs))
 		case 3:
@@ -353,27 +365,26 @@ func parseNode(b []byte, depth int) (*Node, error) {
 			n.Domain = string(bs)
 		case 5:
 			if len(n.Attrs) >= 256 {
-				return nil, errors.New("more than 256 attributes")
+				return errors.New("more than 256 attributes")
 			}
 			a, err := parseAttr(bs, depth)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			n.Attrs[a.Name] = a
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return n, nil
 }
 
 func parseAttr(b []byte, depth int) (*Attr, error) {
 	a := &Attr{}
-	d := decoder{b: b}
 	const limit = 1 << 20
-	for len(d.b) > 0 {
-		num, typ, v, bs, err := d.next()
-		if err != nil {
-			return nil, err
-		}
+	err := eachField(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) (err error) {
 		switch num {
 		case 1:
 			a.Name = string(bs)
@@ -386,12 +397,10 @@ func parseAttr(b []byte, depth int) (*Attr, error) {
 		case 4:
 			a.S = bs
 		case 5:
-			if a.T, err = parseTensor(bs); err != nil {
-				return nil, fmt.Errorf("attribute %s: %w", a.Name, err)
-			}
+			a.T, err = parseTensor(bs)
 		case 6, 11:
 			if _, err := parseGraph(bs, depth+1); err != nil {
-				return nil, err
+				return err
 			}
 			a.Graph = true
 		case 7:
@@ -400,110 +409,79 @@ func parseAttr(b []byte, depth int) (*Attr, error) {
 			a.Ints, err = ints(a.Ints, typ, v, bs, limit)
 		case 9:
 			if len(a.Strings) >= limit {
-				return nil, errors.New("too many strings")
+				return errors.New("too many strings")
 			}
 			a.Strings = append(a.Strings, bs)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", a.Name, err)
+			return fmt.Errorf("attribute %s: %w", a.Name, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return a, nil
 }
 
 func parseValueInfo(b []byte) (ValueInfo, error) {
 	var vi ValueInfo
-	d := decoder{b: b}
-	for len(d.b) > 0 {
-		num, typ, _, bs, err := d.next()
-		if err != nil {
-			return vi, err
-		}
-		if typ != protowire.BytesType {
-			continue
-		}
+	err := eachBytes(b, func(num protowire.Number, bs []byte) error {
 		switch num {
 		case 1:
 			vi.Name = string(bs)
 		case 2: // TypeProto
-			if err := parseType(bs, &vi); err != nil {
-				return vi, err
-			}
+			return parseType(bs, &vi)
 		}
-	}
-	return vi, nil
+		return nil
+	})
+	return vi, err
 }
 
 // parseType reads TypeProto.tensor_type (elem_type, shape).
 func parseType(b []byte, vi *ValueInfo) error {
-	d := decoder{b: b}
-	for len(d.b) > 0 {
-		num, typ, _, bs, err := d.next()
-		if err != nil {
-			return err
+	return eachBytes(b, func(num protowire.Number, bs []byte) error {
+		if num != 1 {
+			return nil
 		}
-		if num != 1 || typ != protowire.BytesType {
-			continue
-		}
-		td := decoder{b: bs}
-		for len(td.b) > 0 {
-			num, typ, v, bs, err := td.next()
-			if err != nil {
-				return err
-			}
+		return eachField(bs, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
 			if num == 1 && typ == protowire.VarintType {
 				vi.ElemType = int32(v)
 			} else if num == 2 && typ == protowire.BytesType {
 				vi.HasShape = true
-				if err := parseShape(bs, vi); err != nil {
-					return err
-				}
+				return parseShape(bs, vi)
 			}
-		}
-	}
-	return nil
+			return nil
+		})
+	})
 }
 
 func parseShape(b []byte, vi *ValueInfo) error {
-	d := decoder{b: b}
-	for len(d.b) > 0 {
-		num, typ, _, bs, err := d.next()
-		if err != nil {
-			return err
-		}
-		if num != 1 || typ != protowire.BytesType {
-			continue
+	return eachBytes(b, func(num protowire.Number, bs []byte) error {
+		if num != 1 {
+			return nil
 		}
 		if len(vi.Shape) >= MaxRank {
 			return fmt.Errorf("value %s: rank over %d", vi.Name, MaxRank)
 		}
 		dim := int64(-1)
-		dd := decoder{b: bs}
-		for len(dd.b) > 0 {
-			num, typ, v, _, err := dd.next()
-			if err != nil {
-				return err
-			}
+		err := eachField(bs, func(num protowire.Number, typ protowire.Type, v uint64, _ []byte) error {
 			if num == 1 && typ == protowire.VarintType {
 				dim = int64(v)
 			}
-		}
+			return nil
+		})
 		vi.Shape = append(vi.Shape, dim)
-	}
-	return nil
+		return err
+	})
 }
 
 func parseTensor(b []byte) (*Tensor, error) {
 	t := &Tensor{}
-	d := decoder{b: b}
 	var f64 []float32
 	location := int64(0)
 	var ext []([2]string)
-	for len(d.b) > 0 {
-		num, typ, v, bs, err := d.next()
-		if err != nil {
-			return nil, err
-		}
+	err := eachField(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) (err error) {
 		switch num {
 		case 1:
 			t.Dims, err = ints(t.Dims, typ, v, bs, MaxRank)
@@ -522,7 +500,7 @@ func parseTensor(b []byte) (*Tensor, error) {
 		case 13:
 			kv, err := parseEntry(bs)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if len(ext) < 16 {
 				ext = append(ext, kv)
@@ -531,8 +509,12 @@ func parseTensor(b []byte) (*Tensor, error) {
 			location = int64(v)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
+			return fmt.Errorf("tensor %q: %w", t.Name, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	n := int64(1)
 	for _, dim := range t.Dims {
@@ -579,17 +561,13 @@ func parseTensor(b []byte) (*Tensor, error) {
 
 func parseEntry(b []byte) ([2]string, error) {
 	var kv [2]string
-	d := decoder{b: b}
-	for len(d.b) > 0 {
-		num, _, _, bs, err := d.next()
-		if err != nil {
-			return kv, err
-		}
+	err := eachField(b, func(num protowire.Number, _ protowire.Type, _ uint64, bs []byte) error {
 		if num == 1 || num == 2 {
 			kv[num-1] = string(bs)
 		}
-	}
-	return kv, nil
+		return nil
+	})
+	return kv, err
 }
 
 // elemSize is the byte size of a raw value of the type, 0 if unsupported.
@@ -632,7 +610,7 @@ func (t *Tensor) decodeRaw(raw []byte) error {
 	case TypeFloat16:
 		t.F = make([]float32, n)
 		for i := range t.F {
-			t.F[i] = half(binary.LittleEndian.Uint16(raw[2*i:]))
+			t.F[i] = weights.HalfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
 	default:
 		t.I = make([]int64, n)
@@ -652,24 +630,6 @@ func (t *Tensor) decodeRaw(raw []byte) error {
 		}
 	}
 	return nil
-}
-
-// half converts an IEEE 754 binary16 value.
-func half(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	man := uint32(h) & 0x3ff
-	switch {
-	case exp == 0:
-		v := float32(man) / 1024 / 16384 // subnormal: man * 2^-24
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	case exp == 31:
-		return math.Float32frombits(sign | 0x7f800000 | man<<13)
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
 }
 
 // IsFloat reports whether the tensor holds floating-point values.

@@ -157,14 +157,7 @@ func TestRunErrorsAreErrors(t *testing.T) {
 	// A 7x7 conv on a 3x3 input without padding: an error, not a panic.
 	w := make([]float32, 2*3*7*7)
 	b := pbModel([][]byte{pbNode("Conv", "big", []string{"x", "w"}, []string{"y"})}, [][]byte{pbTensor("w", []int64{2, 3, 7, 7}, w)}, "y")
-	m, err := ParseModel(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := Compile(m, nn.PadZero)
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := compileModel(t, b, nn.PadZero)
 	if _, err := net.Run(nn.NewArena(), nn.New(1, 3, 3, 3), []string{"y"}); err == nil || !strings.Contains(err.Error(), `"big"`) {
 		t.Fatalf("error %v, want one naming node big", err)
 	}
@@ -274,14 +267,7 @@ func TestSurgeryCropsConcat(t *testing.T) {
 		pbNode("Conv", "c", []string{"x", "w"}, []string{"y"}, pbInts("pads", 1, 1, 1, 1)),
 		pbNode("Concat", "cat", []string{"x", "y"}, []string{"z"}, append(pbBytes(nil, 1, []byte("axis")), pbVarint(pbVarint(nil, 3, 1), 20, 2)...)),
 	}, [][]byte{pbTensor("w", []int64{1, 1, 3, 3}, w)}, "z")
-	m, err := ParseModel(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := Compile(m, nn.PadNone)
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := compileModel(t, b, nn.PadNone)
 	for _, c := range [][4]int{{4, 5, 2, 3}, {3, 5, 1, 3}} {
 		x := nn.New(1, 1, c[0], c[1])
 		for i, d := 0, nn.Data(x); i < len(d); i++ {
@@ -299,4 +285,18 @@ func TestSurgeryCropsConcat(t *testing.T) {
 			t.Errorf("input %dx%d: z[0,0,0,0] = %g, want x[1,1] = %d", c[0], c[1], g, c[1]+2)
 		}
 	}
+}
+
+// compileModel parses and compiles the model b.
+func compileModel(t *testing.T, b []byte, mode nn.PadMode) *Net {
+	t.Helper()
+	m, err := ParseModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := Compile(m, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
 }

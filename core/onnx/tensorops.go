@@ -645,7 +645,7 @@ func compileGemm(st *step) error {
 			bk, bn = bn, bk
 		}
 		if ak != bk {
-			return nil, fmt.Errorf("A %v and B %v do not multiply", A.shape, B.shape)
+			return nil, fmt.Errorf("matrices A %v and B %v do not multiply", A.shape, B.shape)
 		}
 		av, bv := A.f, B.f
 		if ta {
@@ -663,7 +663,7 @@ func compileGemm(st *step) error {
 			C := toFloat(in[2])
 			pc := padRank(C.shape, 2)
 			if len(C.shape) > 2 || (pc[0] != 1 && pc[0] != am) || (pc[1] != 1 && pc[1] != bn) {
-				return nil, fmt.Errorf("C %v does not broadcast to [%d,%d]", C.shape, am, bn)
+				return nil, fmt.Errorf("bias C %v does not broadcast to [%d,%d]", C.shape, am, bn)
 			}
 			for i := 0; i < am; i++ {
 				for j := 0; j < bn; j++ {

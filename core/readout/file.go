@@ -102,11 +102,7 @@ func (r *Readout) Save(w io.Writer) error {
 	binary.Write(&buf, binary.LittleEndian, uint32(len(js)))
 	buf.Write(js)
 	for _, p := range ps {
-		b := make([]byte, 4*len(p.Data))
-		for i, v := range p.Data {
-			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-		}
-		buf.Write(b)
+		binary.Write(&buf, binary.LittleEndian, p.Data)
 	}
 	_, err = w.Write(buf.Bytes())
 	return err

@@ -45,7 +45,7 @@ func (u *upsampler) forward(x, y, tmp []float32) {
 		o := y[d*m : (d+1)*m]
 		a, b := tmp[i0[d]*m:][:len(o)], tmp[i1[d]*m:][:len(o)]
 		l0, l1 := w0[d], w1[d]
-		for j := range o {
+		for j := lerpVec(o, a, b, l0, l1); j < len(o); j++ {
 			o[j] = l0*a[j] + l1*b[j]
 		}
 	}

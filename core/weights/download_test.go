@@ -132,10 +132,24 @@ func leftovers(t *testing.T, dir string) []string {
 	return out
 }
 
-func TestFetchSuccessAndProgress(t *testing.T) {
+// toyCache serves the toy entry under the mirror modes and names a cache
+// folder for it.
+func toyCache(t *testing.T, modes ...string) (*server, *Entry, map[string][]byte, string) {
 	s := newServer(t, nil)
-	e, files := toy(s, "ok")
-	dir := filepath.Join(t.TempDir(), "toy")
+	e, files := toy(s, modes...)
+	return s, e, files, filepath.Join(t.TempDir(), "toy")
+}
+
+// noLeftovers fails t when anything is left under dir.
+func noLeftovers(t *testing.T, dir string) {
+	t.Helper()
+	if got := leftovers(t, dir); len(got) != 0 {
+		t.Errorf("left in the cache: %v", got)
+	}
+}
+
+func TestFetchSuccessAndProgress(t *testing.T) {
+	s, e, files, dir := toyCache(t, "ok")
 	last := map[string][2]int64{}
 	d := &Downloader{Progress: func(file string, done, size int64) { last[file] = [2]int64{done, size} }}
 	if err := d.Fetch(context.Background(), e, dir); err != nil {
@@ -174,9 +188,7 @@ func TestFetchFailuresLeaveNothing(t *testing.T) {
 		{"hangup", "connection closed after"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			s := newServer(t, nil)
-			e, _ := toy(s, tc.mode)
-			dir := filepath.Join(t.TempDir(), "toy")
+			s, e, _, dir := toyCache(t, tc.mode)
 			err := (&Downloader{}).Fetch(context.Background(), e, dir)
 			if err == nil {
 				t.Fatal("no error")
@@ -189,17 +201,13 @@ func TestFetchFailuresLeaveNothing(t *testing.T) {
 			if !strings.Contains(msg, tc.want) {
 				t.Errorf("error %q lacks %q", msg, tc.want)
 			}
-			if got := leftovers(t, dir); len(got) != 0 {
-				t.Errorf("left in the cache: %v", got)
-			}
+			noLeftovers(t, dir)
 		})
 	}
 }
 
 func TestFetchChecksSizeWithoutContentLength(t *testing.T) {
-	s := newServer(t, nil)
-	e, _ := toy(s, "nolength")
-	dir := filepath.Join(t.TempDir(), "toy")
+	_, e, _, dir := toyCache(t, "nolength")
 	if err := (&Downloader{}).Fetch(context.Background(), e, dir); err != nil {
 		t.Fatalf("chunked download of the right bytes: %v", err)
 	}
@@ -216,9 +224,7 @@ func TestFetchChecksSizeWithoutContentLength(t *testing.T) {
 }
 
 func TestFetchFallsBackToTheNextMirror(t *testing.T) {
-	s := newServer(t, nil)
-	e, files := toy(s, "500", "corrupt", "ok")
-	dir := filepath.Join(t.TempDir(), "toy")
+	_, e, files, dir := toyCache(t, "500", "corrupt", "ok")
 	if err := (&Downloader{}).Fetch(context.Background(), e, dir); err != nil {
 		t.Fatal(err)
 	}
@@ -246,9 +252,7 @@ func TestFetchAllMirrorsFailNamesEach(t *testing.T) {
 }
 
 func TestFetchCancelledMidBody(t *testing.T) {
-	s := newServer(t, nil)
-	e, _ := toy(s, "stall")
-	dir := filepath.Join(t.TempDir(), "toy")
+	_, e, _, dir := toyCache(t, "stall")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// Cancel once the first bytes arrived: the body is half written on disk.
@@ -264,30 +268,22 @@ func TestFetchCancelledMidBody(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "weights/a.npy") {
 		t.Fatalf("error %v, want context.Canceled naming the file", err)
 	}
-	if got := leftovers(t, dir); len(got) != 0 {
-		t.Errorf("left in the cache: %v", got)
-	}
+	noLeftovers(t, dir)
 }
 
 func TestFetchDeadline(t *testing.T) {
-	s := newServer(t, nil)
-	e, _ := toy(s, "stall")
-	dir := filepath.Join(t.TempDir(), "toy")
+	_, e, _, dir := toyCache(t, "stall")
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	err := (&Downloader{}).Fetch(ctx, e, dir)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error %v, want deadline exceeded", err)
 	}
-	if got := leftovers(t, dir); len(got) != 0 {
-		t.Errorf("left in the cache: %v", got)
-	}
+	noLeftovers(t, dir)
 }
 
 func TestFetchGivesUpOnAStalledMirror(t *testing.T) {
-	s := newServer(t, nil)
-	e, files := toy(s, "stall", "ok")
-	dir := filepath.Join(t.TempDir(), "toy")
+	_, e, files, dir := toyCache(t, "stall", "ok")
 	// The first mirror sends 10 bytes and then nothing: the next one is used.
 	// (The timeout is generous so that a busy machine does not stall the good one.)
 	if err := (&Downloader{StallTimeout: 300 * time.Millisecond}).Fetch(context.Background(), e, dir); err != nil {
@@ -308,9 +304,7 @@ func TestFetchGivesUpOnAStalledMirror(t *testing.T) {
 }
 
 func TestFetchConcurrentSameFiles(t *testing.T) {
-	s := newServer(t, nil)
-	e, files := toy(s, "ok")
-	dir := filepath.Join(t.TempDir(), "toy")
+	s, e, files, dir := toyCache(t, "ok")
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
 	for i := range errs {
@@ -341,9 +335,7 @@ func TestFetchConcurrentSameFiles(t *testing.T) {
 }
 
 func TestFetchReplacesACorruptCacheFile(t *testing.T) {
-	s := newServer(t, nil)
-	e, files := toy(s, "ok")
-	dir := filepath.Join(t.TempDir(), "toy")
+	_, e, files, dir := toyCache(t, "ok")
 	bad := filepath.Join(dir, "weights", "b.npy")
 	os.MkdirAll(filepath.Dir(bad), 0o755)
 	if err := os.WriteFile(bad, []byte("not the weights"), 0o644); err != nil {
@@ -361,9 +353,7 @@ func TestFetchReplacesACorruptCacheFile(t *testing.T) {
 }
 
 func TestFetchSweepsStaleParts(t *testing.T) {
-	s := newServer(t, nil)
-	e, _ := toy(s, "ok")
-	dir := filepath.Join(t.TempDir(), "toy")
+	_, e, _, dir := toyCache(t, "ok")
 	os.MkdirAll(filepath.Join(dir, "weights"), 0o755)
 	stale := filepath.Join(dir, "weights", ".a.npy.123"+partSuffix)
 	fresh := filepath.Join(dir, "weights", ".a.npy.456"+partSuffix) // maybe another process's

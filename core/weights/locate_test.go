@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/posprobe/posprobe/internal/testfiles"
 )
 
 // toyManifest has one npy-dir encoder of two files and one single-file one.
@@ -20,27 +22,14 @@ func toyManifest() *Manifest {
 	}}
 }
 
-func writeFiles(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for p, s := range files {
-		full := filepath.Join(root, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestResolveOrder(t *testing.T) {
 	m := toyManifest()
 	tmp := t.TempDir()
 	data, cache := filepath.Join(tmp, "data"), filepath.Join(tmp, "cache")
 	flagFile := filepath.Join(tmp, "mine.npz")
-	writeFiles(t, tmp, map[string]string{"mine.npz": "x"})
-	writeFiles(t, filepath.Join(data, "weights", "toydir"), map[string]string{"weights/a.npy": "abc"})
-	writeFiles(t, filepath.Join(cache, "toy"), map[string]string{"weights/a.npy": "abc", "weights/b.npy": "de"})
+	testfiles.Write(t, tmp, map[string]string{"mine.npz": "x"})
+	testfiles.Write(t, filepath.Join(data, "weights", "toydir"), map[string]string{"weights/a.npy": "abc"})
+	testfiles.Write(t, filepath.Join(cache, "toy"), map[string]string{"weights/a.npy": "abc", "weights/b.npy": "de"})
 	ctx := context.Background()
 
 	f, err := Resolve(ctx, "toy", Options{Explicit: flagFile, DataDir: data, CacheDir: cache, Manifest: m})
@@ -71,7 +60,7 @@ func TestResolveIncompleteCacheWithoutDownload(t *testing.T) {
 	m := toyManifest()
 	cache := t.TempDir()
 	// b.npy has the wrong size: the cache is incomplete, and downloads are off.
-	writeFiles(t, filepath.Join(cache, "toy"), map[string]string{"weights/a.npy": "abc", "weights/b.npy": "xyz"})
+	testfiles.Write(t, filepath.Join(cache, "toy"), map[string]string{"weights/a.npy": "abc", "weights/b.npy": "xyz"})
 	f, err := Resolve(context.Background(), "toy", Options{CacheDir: cache, Manifest: m})
 	if err == nil || f.Where != WhereMissing {
 		t.Fatalf("incomplete cache accepted: %+v", f)
@@ -90,7 +79,7 @@ func TestResolveUnknownEncoder(t *testing.T) {
 	}
 	// With an explicit path, an encoder the manifest lacks still works.
 	p := filepath.Join(t.TempDir(), "w.safetensors")
-	writeFiles(t, filepath.Dir(p), map[string]string{"w.safetensors": "x"})
+	testfiles.Write(t, filepath.Dir(p), map[string]string{"w.safetensors": "x"})
 	if f, err := Resolve(context.Background(), "alexnet", Options{Explicit: p, Manifest: toyManifest()}); err != nil || f.Path != p {
 		t.Fatalf("explicit path for an unknown encoder: %+v %v", f, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -137,7 +138,7 @@ func decodeFloats(raw []byte, size, n int) []float32 {
 		}
 	case 2:
 		for i := range out {
-			out[i] = halfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
+			out[i] = HalfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
 	}
 	return out
@@ -304,11 +305,7 @@ func WriteNpy(w io.Writer, t *Tensor) error {
 	buf.Write([]byte{1, 0})
 	binary.Write(&buf, binary.LittleEndian, uint16(len(h)))
 	buf.WriteString(h)
-	raw := make([]byte, 4*len(t.Data))
-	for i, v := range t.Data {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
-	}
-	buf.Write(raw)
+	binary.Write(&buf, binary.LittleEndian, t.Data)
 	_, err = w.Write(buf.Bytes())
 	return err
 }
@@ -341,6 +338,16 @@ func ReadNpyFS(fsys fs.FS, dir, source string) (*Set, error) {
 		return nil, fmt.Errorf("%s: no .npy files", source)
 	}
 	return s, nil
+}
+
+// LoadNpy reads the .npy file at path (see ReadNpy).
+func LoadNpy(path string) (*Tensor, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadNpy(f, path)
 }
 
 // LoadNpyDir reads every *.npy file directly in dir.

@@ -13,12 +13,7 @@ const testdata = "../../testdata/weights"
 
 func readNpyFile(t *testing.T, p string) *Tensor {
 	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	x, err := ReadNpy(f, p)
+	x, err := LoadNpy(p)
 	if err != nil {
 		t.Fatal(err)
 	}

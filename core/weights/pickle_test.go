@@ -44,13 +44,8 @@ func sameAsJSON(got, want any, where string) error {
 			}
 		}
 	case []any:
-		var items []any
-		switch g := got.(type) {
-		case *pyList:
-			items = g.items
-		case pyTuple:
-			items = g
-		default:
+		items, ok := pySeq(got)
+		if !ok {
 			return fmt.Errorf("%s: got %#v, want a list", where, got)
 		}
 		if len(items) != len(w) {
@@ -176,14 +171,14 @@ func TestDecodeLongAndHalf(t *testing.T) {
 		0x03ff: float32(math.Ldexp(1023, -24)), 0x0400: float32(math.Ldexp(1, -14)), 0x8001: -float32(math.Ldexp(1, -24)),
 		0x7c00: float32(math.Inf(1)), 0xfc00: float32(math.Inf(-1)),
 	} {
-		if got := halfToFloat(h); got != want {
+		if got := HalfToFloat(h); got != want {
 			t.Errorf("half %04x: %v want %v", h, got, want)
 		}
 	}
-	if v := halfToFloat(0x7e00); !math.IsNaN(float64(v)) {
+	if v := HalfToFloat(0x7e00); !math.IsNaN(float64(v)) {
 		t.Errorf("half NaN gave %v", v)
 	}
-	if math.Signbit(float64(halfToFloat(0x8000))) != true {
+	if math.Signbit(float64(HalfToFloat(0x8000))) != true {
 		t.Error("-0 lost its sign")
 	}
 }

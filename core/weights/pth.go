@@ -28,7 +28,7 @@ var storageTypes = map[string]*storageType{}
 func init() {
 	for _, st := range []*storageType{
 		{"FloatStorage", 4, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }},
-		{"HalfStorage", 2, func(b []byte) float32 { return halfToFloat(binary.LittleEndian.Uint16(b)) }},
+		{"HalfStorage", 2, func(b []byte) float32 { return HalfToFloat(binary.LittleEndian.Uint16(b)) }},
 		{"BFloat16Storage", 2, func(b []byte) float32 { return bf16ToFloat(binary.LittleEndian.Uint16(b)) }},
 		{"DoubleStorage", 8, func(b []byte) float32 { return float32(math.Float64frombits(binary.LittleEndian.Uint64(b))) }},
 		// Integer storages (num_batches_tracked is a LongStorage) are kept as float32.
@@ -141,13 +141,7 @@ func pthCall(fn any, args pyTuple) (any, error) {
 			return nil, errors.New("OrderedDict with unexpected constructor arguments")
 		}
 		for _, it := range items.items {
-			var kv []any
-			switch it := it.(type) {
-			case *pyList:
-				kv = it.items
-			case pyTuple:
-				kv = it
-			}
+			kv, _ := pySeq(it)
 			if len(kv) != 2 {
 				return nil, errors.New("OrderedDict item is not a (key, value) pair")
 			}
@@ -551,4 +545,16 @@ func (t *pthTensor) materialize(name string, limit int) (*Tensor, error) {
 		}
 	}
 	return &Tensor{Name: name, Shape: shape, Data: out}, nil
+}
+
+// pySeq returns the items of a Python list or tuple; ok is false for
+// anything else.
+func pySeq(v any) (items []any, ok bool) {
+	switch v := v.(type) {
+	case *pyList:
+		return v.items, true
+	case pyTuple:
+		return v, true
+	}
+	return nil, false
 }

@@ -184,7 +184,7 @@ func WriteSafetensorsAs(w io.Writer, s *Set, dtype string) error {
 func RoundF16(s *Set) {
 	for _, t := range s.Tensors {
 		for i, v := range t.Data {
-			t.Data[i] = halfToFloat(floatToHalf(v))
+			t.Data[i] = HalfToFloat(floatToHalf(v))
 		}
 	}
 }

@@ -154,7 +154,7 @@ func TestLoadSniffs(t *testing.T) {
 	}
 }
 
-// Every finite float16 survives floatToHalf(halfToFloat(h)), and for values
+// Every finite float16 survives floatToHalf(HalfToFloat(h)), and for values
 // between two halves floatToHalf picks the nearer (ties to even): checked
 // at the midpoints and a quarter-step either side of every pair.
 func TestFloatToHalfExhaustive(t *testing.T) {
@@ -162,13 +162,13 @@ func TestFloatToHalfExhaustive(t *testing.T) {
 		if h&0x7c00 == 0x7c00 && h&0x3ff != 0 {
 			continue // NaN
 		}
-		f := halfToFloat(uint16(h))
+		f := HalfToFloat(uint16(h))
 		if got := floatToHalf(f); got != uint16(h) && !(f == 0 && got^uint16(h) == 0x8000) {
 			t.Fatalf("half %#04x = %g: back to %#04x", h, f, got)
 		}
 	}
 	for h := 0; h < 0x7bff; h++ { // positive finite pairs (h, h+1)
-		lo, hi := float64(halfToFloat(uint16(h))), float64(halfToFloat(uint16(h+1)))
+		lo, hi := float64(HalfToFloat(uint16(h))), float64(HalfToFloat(uint16(h+1)))
 		for _, c := range []struct {
 			x    float64
 			want int

@@ -110,8 +110,8 @@ func numel(shape []int, limit int) (int, error) {
 	return n, nil
 }
 
-// halfToFloat converts an IEEE 754 binary16 value.
-func halfToFloat(h uint16) float32 {
+// HalfToFloat converts an IEEE 754 binary16 value (float16) to float32.
+func HalfToFloat(h uint16) float32 {
 	sign := uint32(h>>15) << 31
 	exp := uint32(h>>10) & 0x1f
 	mant := uint32(h) & 0x3ff

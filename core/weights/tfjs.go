@@ -114,7 +114,7 @@ func tfjsDecoder(dtype string, q *struct {
 		}
 		switch q.Dtype {
 		case "float16":
-			return 2, func(b []byte) float32 { return halfToFloat(binary.LittleEndian.Uint16(b)) }, nil
+			return 2, func(b []byte) float32 { return HalfToFloat(binary.LittleEndian.Uint16(b)) }, nil
 		case "uint8", "uint16":
 			if q.Scale == nil || q.Min == nil {
 				return 0, nil, fmt.Errorf("%s quantisation without scale and min", q.Dtype)

@@ -143,11 +143,3 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		return err
 	})
 }
-
-// removeLive removes every uncommitted temporary file (on a signal).
-func removeLive() {
-	for f := range live {
-		os.Remove(f.Name())
-		delete(live, f)
-	}
-}

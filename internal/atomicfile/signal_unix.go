@@ -48,3 +48,11 @@ func unwatchSignals() {
 		sigs = nil
 	}
 }
+
+// removeLive removes every uncommitted temporary file (on a signal).
+func removeLive() {
+	for f := range live {
+		os.Remove(f.Name())
+		delete(live, f)
+	}
+}

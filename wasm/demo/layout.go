@@ -22,8 +22,9 @@ type Layout struct {
 	Models     []image.Rectangle // one per model in Models (at least 4 slots)
 	TargetText image.Point       // baseline of the target caption
 	Targets    [5]image.Rectangle
-	TargetName image.Point // beside the target buttons; zero: in the caption
-	Help       image.Point // first help line; zero: no help lines
+	TargetName image.Point     // beside the target buttons; zero: in the caption
+	Channels   image.Rectangle // the channels view's toggle, in the target row
+	Help       image.Point     // first help line; zero: no help lines
 	HelpStep   int
 
 	BigX                [3]int // crop preview, predicted, ground truth
@@ -80,6 +81,7 @@ func LandscapeLayout() Layout {
 		l.Targets[i] = image.Rect(x, 568, x+56, 600)
 	}
 	l.TargetName = image.Pt(l.Targets[4].Max.X+14, 590)
+	l.Channels = image.Rect(l.Photo.Max.X-96, 568, l.Photo.Max.X, 600)
 	return l
 }
 
@@ -102,11 +104,12 @@ func PortraitLayout() Layout {
 		x := m + i*(w+gap)
 		l.Models[i] = image.Rect(x, 592, x+w, 680)
 	}
-	w = (inner - 4*gap) / 5
+	w = (inner - 5*gap) / 6 // the five targets and the channels toggle
 	for i := range l.Targets {
 		x := m + i*(w+gap)
 		l.Targets[i] = image.Rect(x, 724, x+w, 812)
 	}
+	l.Channels = image.Rect(l.W-m-w, 724, l.W-m, 812)
 	l.BigSize = (inner - 2*gap) / 3
 	for i := range l.BigX {
 		l.BigX[i] = m + i*(l.BigSize+gap)

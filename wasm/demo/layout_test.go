@@ -28,6 +28,7 @@ func TestLayouts(t *testing.T) {
 		var controls []image.Rectangle
 		controls = append(controls, l.Models[:]...)
 		controls = append(controls, l.Targets[:]...)
+		controls = append(controls, l.Channels)
 		for i, r := range controls {
 			in("button", r)
 			if r.Overlaps(l.Photo) || r.Overlaps(l.Right) {

@@ -27,6 +27,9 @@ type Request struct {
 	// the slowest step after the encoder); nil ranks all. MAE is always
 	// computed.
 	Rank []string
+	// Channels is how many top position channels to return (0: none; see
+	// ChannelPredictor).
+	Channels int
 	// Submitted is when the UI asked (for the queueing delay); optional.
 	Submitted time.Time
 }
@@ -44,6 +47,7 @@ type Result struct {
 	Maps      map[string][]float32 // predicted maps
 	Scores    map[string]Score
 	Salient   *Point        // in photo pixels; nil when there is no G readout
+	Channels  []ChannelMap  // the top position channels, when asked for
 	Latency   time.Duration // of the pipeline
 	Wait      time.Duration // from Submitted to the start (0 without Submitted)
 	Err       error
@@ -79,7 +83,7 @@ func (p Pipeline) Run(req Request) Result {
 	}
 	x, err := p.Resample(req.Photo, req.Crop.Rect(), MapSize)
 	if err == nil {
-		res.Maps, err = req.Model.Predict(x)
+		res.Maps, res.Channels, err = p.predict(req, x)
 	}
 	if err != nil {
 		res.Err = err
@@ -103,6 +107,30 @@ func (p Pipeline) Run(req Request) Result {
 	}
 	res.Latency = now().Sub(start)
 	return res
+}
+
+// predict runs the model on x, with its top channels when asked for (and
+// it can), ranking them first on the photo's RankCrops if not yet done.
+func (p Pipeline) predict(req Request, x []float32) (map[string][]float32, []ChannelMap, error) {
+	cp, ok := req.Model.(ChannelPredictor)
+	if !ok || req.Channels <= 0 {
+		m, err := req.Model.Predict(x)
+		return m, nil, err
+	}
+	if !cp.ChannelsRanked() {
+		var xs [][]float32
+		for _, c := range RankCrops(req.Photo.Bounds()) {
+			xc, err := p.Resample(req.Photo, c.Rect(), MapSize)
+			if err != nil {
+				return nil, nil, err
+			}
+			xs = append(xs, xc)
+		}
+		if err := cp.RankChannels(xs); err != nil {
+			return nil, nil, err
+		}
+	}
+	return cp.PredictChannels(x, req.Channels)
 }
 
 // Scheduler runs requests on a goroutine of its own, away from the UI loop.

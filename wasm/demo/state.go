@@ -70,13 +70,17 @@ type State struct {
 	Layout      string          // "landscape" or "portrait"
 	Panel       image.Rectangle // the photo panel on the logical screen
 	Share       string          // the view as a URL fragment (Share.Encode)
+
+	ChannelsView bool         // the small maps show the top position channels
+	Channels     []ChannelMap // the channels drawn there (Map left out of Hook)
 }
 
 // Hook returns the state as plain values for JavaScript:
 // {ready, encoder, padding, init, target, crop:{x,y,w,h}, salient:{x,y}|null,
 // spc, mae, latencyMs, rate, message, predictions, drag:"none"|"move"|"resize",
 // resultCrop:{x,y,w,h}|null, view:{offX,offY,scale,screenW,screenH},
-// layout, panel:{x,y,w,h}, share}; unknown numbers are null.
+// layout, panel:{x,y,w,h}, share, channelsView,
+// channels:[{tap,index,score,target,size}]}; unknown numbers are null.
 func (s State) Hook() map[string]any {
 	num := func(x float64) any {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -91,6 +95,10 @@ func (s State) Hook() map[string]any {
 	crop := func(c Crop) map[string]any { return map[string]any{"x": c.X, "y": c.Y, "w": c.Size, "h": c.Size} }
 	if s.ResultCrop != nil {
 		rc = crop(*s.ResultCrop)
+	}
+	chs := []any{}
+	for _, c := range s.Channels {
+		chs = append(chs, map[string]any{"tap": c.Tap, "index": c.Index, "score": num(c.Score), "target": c.Target, "size": c.Size})
 	}
 	return map[string]any{
 		"ready":     s.Ready,
@@ -114,5 +122,8 @@ func (s State) Hook() map[string]any {
 		"layout": s.Layout,
 		"panel":  map[string]any{"x": s.Panel.Min.X, "y": s.Panel.Min.Y, "w": s.Panel.Dx(), "h": s.Panel.Dy()},
 		"share":  s.Share,
+
+		"channelsView": s.ChannelsView,
+		"channels":     chs,
 	}
 }

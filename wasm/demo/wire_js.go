@@ -16,9 +16,10 @@ import (
 //
 //	{type: "load", model}                      -> {type: "progress", model, frac, msg}..., {type: "loaded", model, targets, missing, error}
 //	{type: "photo", id, name, bytes}           -> nothing (errors come with the next result)
-//	{type: "predict", seq, model, photo, crop: {x, y, size}, rank: [targets] | null}
+//	{type: "predict", seq, model, photo, crop: {x, y, size}, rank: [targets] | null, channels: k}
 //	                                           -> {type: "result", seq, maps: {T: Float32Array}, scores: {T: {spc, mae}},
-//	                                               salient: {x, y} | null, latencyMs, error}
+//	                                               salient: {x, y} | null, latencyMs, error,
+//	                                               channels: [{tap, index, score, target, size, map: Float32Array}]}
 //
 // and {type: "fatal", error} when the worker cannot start.
 
@@ -79,6 +80,7 @@ func RequestToJS(req Request, model int) js.Value {
 	c.Set("size", req.Crop.Size)
 	o.Set("crop", c)
 	o.Set("rank", StringsToJS(req.Rank))
+	o.Set("channels", req.Channels)
 	return o
 }
 
@@ -87,10 +89,11 @@ func RequestToJS(req Request, model int) js.Value {
 func RequestFromJS(o js.Value) (Request, int) {
 	c := o.Get("crop")
 	return Request{
-		Seq:     uint64(o.Get("seq").Float()),
-		PhotoID: o.Get("photo").Int(),
-		Crop:    Crop{X: c.Get("x").Float(), Y: c.Get("y").Float(), Size: c.Get("size").Float()},
-		Rank:    StringsFromJS(o.Get("rank")),
+		Seq:      uint64(o.Get("seq").Float()),
+		PhotoID:  o.Get("photo").Int(),
+		Crop:     Crop{X: c.Get("x").Float(), Y: c.Get("y").Float(), Size: c.Get("size").Float()},
+		Rank:     StringsFromJS(o.Get("rank")),
+		Channels: intOr0(o.Get("channels")),
 	}, o.Get("model").Int()
 }
 
@@ -121,6 +124,18 @@ func ResultToJS(r Result) js.Value {
 		o.Set("salient", js.Null())
 	}
 	o.Set("latencyMs", float64(r.Latency.Microseconds())/1000)
+	chs := js.Global().Get("Array").New(len(r.Channels))
+	for i, c := range r.Channels {
+		co := js.Global().Get("Object").New()
+		co.Set("tap", c.Tap)
+		co.Set("index", c.Index)
+		co.Set("score", c.Score)
+		co.Set("target", c.Target)
+		co.Set("size", c.Size)
+		co.Set("map", FloatsToJS(c.Map))
+		chs.SetIndex(i, co)
+	}
+	o.Set("channels", chs)
 	if r.Err != nil {
 		o.Set("error", r.Err.Error())
 	}
@@ -158,7 +173,21 @@ func ResultFromJS(o js.Value, req Request) Result {
 	if p := o.Get("salient"); p.Type() == js.TypeObject {
 		r.Salient = &Point{X: p.Get("x").Float(), Y: p.Get("y").Float()}
 	}
+	if chs := o.Get("channels"); chs.Type() == js.TypeObject {
+		for i := 0; i < chs.Length(); i++ {
+			c := chs.Index(i)
+			r.Channels = append(r.Channels, ChannelMap{Tap: c.Get("tap").String(), Index: c.Get("index").Int(),
+				Score: num(c.Get("score")), Target: c.Get("target").String(), Size: c.Get("size").Int(), Map: FloatsFromJS(c.Get("map"))})
+		}
+	}
 	return r
+}
+
+func intOr0(v js.Value) int {
+	if v.Type() != js.TypeNumber {
+		return 0
+	}
+	return v.Int()
 }
 
 func num(v js.Value) float64 {

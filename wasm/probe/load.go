@@ -23,20 +23,34 @@ import (
 type Predictor struct {
 	*coreprobe.Predictor
 	Missing []string // readout files not found (their targets are not predicted)
+	ch      channels // the channels view's ranking (channels.go)
+}
+
+// add adds readout r of target t, and notes the taps it reads.
+func (p *Predictor) add(t string, r *readout.Readout) error {
+	if err := p.Add(t, r); err != nil {
+		return err
+	}
+	var names []string
+	for _, tp := range p.Encoder().Taps() {
+		names = append(names, tp.Name)
+	}
+	p.ch.readTaps(names, r)
+	return nil
 }
 
 // NewPredictor combines an encoder with readouts (by target) it was trained
 // for; the tap names of each readout's config select the encoder taps.
 func NewPredictor(enc encoder.Encoder, readouts map[string]*readout.Readout) (*Predictor, error) {
-	p := coreprobe.NewPredictor(enc)
+	p := &Predictor{Predictor: coreprobe.NewPredictor(enc)}
 	for _, t := range demo.Targets {
 		if r := readouts[t]; r != nil {
-			if err := p.Add(t, r); err != nil {
+			if err := p.add(t, r); err != nil {
 				return nil, err
 			}
 		}
 	}
-	return &Predictor{Predictor: p}, nil
+	return p, nil
 }
 
 // LoadModel builds the predictor of model m: its encoder (ImageNet weights
@@ -67,7 +81,7 @@ func LoadModel(m demo.Model, src demo.Source, man demo.Manifest, dataDir string,
 	if err != nil {
 		return nil, err
 	}
-	p := coreprobe.NewPredictor(enc)
+	p := &Predictor{Predictor: coreprobe.NewPredictor(enc)}
 	var missing []string
 	for i, t := range demo.Targets {
 		name := readout.FileName(m.Encoder, m.Init, m.Padding, t)
@@ -90,7 +104,7 @@ func LoadModel(m demo.Model, src demo.Source, man demo.Manifest, dataDir string,
 		if err := r.Check(prov); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		if err := p.Add(t, r); err != nil {
+		if err := p.add(t, r); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -98,7 +112,8 @@ func LoadModel(m demo.Model, src demo.Source, man demo.Manifest, dataDir string,
 		return nil, fmt.Errorf("no trained readouts for %s: missing %s (train them with posprobe train, into weights/readouts, then make site)",
 			m.Label, strings.Join(missing, ", "))
 	}
-	return &Predictor{Predictor: p, Missing: missing}, nil
+	p.Missing = missing
+	return p, nil
 }
 
 // encoderWeights fetches the ImageNet weights of m's encoder: the site's

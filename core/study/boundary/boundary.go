@@ -21,6 +21,7 @@ import (
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/core/study"
 )
 
 // Canvas is a named background colour in [0,1].
@@ -202,21 +203,9 @@ func canvasScores(ctx context.Context, c Config, enc encoder.Encoder, rs []*read
 
 // paste centres x [1,3,s,s] on a 224 canvas of colour col.
 func paste(x *tensor.Dense, col [3]float32) *tensor.Dense {
-	const n = probe.InputSize
 	_, _, s, _ := nn.Dims4(x)
-	out := nn.New(1, 3, n, n)
-	od, xd := nn.Data(out), nn.Data(x)
-	o := (n - s) / 2
-	for ch := 0; ch < 3; ch++ {
-		plane := od[ch*n*n : (ch+1)*n*n]
-		for i := range plane {
-			plane[i] = col[ch]
-		}
-		for y := 0; y < s; y++ {
-			copy(plane[(o+y)*n+o:][:s], xd[(ch*s+y)*s:][:s])
-		}
-	}
-	return out
+	o := (probe.InputSize - s) / 2
+	return study.Paste(x, probe.InputSize, o, o, col)
 }
 
 // score evaluates r on the test features, whole and by distance band.

@@ -33,6 +33,8 @@ type Config struct {
 	TrainEpochs            int                         // without Readouts: train H, V, G readouts on the study's photos (quick runs)
 	ShuffleTrain           []string                    // PermuteNet-style test: readouts trained on these photos' features
 	ShuffleEpochs          int                         // with each image's channels shuffled, and without
+	ShuffleLayer           string                      // PermuteNet-style: permute the input channels of this tap's layers (squeezenet1.1)
+	ShufflePer             string                      // "image" (default: one permutation per image) or "position" (per pixel)
 	Ks                     []int                       // channels zeroed
 	RandomRepeats          int
 	Seed                   uint64
@@ -74,6 +76,9 @@ type Result struct {
 	// (quick runs), not loaded.
 	TrainedHere bool      `json:"readouts_trained_here"`
 	Shuffle     []Shuffle `json:"shuffle,omitempty"`
+	// LayerShuffle: the readouts' SPC with the channels shuffled before
+	// Config.ShuffleLayer inside the encoder, and without.
+	LayerShuffle []LayerShuffle `json:"layer_shuffle,omitempty"`
 }
 
 // Shuffle is the PermuteNet-style test before the readout: the same recipe
@@ -176,6 +181,11 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.ShuffleLayer != "" {
+		if _, _, err := shuffleSetup(c, opts); err != nil {
+			return nil, err
+		}
+	}
 	flipped, flipBy := flippedEncoder(c.Encoder, opts)
 	var names []string
 	for _, t := range enc.Taps() {
@@ -263,6 +273,11 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 	}
 	if res.Curves, err = ablate(ctx, c, feats, C, byFlip, bySPC, progress); err != nil {
 		return nil, err
+	}
+	if c.ShuffleLayer != "" {
+		if res.LayerShuffle, err = layerShuffle(ctx, c, opts, feats, progress); err != nil {
+			return nil, err
+		}
 	}
 	if len(c.ShuffleTrain) > 0 && c.ShuffleEpochs > 0 {
 		if res.Shuffle, err = shuffleTest(ctx, c, enc, feats, C, progress); err != nil {

@@ -1,6 +1,8 @@
 package channels
 
 import (
+	"math/rand/v2"
+	"sort"
 	"testing"
 
 	"github.com/posprobe/posprobe/core/nn"
@@ -22,5 +24,57 @@ func TestMirrorAndOrder(t *testing.T) {
 	}
 	if tap, i := splitName("fire3\x0017"); tap != "fire3" || i != 17 {
 		t.Fatalf("splitName: %s %d", tap, i)
+	}
+}
+
+// permuter moves whole channel planes per image, and per pixel permutes
+// each pixel's channel values; other taps pass through untouched.
+func TestPermuter(t *testing.T) {
+	const c, hw = 5, 6
+	x := nn.New(1, c, 2, 3)
+	for i, d := 0, nn.Data(x); i < len(d); i++ {
+		d[i] = float32(i)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	if y := permuter(2, false, rng)(1, x); y != x {
+		t.Fatal("another tap's input was changed")
+	}
+	y := nn.Data(permuter(2, false, rng)(2, x))
+	moved := false
+	for ch := 0; ch < c; ch++ {
+		from := int(y[ch*hw]) / hw
+		moved = moved || from != ch
+		for p := 0; p < hw; p++ {
+			if y[ch*hw+p] != float32(from*hw+p) {
+				t.Fatalf("per image: channel %d is not a whole plane: %v", ch, y)
+			}
+		}
+	}
+	if !moved {
+		t.Error("per image: the identity permutation came out")
+	}
+	y = nn.Data(permuter(2, true, rng)(2, x))
+	reordered := 0
+	for p := 0; p < hw; p++ {
+		var got []int
+		for ch := 0; ch < c; ch++ {
+			v := int(y[ch*hw+p])
+			if v%hw != p {
+				t.Fatalf("per position: pixel %d got a value of pixel %d", p, v%hw)
+			}
+			got = append(got, v/hw)
+		}
+		sort.Ints(got)
+		for ch := range got {
+			if got[ch] != ch {
+				t.Fatalf("per position: pixel %d channels %v are not a permutation", p, got)
+			}
+		}
+		if int(y[p])/hw != int(y[hw+p])/hw-1 {
+			reordered++
+		}
+	}
+	if reordered == 0 {
+		t.Error("per position: every pixel kept the same order")
 	}
 }

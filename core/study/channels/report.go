@@ -62,8 +62,19 @@ func Markdown(r *Result) string {
 			}
 			fmt.Fprintf(&b, "\n- %s: %.3f -> %.3f: %s.", sh.Target, sh.Plain, sh.Shuffled, verdict)
 		}
-		b.WriteString("\n\nThe shuffle sits before the readout, the one layer we train; PermuteNet shuffles inside a network it trains, " +
-			"which needs hooks into the encoders that posprobe's frozen encoders do not have.\n")
+		b.WriteString("\n\nThe shuffle sits before the readout, the one layer we train; PermuteNet shuffles inside a network it trains " +
+			"(--shuffle-layer below shuffles inside our frozen encoder instead).\n")
+	}
+	if len(r.LayerShuffle) > 0 {
+		l := r.LayerShuffle[0]
+		fmt.Fprintf(&b, "\nChannels shuffled inside the frozen encoder, at the input of the layers that produce %s (a new permutation per %s), "+
+			"scored by the same trained readouts:\n\n| target | plain SPC | shuffled SPC |\n|---|---|---|\n", l.Layer, l.Per)
+		for _, sh := range r.LayerShuffle {
+			fmt.Fprintf(&b, "| %s | %.3f | %.3f |\n", sh.Target, sh.Plain, sh.Shuffled)
+		}
+		b.WriteString("\nThe readouts read every tap and the taps before the shuffle are untouched, so a drop is what the later taps " +
+			"carried. The layers after the shuffle were trained on one channel order, so it mixes lost position with " +
+			"features that no longer mean what the readout learned; PermuteNet trains with the shuffle in place.\n")
 	}
 	return b.String()
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/study"
 )
 
 // Config is one grid study.
@@ -132,20 +133,7 @@ func loadCells(c Config) ([]*tensor.Dense, error) {
 // Canvas pastes cell [1,3,s,s] into cell k (row-major) of a 3s x 3s canvas.
 func Canvas(cell *tensor.Dense, k int, colour [3]float32) *tensor.Dense {
 	_, _, s, _ := nn.Dims4(cell)
-	side := 3 * s
-	out := nn.New(1, 3, side, side)
-	od, cd := nn.Data(out), nn.Data(cell)
-	y0, x0 := (k/3)*s, (k%3)*s
-	for ch := 0; ch < 3; ch++ {
-		plane := od[ch*side*side : (ch+1)*side*side]
-		for i := range plane {
-			plane[i] = colour[ch]
-		}
-		for y := 0; y < s; y++ {
-			copy(plane[(y0+y)*side+x0:][:s], cd[(ch*s+y)*s:][:s])
-		}
-	}
-	return out
+	return study.Paste(cell, 3*s, (k/3)*s, (k%3)*s, colour)
 }
 
 // features runs every photo in every cell through enc and returns the
