@@ -4,7 +4,10 @@
 //   python    `python3 -m http.server` (no compression)
 // Each load is a fresh browser profile (cold cache). Reports each load, the
 // median, and per file the transferred (encoded) and raw bytes of the median
-// load; writes artifacts/measure-load.json.
+// load; writes artifacts/measure-load.json. The bytes are those of the whole
+// default experience: after the first prediction the script waits until the
+// network has been quiet for 2 s, so the other inference workers' model loads
+// (which start after the first prediction) count too.
 //   node measure-load.js                       5 loads on each server
 //   POSPROBE_LOAD_RUNS=3 POSPROBE_LOAD_SERVERS=python node measure-load.js
 //   POSPROBE_LOAD_VIEWPORT=390x844             a phone-sized window
@@ -40,7 +43,9 @@ async function oneLoad(url) {
     cdpURL.set(e.requestId, { url: e.response.url, encoding: header(h, "content-encoding"), status: e.response.status,
       length: +header(h, "content-length") || 0 });
   });
-  cdp.on("Network.dataReceived", e => cdpBytes.set(e.requestId, (cdpBytes.get(e.requestId) || 0) + e.encodedDataLength));
+  let lastNet = Date.now();
+  cdp.on("Network.requestWillBeSent", () => { lastNet = Date.now(); });
+  cdp.on("Network.dataReceived", e => { lastNet = Date.now(); cdpBytes.set(e.requestId, (cdpBytes.get(e.requestId) || 0) + e.encodedDataLength); });
   // A finished load's encodedDataLength is exact (headers and body); a load
   // cut at the end of its data counts Content-Length (its encoded size).
   const cdpTotal = new Map();
@@ -59,9 +64,11 @@ async function oneLoad(url) {
     const sizes = failed ? null : await req.sizes().catch(() => null);
     const enc = h["content-encoding"] || "";
     files.push({ url: req.url(), status: resp.status(), encoding: enc, worker: true,
-      body: sizes ? sizes.responseBodySize : +(h["content-length"] || 0) || encodedSize(req.url(), enc), headers: sizes ? sizes.responseHeadersSize : 0 });
+      // A response from the HTTP cache reports sizes below 0: nothing came over the network.
+      body: sizes ? Math.max(0, sizes.responseBodySize) : +(h["content-length"] || 0) || encodedSize(req.url(), enc), headers: sizes ? Math.max(0, sizes.responseHeadersSize) : 0 });
   };
-  ctx.on("requestfinished", req => record(req, false));
+  ctx.on("request", () => { lastNet = Date.now(); });
+  ctx.on("requestfinished", req => { lastNet = Date.now(); record(req, false); });
   ctx.on("requestfailed", req => record(req, true));
   try {
     await page.goto(url + (process.env.POSPROBE_LOAD_QUERY || ""), { waitUntil: "commit" });
@@ -76,7 +83,8 @@ async function oneLoad(url) {
     const readyAt = await frame.jsonValue();
     const nav = await page.evaluate(() => performance.timeOrigin);
     const state = await page.evaluate(() => window.posprobe.state());
-    await page.waitForTimeout(200); // let the last requestfinished events land
+    // The rest of the default experience: until the network is quiet.
+    for (const t0 = Date.now(); Date.now() - lastNet < 2000 && Date.now() - t0 < 30000;) await page.waitForTimeout(100);
     // Playwright reports the page's requests too: drop one of its records
     // per request CDP saw; what is left came from the workers.
     for (const [id, r] of cdpURL) {

@@ -235,7 +235,7 @@ async function phone(url) {
 
 // A shared link, opened from a plain static server.
 async function shared(url) {
-  const frag = "model=pixels&target=HS&crop=120,60,150,150&photo=photo/coffee.png";
+  const frag = "model=pixels&target=HS&crop=120,60,150,150&photo=photo/coffee.jpg";
   const b = await launch(1280, 800);
   const { page } = b;
   try {

@@ -19,6 +19,11 @@ import (
 // change is posted at once; the worker runs only the newest request it has
 // when it gets free (latest crop wins there), so it never waits for this
 // thread, which may be busy with a slow software-WebGL frame.
+//
+// A model loads in the first worker only; the others load it after its first
+// result, so on a cold start they neither compete for the CPU during the
+// first prediction nor for the network (they read the weights from the HTTP
+// cache: posprobe serve marks hashed files immutable).
 type workerBackend struct {
 	ws     []js.Value // the workers; requests go round-robin
 	next   int
@@ -27,6 +32,8 @@ type workerBackend struct {
 	prog   map[int]func(float64, string)
 	failed chan struct{}
 	fatal  error
+	has    map[int]map[int]bool // model -> the workers that loaded it
+	later  map[int]bool         // models the other workers load after their first result
 
 	pending map[uint64]demo.Request // posted, no result yet
 	latest  *demo.Result            // newest result not yet polled
@@ -53,7 +60,7 @@ func (m *remoteModel) Predict([]float32) (map[string][]float32, error) {
 
 func newBackend() backend {
 	b := &workerBackend{loads: map[int]chan js.Value{}, prog: map[int]func(float64, string){},
-		failed: make(chan struct{}), pending: map[uint64]demo.Request{}}
+		failed: make(chan struct{}), pending: map[uint64]demo.Request{}, has: map[int]map[int]bool{}, later: map[int]bool{}}
 	ctor := js.Global().Get("Worker")
 	if ctor.Type() != js.TypeFunction {
 		b.fail(errors.New("this browser has no Web Workers"))
@@ -136,9 +143,16 @@ func (b *workerBackend) receive(worker int, m js.Value) {
 			f(0.3+0.7*m.Get("frac").Float(), m.Get("msg").String())
 		}
 	case "loaded":
-		m.Set("worker", worker) // Load counts workers: the page's early load may answer twice
+		m.Set("worker", worker)
+		i := m.Get("model").Int()
 		b.mu.Lock()
-		ch := b.loads[m.Get("model").Int()]
+		if m.Get("error").Type() != js.TypeString {
+			if b.has[i] == nil {
+				b.has[i] = map[int]bool{}
+			}
+			b.has[i][worker] = true
+		}
+		ch := b.loads[i]
 		b.mu.Unlock()
 		if ch != nil {
 			select {
@@ -194,6 +208,7 @@ func (b *workerBackend) Load(i int, _ demo.Source, _ demo.Manifest, progress fun
 	ch := make(chan js.Value, 2*len(b.ws))
 	b.mu.Lock()
 	b.loads[i], b.prog[i] = ch, progress
+	b.later[i] = len(b.ws) > 1
 	b.mu.Unlock()
 	defer func() {
 		b.mu.Lock()
@@ -204,23 +219,36 @@ func (b *workerBackend) Load(i int, _ demo.Source, _ demo.Manifest, progress fun
 	msg := js.Global().Get("Object").New()
 	msg.Set("type", "load")
 	msg.Set("model", i)
-	for _, w := range b.ws {
-		w.Call("postMessage", msg)
-	}
-	var first js.Value
-	for seen := map[int]bool{}; len(seen) < len(b.ws); {
+	b.ws[0].Call("postMessage", msg) // the others: loadLater
+	for {
 		select {
 		case m := <-ch:
+			if m.Get("worker").Int() != 0 {
+				continue // another worker's answer to an earlier load
+			}
 			if e := m.Get("error"); e.Type() == js.TypeString {
 				return nil, nil, errors.New(e.String())
 			}
-			first = m
-			seen[m.Get("worker").Int()] = true
+			return &remoteModel{index: i, targets: demo.StringsFromJS(m.Get("targets"))}, demo.StringsFromJS(m.Get("missing")), nil
 		case <-b.failed:
 			return nil, nil, b.err()
 		}
 	}
-	return &remoteModel{index: i, targets: demo.StringsFromJS(first.Get("targets"))}, demo.StringsFromJS(first.Get("missing")), nil
+}
+
+// loadLater asks the workers but the first to load model i, once, after the
+// first result of that model. Called with b.mu held.
+func (b *workerBackend) loadLater(i int) {
+	if !b.later[i] {
+		return
+	}
+	b.later[i] = false
+	msg := js.Global().Get("Object").New()
+	msg.Set("type", "load")
+	msg.Set("model", i)
+	for _, w := range b.ws[1:] {
+		w.Call("postMessage", msg)
+	}
 }
 
 func (b *workerBackend) SetPhoto(id int, data []byte, name string) {
@@ -253,9 +281,21 @@ func (b *workerBackend) Submit(req demo.Request) {
 		b.latest = &demo.Result{Seq: req.Seq, Crop: req.Crop, Model: req.Model, Err: fmt.Errorf("model %T is not in the worker", req.Model)}
 	default:
 		b.pending[req.Seq] = req
-		b.ws[b.next%len(b.ws)].Call("postMessage", demo.RequestToJS(req, m.index))
-		b.next++
+		b.ws[b.pick(m.index)].Call("postMessage", demo.RequestToJS(req, m.index))
 	}
+}
+
+// pick returns the next worker, round-robin, among those that have model i
+// (the first worker always has it once Load returned). Called with b.mu held.
+func (b *workerBackend) pick(i int) int {
+	for range b.ws {
+		w := b.next % len(b.ws)
+		b.next++
+		if w == 0 || b.has[i][w] {
+			return w
+		}
+	}
+	return 0
 }
 
 // takeResult keeps a result if it is newer than any before; requests older
@@ -272,6 +312,9 @@ func (b *workerBackend) takeResult(o js.Value) {
 		if s <= seq {
 			delete(b.pending, s)
 		}
+	}
+	if m, ok := req.Model.(*remoteModel); ok {
+		b.loadLater(m.index)
 	}
 	r := demo.ResultFromJS(o, req)
 	if !req.Submitted.IsZero() { // waiting and transfer, not the worker's compute

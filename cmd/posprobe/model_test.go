@@ -116,7 +116,7 @@ func TestBuildSiteModel(t *testing.T) {
 	}
 	writeFiles(t, tmp, map[string]string{
 		"site/index.html":                 "<html>",
-		"site/photo/coffee.png":           "png",
+		"site/photo/coffee.jpg":           "jpg",
 		"ro/tiny_imagenet_zero_G.readout": "r",
 		"ro/tiny_imagenet_none_H.readout": "r",
 		"go/lib/wasm/wasm_exec.js":        "// exec",

@@ -44,8 +44,14 @@ var serveCmd = &cobra.Command{
 	Use:   "serve",
 	Short: "Serve the built demo site (posprobe site) on localhost",
 	Long: `serve serves a built demo site folder over HTTP on 127.0.0.1 with
-application/wasm for .wasm files (needed by WebAssembly streaming) and
-Cache-Control: no-store, so a rebuilt app is picked up on reload. When the
+application/wasm for .wasm files (needed by WebAssembly streaming). Files
+with a content hash in their name (app.0123456789.wasm, written by 'posprobe
+site') are sent with Cache-Control: public, max-age=31536000, immutable: a
+rebuild gives them new names, so they never go stale, and the second
+inference worker reads the weights from the browser's cache instead of the
+network. Everything else (the page, site.json, readouts, the photo) is sent
+with Cache-Control: no-cache: the browser revalidates it on every load, so a
+rebuilt site is picked up on reload. When the
 browser accepts brotli or gzip and the site has a precompressed copy
 (file.br, file.gz, written by 'posprobe site'), that copy is sent with
 Content-Encoding.
@@ -154,7 +160,7 @@ func siteHandler(dir string) (http.Handler, error) {
 	mime.AddExtensionType(".readout", "application/octet-stream")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Cache-Control", "no-store")
+		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Content-Type-Options", "nosniff")
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.Set("Allow", "GET, HEAD")
@@ -167,6 +173,9 @@ func siteHandler(dir string) (http.Handler, error) {
 			return
 		}
 		h.Add("Vary", "Accept-Encoding")
+		if contentHashed(path.Base(name)) {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		}
 		send, enc := name, ""
 		for _, e := range []struct{ token, ext string }{{"br", ".br"}, {"gzip", ".gz"}} {
 			if accepts(r.Header.Get("Accept-Encoding"), e.token) && regular(root, name+e.ext) {
@@ -232,6 +241,12 @@ func siteFileName(root *os.Root, urlPath string) (string, bool) {
 func regular(root *os.Root, name string) bool {
 	st, err := root.Stat(name)
 	return err == nil && st.Mode().Type()&fs.ModeType == 0
+}
+
+// contentHashed reports whether a file name carries hashedName's content
+// hash (app.0123456789.wasm), so its content never changes under that name.
+func contentHashed(name string) bool {
+	return isHashed(name) && name != "app.wasm" && name != "worker.wasm"
 }
 
 // accepts reports whether an Accept-Encoding header allows token (q > 0).

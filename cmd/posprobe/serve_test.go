@@ -40,16 +40,17 @@ func newTestSite(t *testing.T) (dir string, srv *httptest.Server) {
 	b.Write([]byte(wasm))
 	b.Close()
 	writeFiles(t, tmp, map[string]string{
-		"dist/index.html":         "<html>",
-		"dist/app.wasm":           wasm,
-		"dist/app.wasm.gz":        gz.String(),
-		"dist/app.wasm.br":        br.String(),
-		"dist/plain.readout":      "readout",
-		"dist/.secret":            "dotfile",
-		"dist/.git/config":        "dotdir",
-		"dist/photo/coffee.png":   "png",
-		"dist/empty/keep.readout": "x",
-		"outside.txt":             "outside --dir",
+		"dist/index.html":          "<html>",
+		"dist/app.wasm":            wasm,
+		"dist/app.wasm.gz":         gz.String(),
+		"dist/app.wasm.br":         br.String(),
+		"dist/plain.readout":       "readout",
+		"dist/app.0123456789.wasm": wasm,
+		"dist/.secret":             "dotfile",
+		"dist/.git/config":         "dotdir",
+		"dist/photo/coffee.jpg":    "jpg",
+		"dist/empty/keep.readout":  "x",
+		"outside.txt":              "outside --dir",
 	})
 	if err := os.Symlink(filepath.Join(tmp, "outside.txt"), filepath.Join(dir, "link.txt")); err != nil {
 		t.Fatal(err)
@@ -85,10 +86,22 @@ func get(t *testing.T, url, acceptEncoding string) (*http.Response, []byte) {
 
 func TestServeHeaders(t *testing.T) {
 	_, srv := newTestSite(t)
-	for path, ctype := range map[string]string{"/app.wasm": "application/wasm", "/": "text/html; charset=utf-8", "/inside.wasm": "application/wasm"} {
-		resp, _ := get(t, srv.URL+path, "")
-		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != ctype || resp.Header.Get("Cache-Control") != "no-store" {
-			t.Errorf("%s: %d %q %q", path, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))
+	// Content-hashed names never change content: cached for a year; the
+	// rest is revalidated on every load.
+	const forever = "public, max-age=31536000, immutable"
+	for _, c := range []struct{ path, ctype, cache string }{
+		{"/app.wasm", "application/wasm", "no-cache"},
+		{"/", "text/html; charset=utf-8", "no-cache"},
+		{"/inside.wasm", "application/wasm", "no-cache"},
+		{"/plain.readout", "application/octet-stream", "no-cache"},
+		{"/app.0123456789.wasm", "application/wasm", forever},
+	} {
+		for _, enc := range []string{"", "br"} {
+			resp, _ := get(t, srv.URL+c.path, enc)
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != c.ctype || resp.Header.Get("Cache-Control") != c.cache {
+				t.Errorf("%s (Accept-Encoding %q): %d %q %q, want %q %q", c.path, enc, resp.StatusCode,
+					resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"), c.ctype, c.cache)
+			}
 		}
 	}
 	if resp, _ := get(t, srv.URL+"/missing.safetensors", ""); resp.StatusCode != 404 {

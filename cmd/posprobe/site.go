@@ -110,7 +110,7 @@ func buildSite(log io.Writer, o siteOptions) error {
 	if err := copySources(o.src, o.out); err != nil {
 		return fmt.Errorf("site sources: %w", err)
 	}
-	man := siteManifest{Photo: "photo/coffee.png", Encoders: map[string]string{}, Readouts: []string{}, Files: map[string]siteFile{}}
+	man := siteManifest{Photo: "photo/coffee.jpg", Encoders: map[string]string{}, Readouts: []string{}, Files: map[string]siteFile{}}
 	if _, err := os.Stat(filepath.Join(o.out, filepath.FromSlash(man.Photo))); err != nil {
 		return fmt.Errorf("default photo: %w", err)
 	}

@@ -37,7 +37,7 @@ func readManifestFile(t *testing.T, out string) siteManifest {
 func siteFixture(t *testing.T, tmp, app string) siteOptions {
 	writeFiles(t, tmp, map[string]string{
 		"site/index.html":                 "<html>" + strings.Repeat("<p>page</p>\n", 200),
-		"site/photo/coffee.png":           "png",
+		"site/photo/coffee.jpg":           "jpg",
 		"site/dist/stale.txt":             "left from before", // the output inside the sources is not copied into itself
 		"ro/none_imagenet_zero_G.readout": "r",
 		"ro/README.md":                    "not a readout",
@@ -57,7 +57,7 @@ func TestBuildSiteWithoutData(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := o.out
-	for _, f := range []string{"index.html", "photo/coffee.png", "wasm_exec.js", "readouts/none_imagenet_zero_G.readout"} {
+	for _, f := range []string{"index.html", "photo/coffee.jpg", "wasm_exec.js", "readouts/none_imagenet_zero_G.readout"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("%s not in the site: %v", f, err)
 		}
@@ -152,7 +152,7 @@ func TestBuildSiteRedeploy(t *testing.T) {
 			t.Errorf("%s%s of the old build is still there", old, ext)
 		}
 	}
-	for _, f := range []string{"photo/coffee.png.gz", "photo/coffee.png.br", "readouts/none_imagenet_zero_G.readout.br"} {
+	for _, f := range []string{"photo/coffee.jpg.gz", "photo/coffee.jpg.br", "readouts/none_imagenet_zero_G.readout.br"} {
 		if _, err := os.Stat(filepath.Join(o.out, f)); err == nil {
 			t.Errorf("%s written for a small or incompressible file", f)
 		}

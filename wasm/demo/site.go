@@ -26,7 +26,7 @@ type Source interface {
 }
 
 // DefaultPhoto is the photo the demo opens with.
-const DefaultPhoto = "photo/coffee.png"
+const DefaultPhoto = "photo/coffee.jpg"
 
 // ReadManifest reads site.json. Without one (the desktop app run from the
 // sources) the manifest is empty: Readouts nil means "try every file".
