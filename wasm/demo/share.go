@@ -11,7 +11,7 @@ import (
 // Share is the view a link restores, in the style of TensorFlow
 // Playground: the page keeps it in the URL fragment,
 //
-//	#model=sq-zero&target=G&crop=150,100,200,200&photo=photo/coffee.png
+//	#model=sq-zero&target=G&crop=150,100,200,200&photo=photo/coffee.jpg
 //
 // Zero fields are not in the link (the app's defaults apply). Crop is
 // x,y,w,h in photo pixels; crops are square, so w and h are equal.
