@@ -78,7 +78,7 @@ func TestLayouts(t *testing.T) {
 }
 
 func TestShareRoundTrip(t *testing.T) {
-	s := Share{Model: "sq-none", Target: "HS", Crop: &Crop{X: 150.25, Y: 99.96, Size: 200}, Photo: "photo/coffee.png"}
+	s := Share{Model: "sq-none", Target: "HS", Crop: &Crop{X: 150.25, Y: 99.96, Size: 200}, Photo: "photo/coffee.jpg"}
 	enc := s.Encode()
 	if enc != "model=sq-none&target=HS&crop=150.3,100,200,200&photo=photo/coffee.jpg" {
 		t.Errorf("Encode = %q", enc)
