@@ -121,14 +121,19 @@ func padPlanes(dst, src []float32, planes, h, w, t, l, oh, ow int, mode PadMode)
 				clear(row)
 				continue
 			}
-			srow := sp[sy*w : (sy+1)*w]
-			for x, sx := range xs {
-				if sx < 0 {
-					row[x] = 0
-				} else {
-					row[x] = srow[sx]
-				}
-			}
+			GatherRow(row, sp[sy*w:(sy+1)*w], xs)
+		}
+	}
+}
+
+// GatherRow sets dst[i] = src[idx[i]], or 0 where idx[i] < 0 (a padded
+// column): one row of a padded plane or of an im2col matrix.
+func GatherRow(dst, src []float32, idx []int) {
+	for i, j := range idx {
+		if j < 0 {
+			dst[i] = 0
+		} else {
+			dst[i] = src[j]
 		}
 	}
 }

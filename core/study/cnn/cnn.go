@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/posprobe/posprobe/core/gemm"
+	"github.com/posprobe/posprobe/core/nn"
 )
 
 // PadKind is how a convolution pads its input.
@@ -140,14 +141,7 @@ func (c *Conv) im2col(x []float32, s, o int, cols []float32, idx []int) {
 						clear(dst)
 						continue
 					}
-					src := xp[sy*s : (sy+1)*s]
-					for xx, sx := range sxs {
-						if sx < 0 {
-							dst[xx] = 0
-						} else {
-							dst[xx] = src[sx]
-						}
-					}
+					nn.GatherRow(dst, xp[sy*s:(sy+1)*s], sxs)
 				}
 			}
 		}
