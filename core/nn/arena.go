@@ -42,7 +42,7 @@ type Arena struct {
 	used    map[*float32]bool  // taken, allocated or recycled during this pass (kept by Reset)
 	seq     int                // requests so far in this pass
 	results map[int]int        // request index -> length: the results of the last pass
-	scratch [2][]float32       // conv scratch: padded planes, im2col columns
+	scratch [3][]float32       // conv scratch: padded planes, im2col columns, column phases
 }
 
 // lease is a buffer handed out and the index of its request in the pass.
@@ -252,8 +252,9 @@ func (a *Arena) Copy(x *tensor.Dense) *tensor.Dense {
 
 // Scratch slots of an arena.
 const (
-	scratchPad = iota // padded input planes
-	scratchCol        // im2col columns
+	scratchPad   = iota // padded input planes
+	scratchCol          // im2col columns
+	scratchPhase        // column phases of a strided conv's input
 )
 
 // buf returns scratch slot i with at least n values (contents unspecified).

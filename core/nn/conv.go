@@ -137,6 +137,24 @@ func (c *Conv2D) ForwardIn(a *Arena, x *tensor.Dense) *tensor.Dense {
 			defer putBuf(pool)
 		}
 	}
+	// Strided GEMM convs gather from column phases of the input (see
+	// phaseSplit): the column rows become copies.
+	var phases []float32
+	ph := phaseGeom{s: s}
+	if s > 1 && cg > 1 && !direct {
+		ph.h, ph.w, ph.p = h, w, 0
+		if padded != nil {
+			ph.h, ph.w = hp, wp
+		} else if zeroCols {
+			ph.p = p
+		}
+		ph.wq = (ph.w + 2*ph.p + s - 1) / s
+		var pool *[]float32
+		phases, pool = a.buf(scratchPhase, ci*s*ph.h*ph.wq)
+		if pool != nil {
+			defer putBuf(pool)
+		}
+	}
 	for b := 0; b < n; b++ {
 		src := xd[b*ci*h*w : (b+1)*ci*h*w]
 		if padded != nil {
@@ -170,11 +188,19 @@ func (c *Conv2D) ForwardIn(a *Arena, x *tensor.Dense) *tensor.Dense {
 			}
 			continue
 		}
+		if phases != nil {
+			pin := src
+			parallelFor(ci, ci*ph.h*ph.w, func(lo, hi int) {
+				phaseSplit(phases, pin, lo, hi, ph, c.KH, c.KW, oh)
+			})
+		}
 		for y0 := 0; y0 < oh; y0 += band {
 			y1 := min(y0+band, oh)
 			cols := (y1 - y0) * ow
 			cm := col[:ci*c.KH*c.KW*cols]
-			if zeroCols {
+			if phases != nil {
+				im2colPhased(cm, phases, ci, ph, c.KH, c.KW, y0, y1, ow)
+			} else if zeroCols {
 				im2colZero(cm, src, ci, h, w, c.KH, c.KW, s, p, y0, y1, ow)
 			} else {
 				im2col(cm, src, ci, hp, wp, c.KH, c.KW, s, y0, y1, ow)
@@ -212,6 +238,93 @@ func im2col(col, src []float32, ch, h, w, kh, kw, s, y0, y1, ow int) {
 						for ox := range r {
 							r[ox] = in[ox*s]
 						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// phaseGeom describes the input of a strided convolution split into column
+// phases: h×w planes with p zeros left and right, stride s, wq columns per
+// phase.
+type phaseGeom struct{ h, w, p, s, wq int }
+
+// phaseSplit writes channels [lo, hi) of src [C, h, w] as column phases into
+// q: q[((c·s+r)·h+y)·wq+i] is column s·i+r of row y of the plane padded with
+// p zeros left and right. Only the rows and phases that a kh×kw kernel
+// reads for oh output rows are written.
+func phaseSplit(q, src []float32, lo, hi int, g phaseGeom, kh, kw, oh int) {
+	s := g.s
+	for c := lo; c < hi; c++ {
+		for y := 0; y < g.h; y++ {
+			used := false
+			for ky := 0; ky < kh && !used; ky++ {
+				t := y + g.p - ky
+				used = t >= 0 && t%s == 0 && t/s < oh
+			}
+			if !used {
+				continue
+			}
+			sr := src[(c*g.h+y)*g.w:][:g.w]
+			for r := 0; r < min(s, kw); r++ {
+				gatherPhase(q[((c*s+r)*g.h+y)*g.wq:][:g.wq], sr, s, r-g.p)
+			}
+		}
+	}
+}
+
+// gatherPhase sets d[i] = src[s·i+o], or 0 where that index lies outside
+// src: phase o mod s of a row shifted by -o (padding o zeros on the left).
+func gatherPhase(d, src []float32, s, o int) {
+	// i in [ia, ib) reads inside src.
+	ia := min(max(0, (s-1-o)/s), len(d))
+	ib := ia
+	if len(src)-1-o >= 0 {
+		ib = max(min(len(d), (len(src)-1-o)/s+1), ia)
+	}
+	clear(d[:ia])
+	clear(d[ib:])
+	gatherStrided(d[ia:ib], src[min(ia*s+o, len(src)):], s)
+}
+
+// gatherStrided sets d[i] = src[i·s].
+func gatherStrided(d, src []float32, s int) {
+	if len(d) == 0 {
+		return
+	}
+	i := gatherStridedVec(d, src, s)
+	if len(d) == i {
+		return
+	}
+	src = src[:(len(d)-1)*s+1]
+	for ; i < len(d); i++ {
+		d[i] = src[i*s]
+	}
+}
+
+// im2colPhased is im2col of a strided convolution from the column phases q
+// (see phaseSplit): row (c, ky, kx) of the column matrix reads phase kx mod s
+// from column kx/s on, so each output row is one copy (zeros where the input
+// row lies in the padding).
+func im2colPhased(col, q []float32, ch int, g phaseGeom, kh, kw, y0, y1, ow int) {
+	cols := (y1 - y0) * ow
+	s := g.s
+	parallelFor(ch, ch*kh*kw*cols, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			for kx := 0; kx < kw; kx++ {
+				pl := q[(c*s+kx%s)*g.h*g.wq:][:g.h*g.wq]
+				i0 := kx / s
+				for ky := 0; ky < kh; ky++ {
+					row := col[((c*kh+ky)*kw+kx)*cols:][:cols]
+					for oy := y0; oy < y1; oy++ {
+						r := row[(oy-y0)*ow : (oy-y0+1)*ow]
+						iy := oy*s + ky - g.p
+						if iy < 0 || iy >= g.h {
+							clear(r)
+							continue
+						}
+						copy(r, pl[iy*g.wq+i0:])
 					}
 				}
 			}

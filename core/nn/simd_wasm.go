@@ -322,3 +322,99 @@ func winoOutRow43(row []float32, o unsafe.Pointer, st uintptr, tw int) int {
 	}
 	return cnt
 }
+
+// evenLo and evenHi pick the even float32 lanes of a vector into lanes 0-1
+// or 2-3 of an i8x16.swizzle (index -1: a zero byte).
+var evenLo, evenHi = archsimd.LoadInt8x16Array(&[16]int8{0, 1, 2, 3, 8, 9, 10, 11, -1, -1, -1, -1, -1, -1, -1, -1}),
+	archsimd.LoadInt8x16Array(&[16]int8{-1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 2, 3, 8, 9, 10, 11})
+
+func ldb(p unsafe.Pointer) archsimd.Int8x16 { return archsimd.LoadInt8x16Array((*[16]int8)(p)) }
+
+// gatherStridedVec does d[i] = src[2i] for stride 2 (other strides: 0), four
+// at a time: the even lanes of two loads, swizzled and merged.
+func gatherStridedVec(d, src []float32, s int) int {
+	if !simdOn || s != 2 {
+		return 0
+	}
+	n := min(len(d), len(src)/2) &^ 3
+	if n == 0 {
+		return 0
+	}
+	_, _ = d[n-1], src[2*n-1]
+	lo, hi := evenLo, evenHi
+	for i := 0; i < n; i += 4 {
+		p := at(src, 2*i)
+		v := ldb(p).LookupOrZero(lo).Or(ldb(unsafe.Add(p, 16)).LookupOrZero(hi))
+		v.StoreArray((*[16]int8)(at(d, i)))
+	}
+	return n
+}
+
+// winoInput43Vec is winoInput43 with each tile row's input rows split into
+// four column phases (phase k: columns 4j+k, tw+1 of them), so that the row
+// pass loads value k of four neighbouring tiles as one vector and stores
+// their transforms as one vector each (tiles are contiguous in V). r needs
+// 6·4·(tw+1) values.
+func winoInput43Vec(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride int) bool {
+	if !simdOn || tw < 4 {
+		return false
+	}
+	l := tw + 1
+	rl := 4 * l
+	r = r[:6*rl]
+	nt := (t1 - t0) * tw
+	_ = v[35*stride+base+nt-1]
+	v0, ss := unsafe.Pointer(&v[0]), uintptr(stride)*4
+	four, five, two := bc(4), bc(5), bc(2)
+	t := base
+	for ty := t0; ty < t1; ty++ {
+		y := 4*ty - off
+		for i := 0; i < 6; i++ {
+			row := r[i*rl : (i+1)*rl]
+			if y+i < 0 || y+i >= sh {
+				clear(row)
+				continue
+			}
+			src := plane[(y+i)*sw : (y+i+1)*sw]
+			for k := 0; k < 4; k++ {
+				gatherPhase(row[k*l:(k+1)*l], src, 4, k-off)
+			}
+		}
+		winoInCols43(r, rl)
+		for i := 0; i < 6; i++ {
+			row := r[i*rl : (i+1)*rl]
+			p0, p1, p2, p3 := at(row, 0), at(row, l), at(row, 2*l), at(row, 3*l)
+			o := unsafe.Add(v0, uintptr(4*t)+uintptr(6*i)*ss)
+			tx := 0
+			for ; tx+4 <= tw; tx += 4 {
+				j := uintptr(4 * tx)
+				d0, d1, d2, d3 := ld(unsafe.Add(p0, j)), ld(unsafe.Add(p1, j)), ld(unsafe.Add(p2, j)), ld(unsafe.Add(p3, j))
+				d4, d5 := ld(unsafe.Add(p0, j+4)), ld(unsafe.Add(p1, j+4))
+				a, b := d4.Sub(four.Mul(d2)), d3.Sub(four.Mul(d1))
+				c, e := d4.Sub(d2), two.Mul(d3.Sub(d1))
+				q := unsafe.Add(o, j)
+				st(q, four.Mul(d0).Sub(five.Mul(d2)).Add(d4))
+				st(unsafe.Add(q, ss), a.Add(b))
+				st(unsafe.Add(q, 2*ss), a.Sub(b))
+				st(unsafe.Add(q, 3*ss), c.Add(e))
+				st(unsafe.Add(q, 4*ss), c.Sub(e))
+				st(unsafe.Add(q, 5*ss), four.Mul(d1).Sub(five.Mul(d3)).Add(d5))
+			}
+			for ; tx < tw; tx++ {
+				d0, d1, d2, d3 := row[tx], row[l+tx], row[2*l+tx], row[3*l+tx]
+				d4, d5 := row[tx+1], row[l+tx+1]
+				a, b := d4-4*d2, d3-4*d1
+				c, e := d4-d2, 2*(d3-d1)
+				q := unsafe.Add(o, 4*tx)
+				*(*float32)(q) = 4*d0 - 5*d2 + d4
+				*(*float32)(unsafe.Add(q, ss)) = a + b
+				*(*float32)(unsafe.Add(q, 2*ss)) = a - b
+				*(*float32)(unsafe.Add(q, 3*ss)) = c + e
+				*(*float32)(unsafe.Add(q, 4*ss)) = c - e
+				*(*float32)(unsafe.Add(q, 5*ss)) = 4*d1 - 5*d3 + d5
+			}
+		}
+		t += tw
+	}
+	return true
+}

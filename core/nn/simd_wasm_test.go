@@ -76,6 +76,13 @@ func TestSIMDMatchesScalar(t *testing.T) {
 		}
 		scalarVsSIMD(t, "resize up", func() []float32 { return Data(ResizeBilinear(inc(), 2*h+1, 2*w+3, false)) })
 		scalarVsSIMD(t, "resize down", func() []float32 { return Data(ResizeBilinear(inc(), (h+1)/2, (w+2)/3, true)) })
+		for _, k := range [][2]int{{1, 0}, {3, 0}, {3, 1}, {7, 3}} {
+			if h+2*k[1] < k[0] || w+2*k[1] < k[0] {
+				continue
+			}
+			c2 := &Conv2D{InC: 8, OutC: 5, KH: k[0], KW: k[0], Stride: 2, Pad: k[1], W: randSlice(r, 5*8*k[0]*k[0]), B: randSlice(r, 5)}
+			scalarVsSIMD(t, "conv stride 2", func() []float32 { return Data(c2.Forward(inc())) })
+		}
 		c1 := &Conv2D{InC: 8, OutC: 13, KH: 1, KW: 1, W: randSlice(r, 13*8), B: randSlice(r, 13)}
 		scalarVsSIMD(t, "conv1x1", func() []float32 { return Data(c1.Forward(inc())) })
 		if h >= 3 && w >= 3 {

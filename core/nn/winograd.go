@@ -239,7 +239,7 @@ func (c *Conv2D) winogradM(a *Arena, out, x *tensor.Dense, m int) {
 	// the GEMMs too narrow natively (VGG16's 512-channel layers ran 1.4×
 	// slower at GOMAXPROCS=2).
 	band := max(1, min(th, 4*colBandValues/(nx*(ci+co)*tw)))
-	we := m*tw + 2 // a tile row's input rows with their zeros, per channel
+	we := m*tw + 4 // a tile row's input rows with their zeros (+2 spare), per channel
 	// Row scratch: al rows per input channel, and for F(4,3)'s output
 	// transform 6·4·tw values per output channel.
 	rn := ci * al * we
@@ -427,6 +427,9 @@ func tileRows(r, plane []float32, rows, we, y, sh, sw, off int) {
 // the result then gives 6 values per tile (·B), stored at unsafe offsets
 // after one bounds check.
 func winoInput43(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride int) {
+	if winoInput43Vec(v, plane, r, sh, sw, off, t0, t1, tw, base, stride) {
+		return
+	}
 	we := 4*tw + 2
 	r = r[:6*we]
 	nt := (t1 - t0) * tw
