@@ -172,7 +172,7 @@ func (m *mobilenetv2) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 		m.done(a, nil)
 		return nil, err
 	}
-	y := nn.ReLU6(m.stem.ForwardIn(a, in))
+	y := m.stem.ForwardActIn(a, in, nn.ActReLU6)
 	a.Release(in)
 	taps := make([]*tensor.Dense, 0, len(mbv2TapBlocks)+1)
 	for i, b := range m.blocks {
@@ -183,7 +183,7 @@ func (m *mobilenetv2) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 			taps = append(taps, y)
 		}
 	}
-	head := nn.ReLU6(m.head.ForwardIn(a, y))
+	head := m.head.ForwardActIn(a, y, nn.ActReLU6)
 	release(a, taps, y)
 	taps = append(taps, head)
 	m.done(a, taps)
@@ -195,9 +195,9 @@ func (m *mobilenetv2) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 func (b *invRes) forward(a *nn.Arena, x *tensor.Dense, mode nn.PadMode) *tensor.Dense {
 	h := x
 	if b.expand != nil {
-		h = nn.ReLU6(b.expand.ForwardIn(a, h))
+		h = b.expand.ForwardActIn(a, h, nn.ActReLU6)
 	}
-	d := nn.ReLU6(b.dw.ForwardIn(a, h))
+	d := b.dw.ForwardActIn(a, h, nn.ActReLU6)
 	if h != x {
 		a.Release(h)
 	}

@@ -186,7 +186,7 @@ func (m *resnet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*tenso
 	if err != nil {
 		return nil, err
 	}
-	y := nn.ReLU(m.stem.ForwardIn(a, in))
+	y := m.stem.ForwardActIn(a, in, nn.ActReLU)
 	a.Release(in)
 	taps := []*tensor.Dense{y}
 	y = nn.MaxPool2DIn(a, y, 3, 2, 1, false)
@@ -206,10 +206,11 @@ func (m *resnet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*tenso
 func (b *block) forward(a *nn.Arena, x *tensor.Dense) *tensor.Dense {
 	y := x
 	for i, c := range b.convs {
-		z := c.ForwardIn(a, y)
-		if i < len(b.convs)-1 {
-			nn.ReLU(z)
+		act := nn.ActReLU
+		if i == len(b.convs)-1 {
+			act = nn.ActNone
 		}
+		z := c.ForwardActIn(a, y, act)
 		if y != x {
 			a.Release(y)
 		}

@@ -127,7 +127,7 @@ func (m *squeezenet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*t
 	if err != nil {
 		return nil, err
 	}
-	y := nn.ReLU(m.conv0.ForwardIn(a, m.input(0, in)))
+	y := m.conv0.ForwardActIn(a, m.input(0, in), nn.ActReLU)
 	a.Release(in)
 	taps := []*tensor.Dense{y}
 	for k := range m.fires {
@@ -162,9 +162,9 @@ func (m *squeezenet) input(tap int, x *tensor.Dense) *tensor.Dense {
 // forward returns the module's output from a; it releases its own
 // temporaries, never x.
 func (f *fire) forward(a *nn.Arena, x *tensor.Dense, mode nn.PadMode) *tensor.Dense {
-	s := nn.ReLU(f.squeeze.ForwardIn(a, x))
-	e1 := nn.ReLU(f.e1.ForwardIn(a, s))
-	e3 := nn.ReLU(f.e3.ForwardIn(a, s))
+	s := f.squeeze.ForwardActIn(a, x, nn.ActReLU)
+	e1 := f.e1.ForwardActIn(a, s, nn.ActReLU)
+	e3 := f.e3.ForwardActIn(a, s, nn.ActReLU)
 	a.Release(s)
 	if mode == nn.PadNone || mode == nn.PadFull { // e1 cropped or padded to e3's size
 		_, _, h, w := nn.Dims4(e3)

@@ -130,7 +130,7 @@ func (m *vgg) forward(a *nn.Arena, x *tensor.Dense, normalize, pooled bool) ([]*
 			y = nn.MaxPool2DIn(a, y, 2, 2, 0, false) // y was the last tap
 		}
 		for _, c := range b {
-			z := nn.ReLU(c.ForwardIn(a, y))
+			z := c.ForwardActIn(a, y, nn.ActReLU)
 			a.Release(y) // the input x is not the arena's: ignored
 			y = z
 		}

@@ -77,6 +77,27 @@ func (c *Conv2D) OutSize(h, w int) (int, int) {
 	return (h+2*p-c.KH)/s + 1, (w+2*p-c.KW)/s + 1
 }
 
+// Act is an activation that ForwardActIn applies to a convolution's output
+// as it is written (fused into the SIMD kernels or while it is in cache)
+// instead of in a pass of its own.
+type Act int
+
+const (
+	ActNone  Act = iota
+	ActReLU      // as ReLU
+	ActReLU6     // as ReLU6
+)
+
+// apply does act on d in place.
+func (act Act) apply(d []float32) {
+	switch act {
+	case ActReLU:
+		relu(d)
+	case ActReLU6:
+		relu6(d)
+	}
+}
+
 // Forward convolves x [N,InC,H,W] and returns a new [N,OutC,OH,OW] tensor.
 // It panics on a configuration or shape error (see Check): those are
 // programming errors of the model builder, not bad user input.
@@ -85,6 +106,12 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense { return c.ForwardIn(nil
 // ForwardIn is Forward with the output and the scratch memory taken from a
 // (see Arena); a nil a allocates them.
 func (c *Conv2D) ForwardIn(a *Arena, x *tensor.Dense) *tensor.Dense {
+	return c.ForwardActIn(a, x, ActNone)
+}
+
+// ForwardActIn is ForwardIn followed by the activation act (ReLU(c.ForwardIn(a,
+// x)) for ActReLU), with the same results.
+func (c *Conv2D) ForwardActIn(a *Arena, x *tensor.Dense, act Act) *tensor.Dense {
 	if err := c.Check(); err != nil {
 		panic("nn." + err.Error())
 	}
@@ -99,7 +126,7 @@ func (c *Conv2D) ForwardIn(a *Arena, x *tensor.Dense) *tensor.Dense {
 	}
 	out := a.New(n, c.OutC, oh, ow)
 	if c.winogradFits(oh, ow) {
-		c.winograd(a, out, x)
+		c.winograd(a, out, x, act)
 		return out
 	}
 	xd, od := Data(x), Data(out)
@@ -167,9 +194,9 @@ func (c *Conv2D) ForwardIn(a *Arena, x *tensor.Dense) *tensor.Dense {
 		dst := od[b*c.OutC*ohw : (b+1)*c.OutC*ohw]
 		if cg == 1 {
 			if zeroDW {
-				c.depthwise3x3Zero(dst, src, h, w, oh, ow, p)
+				c.depthwise3x3Zero(a, dst, src, h, w, oh, ow, p, act)
 			} else {
-				c.depthwise(dst, src, hp, wp, oh, ow)
+				c.depthwise(dst, src, hp, wp, oh, ow, act)
 			}
 			continue
 		}
@@ -186,6 +213,7 @@ func (c *Conv2D) ForwardIn(a *Arena, x *tensor.Dense) *tensor.Dense {
 			for gi := 0; gi < g; gi++ {
 				gemm.Sgemm(og, ohw, kk, c.W[gi*og*kk:], kk, src[gi*kk*ohw:], ohw, dst[gi*og*ohw:], ohw, c.B != nil)
 			}
+			act.apply(dst)
 			continue
 		}
 		if phases != nil {
@@ -208,6 +236,9 @@ func (c *Conv2D) ForwardIn(a *Arena, x *tensor.Dense) *tensor.Dense {
 			for gi := 0; gi < g; gi++ {
 				gemm.Sgemm(og, cols, kk, c.W[gi*og*kk:], kk, cm[gi*kk*cols:], cols,
 					dst[gi*og*ohw+y0*ow:], ohw, c.B != nil)
+			}
+			for o := 0; o < c.OutC && act != ActNone; o++ {
+				act.apply(dst[o*ohw+y0*ow : o*ohw+y1*ow])
 			}
 		}
 	}
@@ -291,6 +322,10 @@ func gatherPhase(d, src []float32, s, o int) {
 // gatherStrided sets d[i] = src[i·s].
 func gatherStrided(d, src []float32, s int) {
 	if len(d) == 0 {
+		return
+	}
+	if s == 1 {
+		copy(d, src)
 		return
 	}
 	i := gatherStridedVec(d, src, s)
@@ -380,7 +415,7 @@ func im2colZero(col, src []float32, ch, h, w, kh, kw, s, p, y0, y1, ow int) {
 
 // depthwise handles one input channel per group (InC/Groups == 1) with a
 // direct loop: a GEMM with k = KH·KW would be mostly overhead.
-func (c *Conv2D) depthwise(dst, src []float32, h, w, oh, ow int) {
+func (c *Conv2D) depthwise(dst, src []float32, h, w, oh, ow int, act Act) {
 	s := c.stride()
 	ohw := oh * ow
 	mult := c.OutC / c.groups() // output channels per input channel
@@ -396,6 +431,7 @@ func (c *Conv2D) depthwise(dst, src []float32, h, w, oh, ow int) {
 			wk := c.W[o*kk : (o+1)*kk]
 			if c.KH == 3 && c.KW == 3 {
 				dw3x3(out, plane, wk, bv, w, oh, ow, s)
+				act.apply(out)
 				continue
 			}
 			for i := range out {
@@ -413,6 +449,7 @@ func (c *Conv2D) depthwise(dst, src []float32, h, w, oh, ow int) {
 					}
 				}
 			}
+			act.apply(out)
 		}
 	})
 }
@@ -439,7 +476,7 @@ func dw3x3(out, plane, wk []float32, bv float32, w, oh, ow, s int) {
 // depthwise3x3Zero is the depthwise 3×3 conv with p zeros of padding read
 // from the unpadded planes [C, H, W]: dw3x3 on the interior, windows clipped
 // to the input on the rim (the skipped terms are exact zeros).
-func (c *Conv2D) depthwise3x3Zero(dst, src []float32, h, w, oh, ow, p int) {
+func (c *Conv2D) depthwise3x3Zero(a *Arena, dst, src []float32, h, w, oh, ow, p int, act Act) {
 	s := c.stride()
 	ohw := oh * ow
 	mult := c.OutC / c.groups()
@@ -452,8 +489,20 @@ func (c *Conv2D) depthwise3x3Zero(dst, src []float32, h, w, oh, ow, p int) {
 	if h+p-3 >= 0 {
 		yb = max(min((h+p-3)/s+1, oh), ya)
 	}
+	// The SIMD path's padded plane: from a for the first chunk of planes.
+	var scr []float32
+	if simdBuild {
+		var pool *[]float32
+		scr, pool = a.buf(scratchPad, 2*(oh*s+2)*(ow+2))
+		if pool != nil {
+			defer putBuf(pool)
+		}
+	}
 	parallelFor(c.OutC, c.OutC*ohw*9, func(lo, hi int) {
 		var pbuf []float32
+		if lo == 0 {
+			pbuf = scr
+		}
 		for o := lo; o < hi; o++ {
 			plane := src[(o/mult)*h*w:][:h*w]
 			out := dst[o*ohw : (o+1)*ohw]
@@ -462,7 +511,7 @@ func (c *Conv2D) depthwise3x3Zero(dst, src []float32, h, w, oh, ow, p int) {
 				bv = c.B[o]
 			}
 			wk := c.W[o*9 : (o+1)*9]
-			if dw3x3ZeroVec(out, plane, wk, bv, h, w, oh, ow, s, p, &pbuf) {
+			if dw3x3ZeroVec(out, plane, wk, bv, h, w, oh, ow, s, p, &pbuf, act) {
 				continue
 			}
 			if ya < yb && xa < xb {
@@ -481,6 +530,7 @@ func (c *Conv2D) depthwise3x3Zero(dst, src []float32, h, w, oh, ow, p int) {
 				}
 				dwClipped(out, plane, wk, bv, h, w, ow, s, p, oy, 0, ow)
 			}
+			act.apply(out)
 		}
 	})
 }

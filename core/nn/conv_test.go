@@ -103,3 +103,40 @@ func TestIm2colPhasedMatchesGather(t *testing.T) {
 		}
 	}
 }
+
+// ForwardActIn gives ReLU / ReLU6 of ForwardIn exactly, on every path
+// (direct 1×1, im2col in bands, strided, depthwise, Winograd).
+func TestForwardActMatches(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	defer func(v int) { colBandValues = v }(colBandValues)
+	colBandValues = 200
+	defer SetWinogradMode("auto")
+	for _, wm := range []string{"off", "on"} {
+		if err := SetWinogradMode(wm); err != nil {
+			t.Fatal(err)
+		}
+		for _, cfg := range [][5]int{{8, 6, 1, 1, 1}, {8, 6, 3, 1, 1}, {8, 6, 3, 2, 1}, {3, 6, 7, 2, 1}, {8, 8, 3, 1, 8}, {8, 16, 3, 2, 8}, {8, 8, 5, 1, 8}} {
+			for _, mode := range []PadMode{PadZero, PadReflect} {
+				c := &Conv2D{InC: cfg[0], OutC: cfg[1], KH: cfg[2], KW: cfg[2], Stride: cfg[3], Pad: cfg[2] / 2, Groups: cfg[4], Mode: mode}
+				c.W = randSlice(r, c.OutC*c.InC/c.Groups*c.KH*c.KW)
+				c.B = randSlice(r, c.OutC)
+				x := FromData(randSlice(r, c.InC*13*17), 1, c.InC, 13, 17)
+				for _, act := range []Act{ActNone, ActReLU, ActReLU6} {
+					want := Data(c.Forward(x))
+					switch act {
+					case ActReLU:
+						relu(want)
+					case ActReLU6:
+						relu6(want)
+					}
+					got := Data(c.ForwardActIn(NewArena(), x, act))
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("winograd %s cfg %v %v act %d: [%d] = %g, want %g", wm, cfg, mode, act, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

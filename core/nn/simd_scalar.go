@@ -8,6 +8,9 @@ import "unsafe"
 // GOEXPERIMENT=simd) the hooks do nothing and the scalar loops do all the
 // work; see simd_wasm.go.
 
+// simdBuild: the hooks do nothing.
+const simdBuild = false
+
 func fillVec([]float32, float32) int                              { return 0 }
 func addVec(_, _ []float32) int                                   { return 0 }
 func maxRowVec([]float32, [][]float32, int, int) int              { return 0 }
@@ -15,7 +18,7 @@ func dw3x3RowVec(_, _, _, _, _ []float32, _ float32, _ int) int   { return 0 }
 func winoInCols43([]float32, int) int                             { return 0 }
 func winoOutCols43(_, _, _, _, _ []float32, _ int, _ float32) int { return 0 }
 
-func dw3x3ZeroVec(_, _, _ []float32, _ float32, _, _, _, _, _, _ int, _ *[]float32) bool {
+func dw3x3ZeroVec(_, _, _ []float32, _ float32, _, _, _, _, _, _ int, _ *[]float32, _ Act) bool {
 	return false
 }
 

@@ -3,6 +3,7 @@
 package nn
 
 import (
+	"math"
 	"simd/archsimd"
 	"unsafe"
 )
@@ -19,6 +20,9 @@ type f4 = archsimd.Float32x4
 
 // simdOn lets the tests run the scalar loops in this build for comparison.
 var simdOn = true
+
+// simdBuild: the hooks here may do work (and want scratch memory).
+const simdBuild = true
 
 func ld(p unsafe.Pointer) f4 { return archsimd.LoadFloat32x4Array((*[4]float32)(p)) }
 
@@ -193,27 +197,67 @@ func dw3x3Row1(row, r0, r1, r2, wk []float32, bv float32) int {
 	return n
 }
 
-// dw3x3ZeroVec is the zero-padded depthwise 3×3 plane through a padded copy
-// of the plane in *buf: the clipped rim windows (dwClipped, a term at a time)
-// cost as much as the interior on MobileNet's 7×7 and 14×14 planes.
-func dw3x3ZeroVec(out, plane, wk []float32, bv float32, h, w, oh, ow, s, p int, buf *[]float32) bool {
-	if !simdOn {
+// dw3x3ZeroVec is the zero-padded depthwise 3×3 plane (stride 1 or 2)
+// through a padded copy of the plane in *buf, split into column phases for
+// stride 2 (even columns, odd columns), so that every tap reads contiguous
+// values: the clipped rim windows (dwClipped, a term at a time) cost as much
+// as the interior on MobileNet's 7×7 and 14×14 planes. A row's last vector
+// overlaps the one before it rather than leaving a scalar tail.
+func dw3x3ZeroVec(out, plane, wk []float32, bv float32, h, w, oh, ow, s, p int, buf *[]float32, act Act) bool {
+	if !simdOn || s > 2 || ow < 4 {
 		return false
 	}
-	hp, wp := h+2*p, w+2*p
-	if cap(*buf) < hp*wp {
-		*buf = make([]float32, hp*wp)
+	wq := ow + 3 - s // columns per phase row: taps reach ow+1 (s = 1) or ow (s = 2)
+	ny := (oh-1)*s + 3
+	n := s * ny * wq
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
 	}
-	pd := (*buf)[:hp*wp]
-	clear(pd[:p*wp])
-	for y := 0; y < h; y++ {
-		r := pd[(y+p)*wp : (y+p+1)*wp]
-		clear(r[:p])
-		copy(r[p:p+w], plane[y*w:(y+1)*w])
-		clear(r[p+w:])
+	q := (*buf)[:n]
+	for ph := 0; ph < s; ph++ {
+		for y := 0; y < ny; y++ {
+			d := q[(ph*ny+y)*wq:][:wq]
+			if sy := y - p; sy >= 0 && sy < h {
+				gatherPhase(d, plane[sy*w:(sy+1)*w], s, ph-p)
+			} else {
+				clear(d)
+			}
+		}
 	}
-	clear(pd[(h+p)*wp:])
-	dw3x3(out, pd, wk, bv, wp, oh, ow, s)
+	_ = out[oh*ow-1]
+	// Taps kx = 0, 1, 2 of a row start t1, t2 bytes after tap 0: the next
+	// columns (s = 1), or the odd phase and the next even column (s = 2).
+	t1, t2 := uintptr(4), uintptr(8)
+	if s == 2 {
+		t1, t2 = uintptr(4*ny*wq), 4
+	}
+	rs := uintptr(4 * wq)
+	b := bc(bv)
+	w0, w1, w2, w3, w4 := bc(wk[0]), bc(wk[1]), bc(wk[2]), bc(wk[3]), bc(wk[4])
+	w5, w6, w7, w8 := bc(wk[5]), bc(wk[6]), bc(wk[7]), bc(wk[8])
+	lo, hi := bc(float32(math.Inf(-1))), bc(float32(math.Inf(1))) // the activation's clamp
+	switch act {
+	case ActReLU:
+		lo = bc(0)
+	case ActReLU6:
+		lo, hi = bc(0), bc(6)
+	}
+	q0 := at(q, 0)
+	for oy := 0; oy < oh; oy++ {
+		p0 := unsafe.Add(q0, uintptr(oy*s)*rs)
+		p1, p2 := unsafe.Add(p0, rs), unsafe.Add(p0, 2*rs)
+		o := at(out, oy*ow)
+		for x := 0; x < ow; x += 4 {
+			x = min(x, ow-4)
+			j := uintptr(4 * x)
+			a, c, e := unsafe.Add(p0, j), unsafe.Add(p1, j), unsafe.Add(p2, j)
+			acc := b.Add(w0.Mul(ld(a))).Add(w1.Mul(ld(unsafe.Add(a, t1)))).Add(w2.Mul(ld(unsafe.Add(a, t2))))
+			acc = acc.Add(w3.Mul(ld(c))).Add(w4.Mul(ld(unsafe.Add(c, t1)))).Add(w5.Mul(ld(unsafe.Add(c, t2))))
+			acc = acc.Add(w6.Mul(ld(e))).Add(w7.Mul(ld(unsafe.Add(e, t1)))).Add(w8.Mul(ld(unsafe.Add(e, t2))))
+			st(unsafe.Add(o, j), acc.Max(lo).Min(hi)) // NaN stays NaN
+
+		}
+	}
 	return true
 }
 

@@ -71,6 +71,7 @@ func TestSIMDMatchesScalar(t *testing.T) {
 				for _, mult := range []int{1, 2} {
 					c := &Conv2D{InC: 8, OutC: 8 * mult, KH: 3, KW: 3, Stride: s, Pad: p, Groups: 8, W: randSlice(r, 8*mult*9), B: randSlice(r, 8*mult)}
 					scalarVsSIMD(t, "depthwise", func() []float32 { return Data(c.Forward(inc())) })
+					scalarVsSIMD(t, "depthwise relu6", func() []float32 { return Data(c.ForwardActIn(nil, inc(), ActReLU6)) })
 				}
 			}
 		}

@@ -205,13 +205,14 @@ func (c *Conv2D) transformWeights(m int) *winoWeights {
 
 // winograd writes the convolution of x into out [N,OutC,OH,OW] with the tile
 // size of the current mode; c must qualify (3×3, stride 1, one group).
-func (c *Conv2D) winograd(a *Arena, out, x *tensor.Dense) {
+func (c *Conv2D) winograd(a *Arena, out, x *tensor.Dense, act Act) {
 	_, _, oh, ow := Dims4(out)
-	c.winogradM(a, out, x, c.winoTile(oh, ow))
+	c.winogradM(a, out, x, c.winoTile(oh, ow), act)
 }
 
-// winogradM is winograd with m×m output tiles, m = 2 or 4.
-func (c *Conv2D) winogradM(a *Arena, out, x *tensor.Dense, m int) {
+// winogradM is winograd with m×m output tiles, m = 2 or 4, and act applied
+// to each band of output rows as it is written.
+func (c *Conv2D) winogradM(a *Arena, out, x *tensor.Dense, m int, act Act) {
 	n, ci, h, w := Dims4(x)
 	co := c.OutC
 	p := c.pad()
@@ -293,6 +294,7 @@ func (c *Conv2D) winogradM(a *Arena, out, x *tensor.Dense, m int) {
 					} else {
 						winoOutput(dst[k*ohw:(k+1)*ohw], mm, bv, oh, ow, t0, t1, tw, k*nt, ms)
 					}
+					act.apply(dst[k*ohw+m*t0*ow : k*ohw+min(m*t1, oh)*ow])
 				}
 			})
 		}

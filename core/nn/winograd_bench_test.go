@@ -58,7 +58,7 @@ func BenchmarkWinograd(b *testing.B) {
 				out := a.New(1, c.OutC, oh, ow)
 				pass := func() {
 					if m > 0 {
-						c.winogradM(a, out, x, m) // bypasses winogradFits' cut-offs
+						c.winogradM(a, out, x, m, ActNone) // bypasses winogradFits' cut-offs
 						return
 					}
 					SetWinograd(false)

@@ -71,7 +71,7 @@ func checkWinograd(t *testing.T, r *rand.Rand, a *Arena, k winoCase, m int) floa
 	for i := range Data(out) {
 		Data(out)[i] = float32(math.NaN())
 	}
-	c.winogradM(a, out, x, m)
+	c.winogradM(a, out, x, m, ActNone)
 	got := Data(out)
 	a.Reset(nil)
 	var scale, diff float64
@@ -307,12 +307,12 @@ func TestWinogradSteadyAlloc(t *testing.T) {
 	for _, m := range winoTiles {
 		a := NewArena()
 		out := a.New(1, 32, 27, 27)
-		c.winogradM(a, out, x, m)
+		c.winogradM(a, out, x, m, ActNone)
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
 		const passes = 10
 		for range passes {
-			c.winogradM(a, out, x, m)
+			c.winogradM(a, out, x, m, ActNone)
 		}
 		runtime.ReadMemStats(&m1)
 		// The scratch is ~1 MB; Sgemm's 16 or 36 calls and the closures take
