@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/posprobe/posprobe/core/gemm"
 	"gorgonia.org/tensor"
@@ -200,8 +201,10 @@ func (c *Conv2D) ForwardActIn(a *Arena, x *tensor.Dense, act Act) *tensor.Dense 
 			}
 			continue
 		}
-		// dst starts as the bias so the GEMM can accumulate onto it.
-		if c.B != nil {
+		// dst starts as the bias so the GEMM can accumulate onto it, unless
+		// the bias goes in after it (see biasLate).
+		early := c.B != nil && !(biasLate && kk <= gemmBlockK)
+		if early {
 			for o, bv := range c.B {
 				plane := dst[o*ohw : (o+1)*ohw]
 				for i := fillVec(plane, bv); i < len(plane); i++ {
@@ -211,9 +214,9 @@ func (c *Conv2D) ForwardActIn(a *Arena, x *tensor.Dense, act Act) *tensor.Dense 
 		}
 		if direct { // 1×1 stride 1: the (padded) input already is the column matrix
 			for gi := 0; gi < g; gi++ {
-				gemm.Sgemm(og, ohw, kk, c.W[gi*og*kk:], kk, src[gi*kk*ohw:], ohw, dst[gi*og*ohw:], ohw, c.B != nil)
+				gemm.Sgemm(og, ohw, kk, c.W[gi*og*kk:], kk, src[gi*kk*ohw:], ohw, dst[gi*og*ohw:], ohw, early)
 			}
-			act.apply(dst)
+			c.finish(dst, 0, oh, ow, act, !early)
 			continue
 		}
 		if phases != nil {
@@ -235,14 +238,43 @@ func (c *Conv2D) ForwardActIn(a *Arena, x *tensor.Dense, act Act) *tensor.Dense 
 			}
 			for gi := 0; gi < g; gi++ {
 				gemm.Sgemm(og, cols, kk, c.W[gi*og*kk:], kk, cm[gi*kk*cols:], cols,
-					dst[gi*og*ohw+y0*ow:], ohw, c.B != nil)
+					dst[gi*og*ohw+y0*ow:], ohw, early)
 			}
-			for o := 0; o < c.OutC && act != ActNone; o++ {
-				act.apply(dst[o*ohw+y0*ow : o*ohw+y1*ow])
-			}
+			c.finish(dst, y0, y1, ow, act, !early)
 		}
 	}
 	return out
+}
+
+// biasLate: the GEMM convs add the bias after the GEMM, with the activation,
+// instead of filling the output with it first (a pass over the output less)
+// where that gives the same floats: in WebAssembly the GEMM kernels add each
+// k-block's sum to C once (core/gemm, blocks of gemmBlockK), so over a single
+// block bias + Σ and Σ + bias are the same addition. Natively the kernels
+// may fuse multiply-adds into C, so the bias stays first there.
+var biasLate = runtime.GOARCH == "wasm"
+
+// gemmBlockK is core/gemm's k block (kcBlock); TestBiasLateExact fails if
+// the kernels stop adding a block's sum to C in one step.
+const gemmBlockK = 256
+
+// finish adds the bias (when bias) and applies act to output rows [y0, y1)
+// of every output plane of dst.
+func (c *Conv2D) finish(dst []float32, y0, y1, ow int, act Act, bias bool) {
+	if !bias && act == ActNone {
+		return
+	}
+	ohw := len(dst) / c.OutC
+	for o := 0; o < c.OutC; o++ {
+		seg := dst[o*ohw+y0*ow : o*ohw+y1*ow]
+		if bias && c.B != nil {
+			bv := c.B[o]
+			for i := addScalarVec(seg, bv); i < len(seg); i++ {
+				seg[i] += bv
+			}
+		}
+		act.apply(seg)
+	}
 }
 
 // colBandValues bounds the im2col buffer (in float32 values, 4 MB); a

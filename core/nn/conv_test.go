@@ -140,3 +140,31 @@ func TestForwardActMatches(t *testing.T) {
 		}
 	}
 }
+
+// In WebAssembly the bias of a GEMM conv with k ≤ gemmBlockK goes in after
+// the GEMM (biasLate); the outputs must be the same floats as with the bias
+// first.
+func TestBiasLateExact(t *testing.T) {
+	if !biasLate {
+		t.Skip("bias goes first on this platform")
+	}
+	defer func() { biasLate = true }()
+	defer SetWinogradMode("auto")
+	SetWinogradMode("off")
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, cfg := range [][3]int{{1, 1, 1}, {9, 1, 1}, {256, 1, 1}, {28, 3, 1}, {3, 7, 2}, {7, 3, 2}} {
+		c := &Conv2D{InC: cfg[0], OutC: 7, KH: cfg[1], KW: cfg[1], Stride: cfg[2], Pad: cfg[1] / 2}
+		c.W = randSlice(r, c.OutC*c.InC*c.KH*c.KW)
+		c.B = randSlice(r, c.OutC)
+		x := FromData(randSlice(r, c.InC*15*19), 1, c.InC, 15, 19)
+		biasLate = false
+		want := Data(c.ForwardActIn(nil, x, ActReLU))
+		biasLate = true
+		got := Data(c.ForwardActIn(nil, x, ActReLU))
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("cfg %v: [%d] bias late %g, first %g", cfg, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -74,6 +74,20 @@ func fillVec(d []float32, v float32) int {
 	return n
 }
 
+// addScalarVec does d[i] += v.
+func addScalarVec(d []float32, v float32) int {
+	if !simdOn {
+		return 0
+	}
+	n := len(d) &^ 3
+	x := bc(v)
+	for i := 0; i < n; i += 4 {
+		p := at(d, i)
+		st(p, ld(p).Add(x))
+	}
+	return n
+}
+
 // addVec does dst[i] += src[i].
 func addVec(dst, src []float32) int {
 	if !simdOn {
