@@ -163,6 +163,11 @@ func (m *squeezenet) input(tap int, x *tensor.Dense) *tensor.Dense {
 // temporaries, never x.
 func (f *fire) forward(a *nn.Arena, x *tensor.Dense, mode nn.PadMode) *tensor.Dense {
 	s := f.squeeze.ForwardActIn(a, x, nn.ActReLU)
+	if mode != nn.PadNone && mode != nn.PadFull { // no crop: the expands write the concatenation
+		out := nn.ConcatConvsIn(a, s, nn.ActReLU, f.e1, f.e3)
+		a.Release(s)
+		return out
+	}
 	e1 := f.e1.ForwardActIn(a, s, nn.ActReLU)
 	e3 := f.e3.ForwardActIn(a, s, nn.ActReLU)
 	a.Release(s)

@@ -113,6 +113,14 @@ func (c *Conv2D) ForwardIn(a *Arena, x *tensor.Dense) *tensor.Dense {
 // ForwardActIn is ForwardIn followed by the activation act (ReLU(c.ForwardIn(a,
 // x)) for ActReLU), with the same results.
 func (c *Conv2D) ForwardActIn(a *Arena, x *tensor.Dense, act Act) *tensor.Dense {
+	n, oh, ow := c.outShape(x)
+	out := a.New(n, c.OutC, oh, ow)
+	c.forwardTo(a, out, x, act)
+	return out
+}
+
+// outShape checks c and its input x and returns the output's N, OH, OW.
+func (c *Conv2D) outShape(x *tensor.Dense) (n, oh, ow int) {
 	if err := c.Check(); err != nil {
 		panic("nn." + err.Error())
 	}
@@ -120,15 +128,53 @@ func (c *Conv2D) ForwardActIn(a *Arena, x *tensor.Dense, act Act) *tensor.Dense 
 	if ci != c.InC {
 		panic(fmt.Sprintf("nn.conv: input has %d channels, layer wants %d", ci, c.InC))
 	}
-	p, s, g := c.pad(), c.stride(), c.groups()
-	oh, ow := c.OutSize(h, w)
-	if h+2*p < c.KH || w+2*p < c.KW {
+	if p := c.pad(); h+2*p < c.KH || w+2*p < c.KW {
 		panic(fmt.Sprintf("nn.conv: %dx%d input (padding %d) smaller than the %dx%d kernel", h, w, p, c.KH, c.KW))
 	}
-	out := a.New(n, c.OutC, oh, ow)
+	oh, ow = c.OutSize(h, w)
+	return n, oh, ow
+}
+
+// ConcatConvsIn runs every conv of cs on x and returns their outputs, act
+// applied, concatenated along channels (ConcatIn of the ForwardActIn
+// results): for one image each conv writes its channels of the result
+// directly, with no copy.
+func ConcatConvsIn(a *Arena, x *tensor.Dense, act Act, cs ...*Conv2D) *tensor.Dense {
+	n, oh, ow := cs[0].outShape(x)
+	total := 0
+	for _, c := range cs {
+		if m, h, w := c.outShape(x); m != n || h != oh || w != ow {
+			panic(fmt.Sprintf("nn.ConcatConvsIn: outputs %dx%d and %dx%d differ", oh, ow, h, w))
+		}
+		total += c.OutC
+	}
+	if n != 1 {
+		outs := make([]*tensor.Dense, len(cs))
+		for i, c := range cs {
+			outs[i] = c.ForwardActIn(a, x, act)
+		}
+		y := ConcatIn(a, outs...)
+		a.Release(outs...)
+		return y
+	}
+	out := a.New(1, total, oh, ow)
+	d := Data(out)
+	for _, c := range cs {
+		c.forwardTo(a, FromData(d[:c.OutC*oh*ow], 1, c.OutC, oh, ow), x, act)
+		d = d[c.OutC*oh*ow:]
+	}
+	return out
+}
+
+// forwardTo writes the convolution of x, act applied, into out; outShape
+// has checked them.
+func (c *Conv2D) forwardTo(a *Arena, out, x *tensor.Dense, act Act) {
+	n, ci, h, w := Dims4(x)
+	p, s, g := c.pad(), c.stride(), c.groups()
+	_, _, oh, ow := Dims4(out)
 	if c.winogradFits(oh, ow) {
 		c.winograd(a, out, x, act)
-		return out
+		return
 	}
 	xd, od := Data(x), Data(out)
 	hp, wp := h+2*p, w+2*p
@@ -243,7 +289,6 @@ func (c *Conv2D) ForwardActIn(a *Arena, x *tensor.Dense, act Act) *tensor.Dense 
 			c.finish(dst, y0, y1, ow, act, !early)
 		}
 	}
-	return out
 }
 
 // biasLate: the GEMM convs add the bias after the GEMM, with the activation,

@@ -130,3 +130,25 @@ func TestResizePILIdentityCopies(t *testing.T) {
 		t.Error("same-size ResizePIL must return an equal copy")
 	}
 }
+
+// ConcatConvsIn equals ConcatIn of the convs' outputs, for one image (written
+// in place) and for a batch.
+func TestConcatConvs(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	c1 := &Conv2D{InC: 5, OutC: 3, KH: 1, KW: 1, W: randSlice(r, 15), B: randSlice(r, 3)}
+	c3 := &Conv2D{InC: 5, OutC: 4, KH: 3, KW: 3, Pad: 1, W: randSlice(r, 4*5*9), B: randSlice(r, 4)}
+	for _, n := range []int{1, 2} {
+		x := FromData(randSlice(r, n*5*9*11), n, 5, 9, 11)
+		want := Data(Concat(ReLU(c1.Forward(x)), ReLU(c3.Forward(x))))
+		a := NewArena()
+		got := ConcatConvsIn(a, x, ActReLU, c1, c3)
+		if s := got.Shape(); s[0] != n || s[1] != 7 || s[2] != 9 || s[3] != 11 {
+			t.Fatalf("n %d: shape %v", n, s)
+		}
+		for i, v := range Data(got) {
+			if v != want[i] {
+				t.Fatalf("n %d: [%d] = %g, want %g", n, i, v, want[i])
+			}
+		}
+	}
+}
