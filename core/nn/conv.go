@@ -410,6 +410,10 @@ func gatherStrided(d, src []float32, s int) {
 		return
 	}
 	src = src[:(len(d)-1)*s+1]
+	for ; i+4 <= len(d); i += 4 {
+		r := (*[4]float32)(d[i : i+4])
+		r[0], r[1], r[2], r[3] = src[i*s], src[(i+1)*s], src[(i+2)*s], src[(i+3)*s]
+	}
 	for ; i < len(d); i++ {
 		d[i] = src[i*s]
 	}

@@ -146,10 +146,7 @@ func maxRowVec(row []float32, rs [][]float32, k, s int) int {
 			}
 			st(q, m)
 		}
-		out := row[o0:o1]
-		for i := range out {
-			out[i] = v[2*i]
-		}
+		gatherStrided(row[o0:o1], v[:2*(o1-o0)], 2)
 	}
 	return len(row)
 }
@@ -408,6 +405,48 @@ func gatherStridedVec(d, src []float32, s int) int {
 	return n
 }
 
+// phaseRow4 writes src, shifted right by off and padded with zeros, into
+// the four column phases of row (l values each): row[k·l+j] is column 4j+k.
+func phaseRow4(row []float32, l int, src []float32, off int) {
+	_ = row[4*l-1]
+	// Groups j of four columns 4j..4j+3 lying inside src: [ja, jb).
+	ja := min((off+3)/4, l)
+	jb := ja
+	if len(src)-4+off >= 0 {
+		jb = max(min((len(src)-4+off)/4+1, l), ja)
+	}
+	for j := 0; j < l; j++ {
+		if j == ja {
+			j = jb // the inner groups are copied below
+			if j >= l {
+				break
+			}
+		}
+		for k := 0; k < 4; k++ {
+			x := 4*j + k - off
+			v := float32(0)
+			if x >= 0 && x < len(src) {
+				v = src[x]
+			}
+			row[k*l+j] = v
+		}
+	}
+	if ja == jb {
+		return
+	}
+	_ = src[4*jb-1-off]
+	ps, pd := at(src, 4*ja-off), at(row, ja)
+	ls := uintptr(4 * l)
+	for j := ja; j < jb; j++ {
+		a, b, c, d := *(*float32)(ps), *(*float32)(unsafe.Add(ps, 4)), *(*float32)(unsafe.Add(ps, 8)), *(*float32)(unsafe.Add(ps, 12))
+		*(*float32)(pd) = a
+		*(*float32)(unsafe.Add(pd, ls)) = b
+		*(*float32)(unsafe.Add(pd, 2*ls)) = c
+		*(*float32)(unsafe.Add(pd, 3*ls)) = d
+		ps, pd = unsafe.Add(ps, 16), unsafe.Add(pd, 4)
+	}
+}
+
 // winoInput43Vec is winoInput43 with each tile row's input rows split into
 // four column phases (phase k: columns 4j+k, tw+1 of them), so that the row
 // pass loads value k of four neighbouring tiles as one vector and stores
@@ -433,10 +472,7 @@ func winoInput43Vec(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride
 				clear(row)
 				continue
 			}
-			src := plane[(y+i)*sw : (y+i+1)*sw]
-			for k := 0; k < 4; k++ {
-				gatherPhase(row[k*l:(k+1)*l], src, 4, k-off)
-			}
+			phaseRow4(row, l, plane[(y+i)*sw:(y+i+1)*sw], off)
 		}
 		winoInCols43(r, rl)
 		for i := 0; i < 6; i++ {
