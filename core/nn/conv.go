@@ -253,7 +253,7 @@ func (c *Conv2D) forwardTo(a *Arena, out, x *tensor.Dense, act Act) {
 		if early {
 			for o, bv := range c.B {
 				plane := dst[o*ohw : (o+1)*ohw]
-				for i := fillVec(plane, bv); i < len(plane); i++ {
+				for i := biasVec(plane, bv, false); i < len(plane); i++ {
 					plane[i] = bv
 				}
 			}
@@ -314,7 +314,7 @@ func (c *Conv2D) finish(dst []float32, y0, y1, ow int, act Act, bias bool) {
 		seg := dst[o*ohw+y0*ow : o*ohw+y1*ow]
 		if bias && c.B != nil {
 			bv := c.B[o]
-			for i := addScalarVec(seg, bv); i < len(seg); i++ {
+			for i := biasVec(seg, bv, true); i < len(seg); i++ {
 				seg[i] += bv
 			}
 		}
@@ -499,17 +499,10 @@ func im2colZero(col, src []float32, ch, h, w, kh, kw, s, p, y0, y1, ow int) {
 func (c *Conv2D) depthwise(dst, src []float32, h, w, oh, ow int, act Act) {
 	s := c.stride()
 	ohw := oh * ow
-	mult := c.OutC / c.groups() // output channels per input channel
 	kk := c.KH * c.KW
 	parallelFor(c.OutC, c.OutC*ohw*kk, func(lo, hi int) {
 		for o := lo; o < hi; o++ {
-			plane := src[(o/mult)*h*w:][:h*w]
-			out := dst[o*ohw : (o+1)*ohw]
-			var bv float32
-			if c.B != nil {
-				bv = c.B[o]
-			}
-			wk := c.W[o*kk : (o+1)*kk]
+			plane, out, wk, bv := c.dwPlane(dst, src, o, h*w, ohw)
 			if c.KH == 3 && c.KW == 3 {
 				dw3x3(out, plane, wk, bv, w, oh, ow, s)
 				act.apply(out)
@@ -533,6 +526,17 @@ func (c *Conv2D) depthwise(dst, src []float32, h, w, oh, ow int, act Act) {
 			act.apply(out)
 		}
 	})
+}
+
+// dwPlane returns output channel o's input plane (hw values), output plane
+// (ohw), kernel and bias for the depthwise loops.
+func (c *Conv2D) dwPlane(dst, src []float32, o, hw, ohw int) (plane, out, wk []float32, bv float32) {
+	mult := c.OutC / c.groups() // output channels per input channel
+	kk := c.KH * c.KW
+	if c.B != nil {
+		bv = c.B[o]
+	}
+	return src[(o/mult)*hw:][:hw], dst[o*ohw : (o+1)*ohw], c.W[o*kk : (o+1)*kk], bv
 }
 
 // dw3x3 is the depthwise 3×3 plane kernel (MobileNet's case): one pass over
@@ -560,7 +564,6 @@ func dw3x3(out, plane, wk []float32, bv float32, w, oh, ow, s int) {
 func (c *Conv2D) depthwise3x3Zero(a *Arena, dst, src []float32, h, w, oh, ow, p int, act Act) {
 	s := c.stride()
 	ohw := oh * ow
-	mult := c.OutC / c.groups()
 	// Output columns [xa, xb) and rows [ya, yb) have windows inside the input.
 	xa, ya := min((p+s-1)/s, ow), min((p+s-1)/s, oh)
 	xb, yb := xa, ya
@@ -585,13 +588,7 @@ func (c *Conv2D) depthwise3x3Zero(a *Arena, dst, src []float32, h, w, oh, ow, p 
 			pbuf = scr
 		}
 		for o := lo; o < hi; o++ {
-			plane := src[(o/mult)*h*w:][:h*w]
-			out := dst[o*ohw : (o+1)*ohw]
-			var bv float32
-			if c.B != nil {
-				bv = c.B[o]
-			}
-			wk := c.W[o*9 : (o+1)*9]
+			plane, out, wk, bv := c.dwPlane(dst, src, o, h*w, ohw)
 			if dw3x3ZeroVec(out, plane, wk, bv, h, w, oh, ow, s, p, &pbuf, act) {
 				continue
 			}

@@ -47,14 +47,22 @@ func MaxPool2D(x *tensor.Dense, k, stride, pad int, ceil bool) *tensor.Dense {
 
 // MaxPool2DIn is MaxPool2D with its output from a (see Arena).
 func MaxPool2DIn(a *Arena, x *tensor.Dense, k, stride, pad int, ceil bool) *tensor.Dense {
-	s := poolArgs("MaxPool2D", k, stride, pad)
+	return poolPlanes(a, "MaxPool2D", x, k, stride, pad, ceil, func(dst, src []float32, h, w, oh, ow, s int) {
+		maxPlane(dst, src, h, w, oh, ow, k, s, pad)
+	})
+}
+
+// poolPlanes checks a k×k pooling of x, takes its output from a and fills
+// it plane by plane with f (s: the stride).
+func poolPlanes(a *Arena, name string, x *tensor.Dense, k, stride, pad int, ceil bool, f func(dst, src []float32, h, w, oh, ow, s int)) *tensor.Dense {
+	s := poolArgs(name, k, stride, pad)
 	n, c, h, w := Dims4(x)
 	oh, ow := poolOut(h, k, s, pad, ceil), poolOut(w, k, s, pad, ceil)
 	out := a.New(n, c, oh, ow)
 	xd, od := Data(x), Data(out)
 	parallelFor(n*c, n*c*oh*ow*k*k, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
-			maxPlane(od[pl*oh*ow:(pl+1)*oh*ow], xd[pl*h*w:(pl+1)*h*w], h, w, oh, ow, k, s, pad)
+			f(od[pl*oh*ow:(pl+1)*oh*ow], xd[pl*h*w:(pl+1)*h*w], h, w, oh, ow, s)
 		}
 	})
 	return out
@@ -149,41 +157,31 @@ func AvgPool2D(x *tensor.Dense, k, stride, pad int, ceil, countIncludePad bool) 
 
 // AvgPool2DIn is AvgPool2D with its output from a (see Arena).
 func AvgPool2DIn(a *Arena, x *tensor.Dense, k, stride, pad int, ceil, countIncludePad bool) *tensor.Dense {
-	s := poolArgs("AvgPool2D", k, stride, pad)
-	n, c, h, w := Dims4(x)
-	oh, ow := poolOut(h, k, s, pad, ceil), poolOut(w, k, s, pad, ceil)
-	out := a.New(n, c, oh, ow)
-	xd, od := Data(x), Data(out)
-	parallelFor(n*c, n*c*oh*ow*k*k, func(lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			src := xd[pl*h*w : (pl+1)*h*w]
-			dst := od[pl*oh*ow : (pl+1)*oh*ow]
-			for oy := 0; oy < oh; oy++ {
-				ys := oy*s - pad
-				ye := min(ys+k, h+pad)
-				ph := ye - ys
-				ys, ye = max(ys, 0), min(ye, h)
-				for ox := 0; ox < ow; ox++ {
-					xs := ox*s - pad
-					xe := min(xs+k, w+pad)
-					pw := xe - xs
-					xs, xe = max(xs, 0), min(xe, w)
-					div := ph * pw
-					if !countIncludePad {
-						div = (ye - ys) * (xe - xs)
-					}
-					var sum float32
-					for y := ys; y < ye; y++ {
-						for _, v := range src[y*w+xs : y*w+xe] {
-							sum += v
-						}
-					}
-					dst[oy*ow+ox] = sum / float32(div)
+	return poolPlanes(a, "AvgPool2D", x, k, stride, pad, ceil, func(dst, src []float32, h, w, oh, ow, s int) {
+		for oy := 0; oy < oh; oy++ {
+			ys := oy*s - pad
+			ye := min(ys+k, h+pad)
+			ph := ye - ys
+			ys, ye = max(ys, 0), min(ye, h)
+			for ox := 0; ox < ow; ox++ {
+				xs := ox*s - pad
+				xe := min(xs+k, w+pad)
+				pw := xe - xs
+				xs, xe = max(xs, 0), min(xe, w)
+				div := ph * pw
+				if !countIncludePad {
+					div = (ye - ys) * (xe - xs)
 				}
+				var sum float32
+				for y := ys; y < ye; y++ {
+					for _, v := range src[y*w+xs : y*w+xe] {
+						sum += v
+					}
+				}
+				dst[oy*ow+ox] = sum / float32(div)
 			}
 		}
 	})
-	return out
 }
 
 // GlobalAvgPool averages each channel plane: [N,C,H,W] → [N,C,1,1].

@@ -62,25 +62,19 @@ func relu6Vec(d []float32) int {
 	return n
 }
 
-func fillVec(d []float32, v float32) int {
+// biasVec sets d[i] = v, or adds v to it (add).
+func biasVec(d []float32, v float32, add bool) int {
 	if !simdOn {
 		return 0
 	}
 	n := len(d) &^ 3
 	x := bc(v)
-	for i := 0; i < n; i += 4 {
-		st(at(d, i), x)
+	if !add {
+		for i := 0; i < n; i += 4 {
+			st(at(d, i), x)
+		}
+		return n
 	}
-	return n
-}
-
-// addScalarVec does d[i] += v.
-func addScalarVec(d []float32, v float32) int {
-	if !simdOn {
-		return 0
-	}
-	n := len(d) &^ 3
-	x := bc(v)
 	for i := 0; i < n; i += 4 {
 		p := at(d, i)
 		st(p, ld(p).Add(x))
@@ -283,22 +277,28 @@ func winoInCols43(r []float32, we int) int {
 		return 0
 	}
 	_ = r[5*we+n-1]
-	four, five, two := bc(4), bc(5), bc(2)
 	s := 4 * uintptr(we)
 	for j := 0; j < n; j += 4 {
 		p := at(r, j)
 		d0, d1, d2 := ld(p), ld(unsafe.Add(p, s)), ld(unsafe.Add(p, 2*s))
 		d3, d4, d5 := ld(unsafe.Add(p, 3*s)), ld(unsafe.Add(p, 4*s)), ld(unsafe.Add(p, 5*s))
-		a, b := d4.Sub(four.Mul(d2)), d3.Sub(four.Mul(d1))
-		c, e := d4.Sub(d2), two.Mul(d3.Sub(d1))
-		st(p, four.Mul(d0).Sub(five.Mul(d2)).Add(d4))
-		st(unsafe.Add(p, s), a.Add(b))
-		st(unsafe.Add(p, 2*s), a.Sub(b))
-		st(unsafe.Add(p, 3*s), c.Add(e))
-		st(unsafe.Add(p, 4*s), c.Sub(e))
-		st(unsafe.Add(p, 5*s), four.Mul(d1).Sub(five.Mul(d3)).Add(d5))
+		bt43(p, s, d0, d1, d2, d3, d4, d5)
 	}
 	return n
+}
+
+// bt43 stores Bᵀ·d of F(4x4,3x3) (see winoInput43) for six vectors of d at
+// p, p+s, ..., p+5s, with the scalar code's operations in its order.
+func bt43(p unsafe.Pointer, s uintptr, d0, d1, d2, d3, d4, d5 f4) {
+	four, five, two := bc(4), bc(5), bc(2)
+	a, b := d4.Sub(four.Mul(d2)), d3.Sub(four.Mul(d1))
+	c, e := d4.Sub(d2), two.Mul(d3.Sub(d1))
+	st(p, four.Mul(d0).Sub(five.Mul(d2)).Add(d4))
+	st(unsafe.Add(p, s), a.Add(b))
+	st(unsafe.Add(p, 2*s), a.Sub(b))
+	st(unsafe.Add(p, 3*s), c.Add(e))
+	st(unsafe.Add(p, 4*s), c.Sub(e))
+	st(unsafe.Add(p, 5*s), four.Mul(d1).Sub(five.Mul(d3)).Add(d5))
 }
 
 // winoOutCols43 is the column pass of the F(4x4,3x3) output transform: four
@@ -459,10 +459,7 @@ func winoInput43Vec(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride
 	l := tw + 1
 	rl := 4 * l
 	r = r[:6*rl]
-	nt := (t1 - t0) * tw
-	_ = v[35*stride+base+nt-1]
-	v0, ss := unsafe.Pointer(&v[0]), uintptr(stride)*4
-	four, five, two := bc(4), bc(5), bc(2)
+	v0, ss := winoV(v, 36, stride, base, (t1-t0)*tw)
 	t := base
 	for ty := t0; ty < t1; ty++ {
 		y := 4*ty - off
@@ -484,28 +481,10 @@ func winoInput43Vec(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride
 				j := uintptr(4 * tx)
 				d0, d1, d2, d3 := ld(unsafe.Add(p0, j)), ld(unsafe.Add(p1, j)), ld(unsafe.Add(p2, j)), ld(unsafe.Add(p3, j))
 				d4, d5 := ld(unsafe.Add(p0, j+4)), ld(unsafe.Add(p1, j+4))
-				a, b := d4.Sub(four.Mul(d2)), d3.Sub(four.Mul(d1))
-				c, e := d4.Sub(d2), two.Mul(d3.Sub(d1))
-				q := unsafe.Add(o, j)
-				st(q, four.Mul(d0).Sub(five.Mul(d2)).Add(d4))
-				st(unsafe.Add(q, ss), a.Add(b))
-				st(unsafe.Add(q, 2*ss), a.Sub(b))
-				st(unsafe.Add(q, 3*ss), c.Add(e))
-				st(unsafe.Add(q, 4*ss), c.Sub(e))
-				st(unsafe.Add(q, 5*ss), four.Mul(d1).Sub(five.Mul(d3)).Add(d5))
+				bt43(unsafe.Add(o, j), ss, d0, d1, d2, d3, d4, d5)
 			}
 			for ; tx < tw; tx++ {
-				d0, d1, d2, d3 := row[tx], row[l+tx], row[2*l+tx], row[3*l+tx]
-				d4, d5 := row[tx+1], row[l+tx+1]
-				a, b := d4-4*d2, d3-4*d1
-				c, e := d4-d2, 2*(d3-d1)
-				q := unsafe.Add(o, 4*tx)
-				*(*float32)(q) = 4*d0 - 5*d2 + d4
-				*(*float32)(unsafe.Add(q, ss)) = a + b
-				*(*float32)(unsafe.Add(q, 2*ss)) = a - b
-				*(*float32)(unsafe.Add(q, 3*ss)) = c + e
-				*(*float32)(unsafe.Add(q, 4*ss)) = c - e
-				*(*float32)(unsafe.Add(q, 5*ss)) = 4*d1 - 5*d3 + d5
+				bt43s(unsafe.Add(o, 4*tx), ss, row[tx], row[l+tx], row[2*l+tx], row[3*l+tx], row[tx+1], row[l+tx+1])
 			}
 		}
 		t += tw

@@ -315,9 +315,7 @@ func winoStride(n int) int { return (n+1023)/1024*1024 + 16 }
 func winoInput(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride int) {
 	we := 2*tw + 2
 	r = r[:4*we]
-	nt := (t1 - t0) * tw
-	_ = v[15*stride+base+nt-1]
-	v0, ss := unsafe.Pointer(&v[0]), uintptr(stride)*4
+	v0, ss := winoV(v, 16, stride, base, (t1-t0)*tw)
 	t := base
 	for ty := t0; ty < t1; ty++ {
 		tileRows(r, plane, 4, we, 2*ty-off, sh, sw, off)
@@ -434,9 +432,7 @@ func winoInput43(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride in
 	}
 	we := 4*tw + 2
 	r = r[:6*we]
-	nt := (t1 - t0) * tw
-	_ = v[35*stride+base+nt-1]
-	v0, ss := unsafe.Pointer(&v[0]), uintptr(stride)*4
+	v0, ss := winoV(v, 36, stride, base, (t1-t0)*tw)
 	t := base
 	for ty := t0; ty < t1; ty++ {
 		tileRows(r, plane, 6, we, 4*ty-off, sh, sw, off)
@@ -458,21 +454,32 @@ func winoInput43(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride in
 			o := unsafe.Add(v0, uintptr(4*t)+uintptr(6*i)*ss)
 			for tx := 0; tx < tw; tx++ {
 				d := row[4*tx : 4*tx+6]
-				d0, d1, d2, d3, d4, d5 := d[0], d[1], d[2], d[3], d[4], d[5]
-				a, b := d4-4*d2, d3-4*d1
-				c, e := d4-d2, 2*(d3-d1)
-				q := unsafe.Add(o, 4*tx)
-				st := func(xi uintptr, x float32) { *(*float32)(unsafe.Add(q, xi*ss)) = x }
-				st(0, 4*d0-5*d2+d4)
-				st(1, a+b)
-				st(2, a-b)
-				st(3, c+e)
-				st(4, c-e)
-				st(5, 4*d1-5*d3+d5)
+				bt43s(unsafe.Add(o, 4*tx), ss, d[0], d[1], d[2], d[3], d[4], d[5])
 			}
 		}
 		t += tw
 	}
+}
+
+// bt43s stores the six values of Bᵀ·d (see winoInput43) for one column d of
+// a tile at q, q+ss, ..., q+5·ss.
+func bt43s(q unsafe.Pointer, ss uintptr, d0, d1, d2, d3, d4, d5 float32) {
+	a, b := d4-4*d2, d3-4*d1
+	c, e := d4-d2, 2*(d3-d1)
+	st := func(xi uintptr, x float32) { *(*float32)(unsafe.Add(q, xi*ss)) = x }
+	st(0, 4*d0-5*d2+d4)
+	st(1, a+b)
+	st(2, a-b)
+	st(3, c+e)
+	st(4, c-e)
+	st(5, 4*d1-5*d3+d5)
+}
+
+// winoV checks that v holds nx matrices of stride values from base on
+// with nt tiles each and returns its start and the stride in bytes.
+func winoV(v []float32, nx, stride, base, nt int) (unsafe.Pointer, uintptr) {
+	_ = v[(nx-1)*stride+base+nt-1]
+	return unsafe.Pointer(&v[0]), uintptr(stride) * 4
 }
 
 // winoOutput43 writes Y = Aᵀ·M·A + bias,
