@@ -27,24 +27,18 @@ func TestCommittedResultsRoundTrip(t *testing.T) {
 	if len(rep.Rows) == 0 {
 		t.Fatal("results.json has no rows")
 	}
-	for _, f := range []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{"results.json", rep.WriteJSON},
-		{"results.csv", rep.WriteCSV},
-		{"report.md", rep.WriteMarkdown},
-	} {
-		want, err := os.ReadFile(filepath.Join(dir, f.name))
+	files := map[string]func(io.Writer) error{"results.json": rep.WriteJSON, "results.csv": rep.WriteCSV, "report.md": rep.WriteMarkdown}
+	for name, write := range files {
+		want, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got bytes.Buffer
-		if err := f.write(&got); err != nil {
-			t.Fatalf("%s: %v", f.name, err)
+		if err := write(&got); err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
 		if !bytes.Equal(got.Bytes(), want) {
-			t.Errorf("%s: written again it differs from the committed file (%d vs %d bytes) at byte %d", f.name, got.Len(), len(want), firstDiff(got.Bytes(), want))
+			t.Errorf("%s: written again it differs from the committed file (%d vs %d bytes) at byte %d", name, got.Len(), len(want), firstDiff(got.Bytes(), want))
 		}
 	}
 	// A row as cache/rows keeps it reads back to the same row.

@@ -4,26 +4,19 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // describe returns the score of per-image values spc and mae computed
-// directly (mean, then population std about it).
+// over the whole set at once (gonum's two-pass mean and variance).
 func describe(spc, mae []float64) Score {
-	ms := func(v []float64) (float64, float64) {
-		m := 0.0
-		for _, x := range v {
-			m += x
-		}
-		m /= float64(len(v))
-		ss := 0.0
-		for _, x := range v {
-			ss += (x - m) * (x - m)
-		}
-		return m, math.Sqrt(ss / float64(len(v)))
-	}
 	var s Score
-	s.SPC, s.SPCStd = ms(spc)
-	s.MAE, s.MAEStd = ms(mae)
+	var v float64
+	s.SPC, v = stat.PopMeanVariance(spc, nil)
+	s.SPCStd = math.Sqrt(v)
+	s.MAE, v = stat.PopMeanVariance(mae, nil)
+	s.MAEStd = math.Sqrt(v)
 	s.N = len(spc)
 	return s
 }
