@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -96,7 +95,7 @@ func runClassify(cmd *cobra.Command, _ []string) error {
 	if cf.json {
 		return writeClassifyJSON(cmd.OutOrStdout(), cf.encoder, cf.image, scores)
 	}
-	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+	tw := newTable(cmd.OutOrStdout(), false)
 	fmt.Fprintf(tw, "%s on %s\n", cf.encoder, cf.image)
 	fmt.Fprintln(tw, "rank\tprob\tlogit\twnid\tclass")
 	for _, s := range scores {

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -67,7 +64,7 @@ func runEval(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible(context.Background())
 	defer stop()
 	for _, spec := range strings.Split(ef.images, ",") {
 		set, err := openImageSet("images", spec, ef.recursive)
@@ -233,7 +230,7 @@ func printScores(w io.Writer, pe *probeEncoder, targets []posmap.Target, res *se
 		skipped = fmt.Sprintf(" (%d unreadable skipped)", res.skipped)
 	}
 	fmt.Fprintf(w, "%s init=%s padding=%s on %s%s, %d images%s\n", pe.enc.Name(), pe.init, pe.pad, set.Name, src, set.Len()-res.skipped, skipped)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(w, true)
 	fmt.Fprintf(tw, "target\tSPC\tMAE\tSPC std\tconstant\t\n")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%d\t\n", r.Target, r.SPC, r.MAE, r.SPCStd, r.Constant)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -88,7 +87,7 @@ func runFeatures(cmd *cobra.Command, _ []string) error {
 	if err := os.MkdirAll(ff.out, 0o755); err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(cmd.OutOrStdout(), true)
 	fmt.Fprintf(tw, "tap\tchannels\tH x W\tstride\t\n")
 	for i, tp := range enc.Taps() {
 		t := taps[i]

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -125,7 +124,7 @@ picks (the last map before each downsampling, and the last map).`,
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%s: opset %d, producer %q, input %s, %d tensors at %dx%d\n", args[0], m.Opset, m.Producer, net.Input, len(infos), size, size)
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			tw := newTable(w, false)
 			fmt.Fprintln(tw, "tensor\top\tshape\tnode\t")
 			for _, in := range infos {
 				var marks []string

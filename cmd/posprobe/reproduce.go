@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -133,7 +132,7 @@ func runReproduce(cmd *cobra.Command, _ []string) error {
 	if !rf.quick {
 		cfg.Notes = append(cfg.Notes, fmt.Sprintf("Test photos: %s; black, white and noise are single images, so their columns are one sample each.", rf.test))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible(context.Background())
 	defer stop()
 
 	pr := &reproProgress{w: errw}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -48,7 +47,7 @@ func runStudy[R any](cmd *cobra.Command, j studyJob[R], run func(context.Context
 		prev.Markdown, prev.Results, prev.Figures = j.markdown(res), res, nil
 		return prev, studyFigure(j, res, &prev)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible(context.Background())
 	defer stop()
 	secs, heap, err := study.Measure(func() error {
 		var err error

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -139,7 +138,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 		}
 	}
 	tty := isTerminal(errw)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible(context.Background())
 	defer stop()
 
 	// Features once, shared by every target.
