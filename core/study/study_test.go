@@ -33,3 +33,9 @@ func TestMeasureAndMarkdown(t *testing.T) {
 		}
 	}
 }
+
+func TestTableHeader(t *testing.T) {
+	if got, want := TableHeader("study", "wall time"), "| study | wall time |\n|---|---|\n"; got != want {
+		t.Errorf("TableHeader = %q, want %q", got, want)
+	}
+}
