@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/internal/testfiles"
 	"github.com/posprobe/posprobe/internal/testphotos"
 )
 
@@ -187,10 +188,7 @@ func TestTrainLogLR(t *testing.T) {
 // PyTorch reference run (reference-results.md, "SqueezeNet 1.1 pretrained,
 // padding on"): within 0.05 SPC and 0.02 MAE.
 func TestShippedReadoutsMatchReference(t *testing.T) {
-	data := os.Getenv("POSPROBE_DATA")
-	if data == "" {
-		t.Skip("POSPROBE_DATA not set")
-	}
+	data := testfiles.DataDir(t)
 	ref := map[string][2]float64{ // black: SPC, MAE
 		"H": {0.888, 0.136}, "V": {0.922, 0.146}, "G": {0.965, 0.102}, "HS": {0.664, 0.217}, "VS": {0.621, 0.220},
 	}

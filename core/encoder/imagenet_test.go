@@ -1,7 +1,6 @@
 package encoder
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -13,17 +12,9 @@ import (
 	"testing"
 
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/internal/testfiles"
 	"gorgonia.org/tensor"
 )
-
-// sharedDataDir returns POSPROBE_DATA or skips the test.
-func sharedDataDir(t testing.TB) string {
-	d := os.Getenv("POSPROBE_DATA")
-	if d == "" {
-		t.Skip("POSPROBE_DATA not set: shared ImageNet weights unavailable")
-	}
-	return d
-}
 
 // sharedSynthetic is the reference script's input: 0.5 + 0.45·sin(0.071x + 0.113y
 // + 1.7c)·cos(0.029xy/size + c), computed in float64, stored as float32.
@@ -60,16 +51,10 @@ type runRef struct {
 
 func loadTapRefs(t *testing.T) []runRef {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "shared_taps.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref struct {
 		Runs []runRef `json:"runs"`
 	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	testfiles.ReadJSON(t, filepath.Join("testdata", "shared_taps.json"), &ref)
 	return ref.Runs
 }
 
@@ -80,7 +65,7 @@ func loadTapRefs(t *testing.T) []runRef {
 // the tap's largest magnitude (float32 sums in a different order through up
 // to ~50 layers; a wiring error shows up as O(1) of it).
 func TestSharedEncodersMatchPyTorch(t *testing.T) {
-	data := sharedDataDir(t)
+	data := testfiles.DataDir(t)
 	runs := loadTapRefs(t)
 	for _, r := range runs {
 		if (testing.Short() || runtime.GOOS == "js") && r.Padding != "zero" {
@@ -273,7 +258,7 @@ func TestSharedErrors(t *testing.T) {
 // TestSharedWrongWeights: another net's weight folder is refused with the
 // name of the missing tensor.
 func TestSharedWrongWeights(t *testing.T) {
-	data := sharedDataDir(t)
+	data := testfiles.DataDir(t)
 	_, err := New("squeezenet1.1", Options{Weights: filepath.Join(data, "weights", "mobilenetv2", "weights")})
 	if err == nil || !strings.Contains(err.Error(), "squeezenet0_conv0_weight") {
 		t.Errorf("mobilenetv2 weights as squeezenet: err = %v", err)

@@ -1,7 +1,6 @@
 package encoder
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
+	"github.com/posprobe/posprobe/internal/testfiles"
 	"gorgonia.org/tensor"
 )
 
@@ -41,14 +41,8 @@ type fixtureManifest struct {
 
 func readManifest(t *testing.T) fixtureManifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtureDir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m fixtureManifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	testfiles.ReadJSON(t, filepath.Join(fixtureDir, "manifest.json"), &m)
 	if len(m.Nets) == 0 {
 		t.Fatal("fixture manifest lists no nets")
 	}
