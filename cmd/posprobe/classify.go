@@ -36,7 +36,6 @@ The image is resized to 224x224 as the probe does (` + classifyPreprocess + `);
 each model then applies its own preprocessing: ImageNet mean/std for the
 torchvision and ONNX-zoo models, none for darknet-tiny (ml5 feeds RGB/255).
 Class names come from the file names in $POSPROBE_DATA/images/imagenet-sample.`,
-	Args: cobra.NoArgs,
 	RunE: runClassify,
 }
 

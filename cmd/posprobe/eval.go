@@ -18,8 +18,8 @@ import (
 )
 
 var evalFlags struct {
-	enc                  probeEncoderFlags
-	target, images       string
+	probeFlags
+	images               string
 	readout, readoutsDir string
 	json, recursive      bool
 }
@@ -41,21 +41,18 @@ the readouts are weights/readouts/<encoder>_<init>_<padding>_<target>.readout
 init, padding or tap set is refused.`,
 	Example: `  posprobe eval --encoder squeezenet1.1 --images $POSPROBE_DATA/images/bsds500,black,white,noise
   posprobe eval --encoder none --target H --readout h.readout --images photos/ --json`,
-	Args: cobra.NoArgs,
 	RunE: runEval,
 }
 
 func init() {
 	f := evalCmd.Flags()
 	ef := &evalFlags
-	ef.enc.add(f)
-	addTargetFlag(f, &ef.target)
 	f.StringVar(&ef.images, "images", "", "images folder, black, white, noise, or a comma list")
 	f.BoolVar(&ef.recursive, "recursive", true, "also take images from subfolders")
 	f.StringVar(&ef.readout, "readout", "", "readout file (one target only)")
 	addReadoutsFlag(f, &ef.readoutsDir)
 	f.BoolVar(&ef.json, "json", false, "print one JSON object per target and image set")
-	addEncoderCommand(evalCmd, "images")
+	addProbeCommand(evalCmd, &ef.probeFlags, "images")
 }
 
 func runEval(cmd *cobra.Command, _ []string) error {

@@ -48,7 +48,6 @@ expect.`,
       --image photo.jpg --out feats-nopad/
   posprobe features --encoder squeezenet1.1 --data ../shared/data --image photo.jpg --out sq/
   python3 -c "import numpy; print(numpy.load('feats/relu5_3.npy').shape)"   # (1, 512, 14, 14)`,
-	Args: cobra.NoArgs,
 	RunE: runFeatures,
 }
 

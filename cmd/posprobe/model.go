@@ -20,9 +20,11 @@ const modelFlagHelp = "ONNX model file to probe instead of a built-in --encoder 
 const tapsFlagHelp = "with --model: the graph tensors to probe, comma-separated, or auto (the last map before each downsampling, " +
 	"and the last map); default: the graph's 4-d outputs. With --encoder (train only): the encoder taps the readout reads (default all)"
 
-// addEncoderCommand adds a command that runs an encoder to the root: exactly
-// one of --encoder and --model is required, and so are the flags named.
+// addEncoderCommand adds a command that runs an encoder to the root: it takes
+// flags only, exactly one of --encoder and --model is required, and so are
+// the flags named.
 func addEncoderCommand(cmd *cobra.Command, required ...string) {
+	cmd.Args = cobra.NoArgs
 	for _, n := range required {
 		cmd.MarkFlagRequired(n)
 	}
