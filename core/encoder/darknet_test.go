@@ -129,7 +129,7 @@ func TestDarknetClassOrder(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	if data := sharedDataDirOrEmpty(); data != "" {
+	if data := testfiles.DataDirIfSet(); data != "" {
 		sorted, err := ImageNetClasses(data)
 		if err != nil {
 			t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -127,8 +126,6 @@ func compareTap(t *testing.T, tap Tap, got *tensor.Dense, ref tapRef) {
 	}
 	t.Logf("%s %v: max |diff| %.2e (%.1e of max |x|)", tap.Name, got.Shape()[1:], worst, worst/ref.AbsMax)
 }
-
-func sharedDataDirOrEmpty() string { return os.Getenv("POSPROBE_DATA") }
 
 var sharedNames = []string{"squeezenet1.1", "mobilenetv2", "resnet50v2", "darknet-tiny"}
 
@@ -275,19 +272,15 @@ func TestImageNetClasses(t *testing.T) {
 	}
 	dir := t.TempDir()
 	sample := filepath.Join(dir, filepath.FromSlash(ImageNetSampleDir))
-	if err := os.MkdirAll(sample, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testfiles.Write(t, sample, map[string]string{"README.md": ""}) // no photo yet
 	if _, err := ImageNetClasses(dir); err == nil || !strings.Contains(err.Error(), "want 1000") {
 		t.Errorf("empty sample folder: err = %v", err)
 	}
-	for i := 999; i >= 0; i-- {
-		name := filepath.Join(sample, fmt.Sprintf("n%08d_class_%d.JPEG", 1000+i, i))
-		if err := os.WriteFile(name, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	photos := map[string]string{}
+	for i := 0; i < 1000; i++ {
+		photos[fmt.Sprintf("n%08d_class_%d.JPEG", 1000+i, i)] = ""
 	}
-	os.WriteFile(filepath.Join(sample, "README.md"), nil, 0o644)
+	testfiles.Write(t, sample, photos)
 	cls, err := ImageNetClasses(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -295,11 +288,11 @@ func TestImageNetClasses(t *testing.T) {
 	if cls[0] != (Class{"n00001000", "class 0"}) || cls[999].WNID != "n00001999" {
 		t.Errorf("classes %v ... %v", cls[0], cls[999])
 	}
-	os.WriteFile(filepath.Join(sample, "n00001000_again.JPEG"), nil, 0o644)
+	testfiles.Write(t, sample, map[string]string{"n00001000_again.JPEG": ""})
 	if _, err := ImageNetClasses(dir); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("repeated class: err = %v", err)
 	}
-	if data := sharedDataDirOrEmpty(); data != "" {
+	if data := testfiles.DataDirIfSet(); data != "" {
 		cls, err := ImageNetClasses(data)
 		if err != nil {
 			t.Fatal(err)

@@ -24,11 +24,15 @@ func Write(t testing.TB, root string, files map[string]string) {
 	}
 }
 
-// DataDir returns the shared data folder ($POSPROBE_DATA: weights and
-// photos), or skips the test when it is not set.
+// DataDirIfSet returns the shared data folder ($POSPROBE_DATA: weights and
+// photos), "" when it is not set.
+func DataDirIfSet() string { return os.Getenv("POSPROBE_DATA") }
+
+// DataDir returns the shared data folder, or skips the test when it is not
+// set.
 func DataDir(t testing.TB) string {
 	t.Helper()
-	d := os.Getenv("POSPROBE_DATA")
+	d := DataDirIfSet()
 	if d == "" {
 		t.Skip("POSPROBE_DATA not set: shared weights and photos unavailable")
 	}
