@@ -3,7 +3,6 @@ package encoder
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -69,16 +68,7 @@ func fixedInput(n, h, w int) *tensor.Dense {
 
 func readFixture(t *testing.T, name string) *weights.Tensor {
 	t.Helper()
-	f, err := os.Open(filepath.Join(fixtureDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tt, err := weights.ReadNpy(f, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tt
+	return readNpyFile(t, filepath.Join(fixtureDir, name))
 }
 
 // relErr is max|a-b| / max|b|: the error relative to the largest reference
