@@ -40,7 +40,7 @@ func init() {
 	f.StringVar(&bf.encoder, "encoder", "squeezenet1.1", "encoder")
 	addPaddingsFlag(f, boundaryPaddings)
 	addInitFlag(f, "")
-	f.StringVar(&bf.trainDir, "train-photos-dir", "", "readout training photos (default $POSPROBE_DATA/images/imagenet-sample)")
+	addDataPhotosFlag(f, &bf.trainDir, "train-photos-dir", "readout training photos", "imagenet-sample")
 	addPhotosFlag(f, "test photos")
 	f.IntVar(&bf.nTrain, "n-train", 0, "training photos (default 100, --quick 3)")
 	f.IntVar(&bf.nTest, "n-test", 0, "test photos (default 30, --quick 1)")

@@ -31,7 +31,13 @@ func addPaddingsFlag(f *pflag.FlagSet, defaults []string) {
 // addPhotosFlag adds a study's --photos (into studyFlags.photos), whose
 // default is $POSPROBE_DATA/images/bsds500.
 func addPhotosFlag(f *pflag.FlagSet, what string) {
-	f.StringVar(&studyFlags.photos, "photos", "", what+" (default $POSPROBE_DATA/images/bsds500)")
+	addDataPhotosFlag(f, &studyFlags.photos, "photos", what, "bsds500")
+}
+
+// addDataPhotosFlag adds a photo folder flag whose default is the data
+// folder's images/def.
+func addDataPhotosFlag(f *pflag.FlagSet, p *string, name, what, def string) {
+	f.StringVar(p, name, "", what+" (default $POSPROBE_DATA/images/"+def+")")
 }
 
 // photoFolder is dir, or $POSPROBE_DATA/images/def when dir is empty, with
