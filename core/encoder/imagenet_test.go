@@ -32,26 +32,28 @@ func sharedSynthetic(size int) *tensor.Dense {
 	return x
 }
 
+// The reference taps (testdata/shared_taps.json); JSON keys match the field
+// names case-insensitively.
 type tapRef struct {
-	Shape  []int     `json:"shape"`
-	Mean   float64   `json:"mean"`
-	Std    float64   `json:"std"`
-	AbsMax float64   `json:"absmax"`
-	Pos    []int     `json:"pos"`
-	Val    []float64 `json:"val"`
+	Shape  []int
+	Mean   float64
+	Std    float64
+	AbsMax float64
+	Pos    []int
+	Val    []float64
 }
 
 type runRef struct {
-	Encoder string            `json:"encoder"`
-	Padding string            `json:"padding"`
-	Size    int               `json:"size"`
-	Taps    map[string]tapRef `json:"taps"`
+	Encoder string
+	Padding string
+	Size    int
+	Taps    map[string]tapRef
 }
 
 func loadTapRefs(t *testing.T) []runRef {
 	t.Helper()
 	var ref struct {
-		Runs []runRef `json:"runs"`
+		Runs []runRef
 	}
 	testfiles.ReadJSON(t, filepath.Join("testdata", "shared_taps.json"), &ref)
 	return ref.Runs
