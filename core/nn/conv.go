@@ -253,7 +253,7 @@ func (c *Conv2D) forwardTo(a *Arena, out, x *tensor.Dense, act Act) {
 		if early {
 			for o, bv := range c.B {
 				plane := dst[o*ohw : (o+1)*ohw]
-				for i := biasVec(plane, bv, false); i < len(plane); i++ {
+				for i := fillVec(plane, bv); i < len(plane); i++ {
 					plane[i] = bv
 				}
 			}
@@ -314,9 +314,11 @@ func (c *Conv2D) finish(dst []float32, y0, y1, ow int, act Act, bias bool) {
 		seg := dst[o*ohw+y0*ow : o*ohw+y1*ow]
 		if bias && c.B != nil {
 			bv := c.B[o]
-			for i := biasVec(seg, bv, true); i < len(seg); i++ {
-				seg[i] += bv
+			i := biasActVec(seg, bv, act)
+			for j := i; j < len(seg); j++ {
+				seg[j] += bv
 			}
+			seg = seg[i:]
 		}
 		act.apply(seg)
 	}

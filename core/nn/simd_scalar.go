@@ -11,7 +11,8 @@ import "unsafe"
 // simdBuild: the hooks do nothing.
 const simdBuild = false
 
-func biasVec([]float32, float32, bool) int                        { return 0 }
+func fillVec([]float32, float32) int                              { return 0 }
+func biasActVec([]float32, float32, Act) int                      { return 0 }
 func addVec(_, _ []float32) int                                   { return 0 }
 func maxRowVec([]float32, [][]float32, int, int) int              { return 0 }
 func dw3x3RowVec(_, _, _, _, _ []float32, _ float32, _ int) int   { return 0 }

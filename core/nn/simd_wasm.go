@@ -62,22 +62,40 @@ func relu6Vec(d []float32) int {
 	return n
 }
 
-// biasVec sets d[i] = v, or adds v to it (add).
-func biasVec(d []float32, v float32, add bool) int {
+func fillVec(d []float32, v float32) int {
 	if !simdOn {
 		return 0
 	}
 	n := len(d) &^ 3
 	x := bc(v)
-	if !add {
-		for i := 0; i < n; i += 4 {
-			st(at(d, i), x)
-		}
-		return n
+	for i := 0; i < n; i += 4 {
+		st(at(d, i), x)
 	}
+	return n
+}
+
+// clampOf is the lower and upper bound that act clamps to.
+func clampOf(act Act) (lo, hi f4) {
+	switch act {
+	case ActReLU:
+		return bc(0), bc(float32(math.Inf(1)))
+	case ActReLU6:
+		return bc(0), bc(6)
+	}
+	return bc(float32(math.Inf(-1))), bc(float32(math.Inf(1)))
+}
+
+// biasActVec does d[i] = act(d[i] + v) in one pass (f32x4.max/min keep NaN).
+func biasActVec(d []float32, v float32, act Act) int {
+	if !simdOn {
+		return 0
+	}
+	n := len(d) &^ 3
+	x := bc(v)
+	lo, hi := clampOf(act)
 	for i := 0; i < n; i += 4 {
 		p := at(d, i)
-		st(p, ld(p).Add(x))
+		st(p, ld(p).Add(x).Max(lo).Min(hi))
 	}
 	return n
 }
@@ -240,13 +258,7 @@ func dw3x3ZeroVec(out, plane, wk []float32, bv float32, h, w, oh, ow, s, p int, 
 	b := bc(bv)
 	w0, w1, w2, w3, w4 := bc(wk[0]), bc(wk[1]), bc(wk[2]), bc(wk[3]), bc(wk[4])
 	w5, w6, w7, w8 := bc(wk[5]), bc(wk[6]), bc(wk[7]), bc(wk[8])
-	lo, hi := bc(float32(math.Inf(-1))), bc(float32(math.Inf(1))) // the activation's clamp
-	switch act {
-	case ActReLU:
-		lo = bc(0)
-	case ActReLU6:
-		lo, hi = bc(0), bc(6)
-	}
+	lo, hi := clampOf(act)
 	q0 := at(q, 0)
 	for oy := 0; oy < oh; oy++ {
 		p0 := unsafe.Add(q0, uintptr(oy*s)*rs)
