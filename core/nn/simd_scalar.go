@@ -28,5 +28,3 @@ func lerpVec(_, _, _ []float32, _, _ float32) int { return 0 }
 func winoOutRow43([]float32, unsafe.Pointer, uintptr, int) int { return 0 }
 
 func gatherStridedVec(_, _ []float32, _ int) int { return 0 }
-
-func winoInput43Vec(_, _, _ []float32, _, _, _, _, _, _, _, _ int) bool { return false }

@@ -289,28 +289,22 @@ func winoInCols43(r []float32, we int) int {
 		return 0
 	}
 	_ = r[5*we+n-1]
+	four, five, two := bc(4), bc(5), bc(2)
 	s := 4 * uintptr(we)
 	for j := 0; j < n; j += 4 {
 		p := at(r, j)
 		d0, d1, d2 := ld(p), ld(unsafe.Add(p, s)), ld(unsafe.Add(p, 2*s))
 		d3, d4, d5 := ld(unsafe.Add(p, 3*s)), ld(unsafe.Add(p, 4*s)), ld(unsafe.Add(p, 5*s))
-		bt43(p, s, d0, d1, d2, d3, d4, d5)
+		a, b := d4.Sub(four.Mul(d2)), d3.Sub(four.Mul(d1))
+		c, e := d4.Sub(d2), two.Mul(d3.Sub(d1))
+		st(p, four.Mul(d0).Sub(five.Mul(d2)).Add(d4))
+		st(unsafe.Add(p, s), a.Add(b))
+		st(unsafe.Add(p, 2*s), a.Sub(b))
+		st(unsafe.Add(p, 3*s), c.Add(e))
+		st(unsafe.Add(p, 4*s), c.Sub(e))
+		st(unsafe.Add(p, 5*s), four.Mul(d1).Sub(five.Mul(d3)).Add(d5))
 	}
 	return n
-}
-
-// bt43 stores Bᵀ·d of F(4x4,3x3) (see winoInput43) for six vectors of d at
-// p, p+s, ..., p+5s, with the scalar code's operations in its order.
-func bt43(p unsafe.Pointer, s uintptr, d0, d1, d2, d3, d4, d5 f4) {
-	four, five, two := bc(4), bc(5), bc(2)
-	a, b := d4.Sub(four.Mul(d2)), d3.Sub(four.Mul(d1))
-	c, e := d4.Sub(d2), two.Mul(d3.Sub(d1))
-	st(p, four.Mul(d0).Sub(five.Mul(d2)).Add(d4))
-	st(unsafe.Add(p, s), a.Add(b))
-	st(unsafe.Add(p, 2*s), a.Sub(b))
-	st(unsafe.Add(p, 3*s), c.Add(e))
-	st(unsafe.Add(p, 4*s), c.Sub(e))
-	st(unsafe.Add(p, 5*s), four.Mul(d1).Sub(five.Mul(d3)).Add(d5))
 }
 
 // winoOutCols43 is the column pass of the F(4x4,3x3) output transform: four
@@ -415,91 +409,4 @@ func gatherStridedVec(d, src []float32, s int) int {
 		v.StoreArray((*[16]int8)(at(d, i)))
 	}
 	return n
-}
-
-// phaseRow4 writes src, shifted right by off and padded with zeros, into
-// the four column phases of row (l values each): row[k·l+j] is column 4j+k.
-func phaseRow4(row []float32, l int, src []float32, off int) {
-	_ = row[4*l-1]
-	// Groups j of four columns 4j..4j+3 lying inside src: [ja, jb).
-	ja := min((off+3)/4, l)
-	jb := ja
-	if len(src)-4+off >= 0 {
-		jb = max(min((len(src)-4+off)/4+1, l), ja)
-	}
-	for j := 0; j < l; j++ {
-		if j == ja {
-			j = jb // the inner groups are copied below
-			if j >= l {
-				break
-			}
-		}
-		for k := 0; k < 4; k++ {
-			x := 4*j + k - off
-			v := float32(0)
-			if x >= 0 && x < len(src) {
-				v = src[x]
-			}
-			row[k*l+j] = v
-		}
-	}
-	if ja == jb {
-		return
-	}
-	_ = src[4*jb-1-off]
-	ps, pd := at(src, 4*ja-off), at(row, ja)
-	ls := uintptr(4 * l)
-	for j := ja; j < jb; j++ {
-		a, b, c, d := *(*float32)(ps), *(*float32)(unsafe.Add(ps, 4)), *(*float32)(unsafe.Add(ps, 8)), *(*float32)(unsafe.Add(ps, 12))
-		*(*float32)(pd) = a
-		*(*float32)(unsafe.Add(pd, ls)) = b
-		*(*float32)(unsafe.Add(pd, 2*ls)) = c
-		*(*float32)(unsafe.Add(pd, 3*ls)) = d
-		ps, pd = unsafe.Add(ps, 16), unsafe.Add(pd, 4)
-	}
-}
-
-// winoInput43Vec is winoInput43 with each tile row's input rows split into
-// four column phases (phase k: columns 4j+k, tw+1 of them), so that the row
-// pass loads value k of four neighbouring tiles as one vector and stores
-// their transforms as one vector each (tiles are contiguous in V). r needs
-// 6·4·(tw+1) values.
-func winoInput43Vec(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride int) bool {
-	if !simdOn || tw < 4 {
-		return false
-	}
-	l := tw + 1
-	rl := 4 * l
-	r = r[:6*rl]
-	v0, ss := winoV(v, 36, stride, base, (t1-t0)*tw)
-	t := base
-	for ty := t0; ty < t1; ty++ {
-		y := 4*ty - off
-		for i := 0; i < 6; i++ {
-			row := r[i*rl : (i+1)*rl]
-			if y+i < 0 || y+i >= sh {
-				clear(row)
-				continue
-			}
-			phaseRow4(row, l, plane[(y+i)*sw:(y+i+1)*sw], off)
-		}
-		winoInCols43(r, rl)
-		for i := 0; i < 6; i++ {
-			row := r[i*rl : (i+1)*rl]
-			p0, p1, p2, p3 := at(row, 0), at(row, l), at(row, 2*l), at(row, 3*l)
-			o := unsafe.Add(v0, uintptr(4*t)+uintptr(6*i)*ss)
-			tx := 0
-			for ; tx+4 <= tw; tx += 4 {
-				j := uintptr(4 * tx)
-				d0, d1, d2, d3 := ld(unsafe.Add(p0, j)), ld(unsafe.Add(p1, j)), ld(unsafe.Add(p2, j)), ld(unsafe.Add(p3, j))
-				d4, d5 := ld(unsafe.Add(p0, j+4)), ld(unsafe.Add(p1, j+4))
-				bt43(unsafe.Add(o, j), ss, d0, d1, d2, d3, d4, d5)
-			}
-			for ; tx < tw; tx++ {
-				bt43s(unsafe.Add(o, 4*tx), ss, row[tx], row[l+tx], row[2*l+tx], row[3*l+tx], row[tx+1], row[l+tx+1])
-			}
-		}
-		t += tw
-	}
-	return true
 }

@@ -240,7 +240,7 @@ func (c *Conv2D) winogradM(a *Arena, out, x *tensor.Dense, m int, act Act) {
 	// the GEMMs too narrow natively (VGG16's 512-channel layers ran 1.4×
 	// slower at GOMAXPROCS=2).
 	band := max(1, min(th, 4*colBandValues/(nx*(ci+co)*tw)))
-	we := m*tw + 4 // a tile row's input rows with their zeros (+2 spare), per channel
+	we := m*tw + 2 // a tile row's input rows with their zeros, per channel
 	// Row scratch: al rows per input channel, and for F(4,3)'s output
 	// transform 6·4·tw values per output channel.
 	rn := ci * al * we
@@ -427,9 +427,6 @@ func tileRows(r, plane []float32, rows, we, y, sh, sw, off int) {
 // the result then gives 6 values per tile (·B), stored at unsafe offsets
 // after one bounds check.
 func winoInput43(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride int) {
-	if winoInput43Vec(v, plane, r, sh, sw, off, t0, t1, tw, base, stride) {
-		return
-	}
 	we := 4*tw + 2
 	r = r[:6*we]
 	v0, ss := winoV(v, 36, stride, base, (t1-t0)*tw)
@@ -454,25 +451,21 @@ func winoInput43(v, plane, r []float32, sh, sw, off, t0, t1, tw, base, stride in
 			o := unsafe.Add(v0, uintptr(4*t)+uintptr(6*i)*ss)
 			for tx := 0; tx < tw; tx++ {
 				d := row[4*tx : 4*tx+6]
-				bt43s(unsafe.Add(o, 4*tx), ss, d[0], d[1], d[2], d[3], d[4], d[5])
+				d0, d1, d2, d3, d4, d5 := d[0], d[1], d[2], d[3], d[4], d[5]
+				a, b := d4-4*d2, d3-4*d1
+				c, e := d4-d2, 2*(d3-d1)
+				q := unsafe.Add(o, 4*tx)
+				st := func(xi uintptr, x float32) { *(*float32)(unsafe.Add(q, xi*ss)) = x }
+				st(0, 4*d0-5*d2+d4)
+				st(1, a+b)
+				st(2, a-b)
+				st(3, c+e)
+				st(4, c-e)
+				st(5, 4*d1-5*d3+d5)
 			}
 		}
 		t += tw
 	}
-}
-
-// bt43s stores the six values of Bᵀ·d (see winoInput43) for one column d of
-// a tile at q, q+ss, ..., q+5·ss.
-func bt43s(q unsafe.Pointer, ss uintptr, d0, d1, d2, d3, d4, d5 float32) {
-	a, b := d4-4*d2, d3-4*d1
-	c, e := d4-d2, 2*(d3-d1)
-	st := func(xi uintptr, x float32) { *(*float32)(unsafe.Add(q, xi*ss)) = x }
-	st(0, 4*d0-5*d2+d4)
-	st(1, a+b)
-	st(2, a-b)
-	st(3, c+e)
-	st(4, c-e)
-	st(5, 4*d1-5*d3+d5)
 }
 
 // winoV checks that v holds nx matrices of stride values from base on
