@@ -74,6 +74,7 @@ func poolPlanes(a *Arena, name string, x *tensor.Dense, k, stride, pad int, ceil
 // get their own. max32 propagates NaN like PyTorch; the builtin compiles
 // to branch-free code natively (see max32).
 func maxPlane(dst, src []float32, h, w, oh, ow, k, s, pad int) {
+	var v maxRowScratch // zeroed once per plane, not per row
 	// Output columns [xa, xb) and rows [ya, yb) have unclipped windows.
 	xa, ya := min((pad+s-1)/s, ow), min((pad+s-1)/s, oh)
 	xb, yb := max(min((w+pad-k)/s+1, ow), xa), max(min((h+pad-k)/s+1, oh), ya)
@@ -96,7 +97,7 @@ func maxPlane(dst, src []float32, h, w, oh, ow, k, s, pad int) {
 			// Adjacent windows share a column: carry its max over.
 			r0, r1, r2 := src[y*w+x0:(y+1)*w], src[(y+1)*w+x0:(y+2)*w], src[(y+2)*w+x0:(y+3)*w]
 			r1, r2 = r1[:len(r0)], r2[:len(r0)]
-			if maxRowVec(in, [][]float32{r0, r1, r2}, 3, 2) > 0 {
+			if maxRowVec(in, [][]float32{r0, r1, r2}, 3, 2, &v) > 0 {
 				break
 			}
 			prev := max32(max32(r0[0], r1[0]), r2[0])
@@ -110,7 +111,7 @@ func maxPlane(dst, src []float32, h, w, oh, ow, k, s, pad int) {
 		case k == 2 && s == 2:
 			r0, r1 := src[y*w+x0:(y+1)*w], src[(y+1)*w+x0:(y+2)*w]
 			r1 = r1[:len(r0)]
-			if maxRowVec(in, [][]float32{r0, r1}, 2, 2) > 0 {
+			if maxRowVec(in, [][]float32{r0, r1}, 2, 2, &v) > 0 {
 				break
 			}
 			for i := range in {

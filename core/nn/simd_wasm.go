@@ -113,13 +113,17 @@ func addVec(dst, src []float32) int {
 	return n
 }
 
+// maxRowScratch is maxRowVec's buffer of vertical maxima: passed in, as a
+// local array would be zeroed on every row.
+type maxRowScratch [256 + 8]float32
+
 // maxRowVec computes row[i] = max over the k×k window at column 2i of rows
 // rs[0..k) for the 3×3/2 and 2×2/2 pools (rows of equal length), per chunk
 // of columns: the vertical maxima v, then in place the horizontal ones
 // v[j] = max(v[j..j+k)) with unaligned loads (no shuffles needed), then the
 // even columns. It returns how many outputs it wrote (all), or 0 for other
-// windows.
-func maxRowVec(row []float32, rs [][]float32, k, s int) int {
+// windows. v is scratch (any contents).
+func maxRowVec(row []float32, rs [][]float32, k, s int, v *maxRowScratch) int {
 	if !simdOn || s != 2 || (k != 3 && k != 2) {
 		return 0
 	}
@@ -128,7 +132,6 @@ func maxRowVec(row []float32, rs [][]float32, k, s int) int {
 	if k == 3 {
 		r2 = rs[2][:len(r0)]
 	}
-	var v [256 + 8]float32
 	const chunk = 126 // outputs per chunk: 2·126+1 columns fit v
 	pv := unsafe.Pointer(&v[0])
 	for o0 := 0; o0 < len(row); o0 += chunk {
