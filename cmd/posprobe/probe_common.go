@@ -21,6 +21,7 @@ import (
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/internal/atomicfile"
+	"gorgonia.org/tensor"
 )
 
 // probeEncoderFlags select the frozen encoder of train, eval and predict.
@@ -114,7 +115,7 @@ func openImageSet(flag, spec string, recursive bool) (*probe.Images, error) {
 // extract runs pe over set, moving bar from done0 on, and lists every
 // unreadable file on errw (probe.Extract leaves them out).
 func extract(ctx context.Context, pe *probeEncoder, set *probe.Images, sel []int, size int, bar *progressbar.ProgressBar, done0 int,
-	errw io.Writer) (*readout.Features, []error, error) {
+	errw io.Writer) (*tensor.Dense, []error, error) {
 	feats, skipped, err := probe.Extract(ctx, pe.enc, set, sel, size, func(done, _ int) { bar.Set(done0 + done) })
 	for _, e := range skipped {
 		fmt.Fprintln(errw, e)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
@@ -154,8 +155,9 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	if len(skipped) > 0 {
 		unreadable = fmt.Sprintf(" (%d unreadable skipped)", len(skipped))
 	}
-	fmt.Fprintf(errw, "features: %d images%s, %d channels at %dx%d, %.1f s (%.1f img/s), %.0f MB\n", feats.N, unreadable, feats.C, cfg.Size, cfg.Size,
-		time.Since(start).Seconds(), float64(feats.N)/time.Since(start).Seconds(), float64(4*len(feats.Data))/1e6)
+	nImages, nc, _, _ := nn.Dims4(feats)
+	fmt.Fprintf(errw, "features: %d images%s, %d channels at %dx%d, %.1f s (%.1f img/s), %.0f MB\n", nImages, unreadable, nc, cfg.Size, cfg.Size,
+		time.Since(start).Seconds(), float64(nImages)/time.Since(start).Seconds(), float64(4*feats.Len())/1e6)
 
 	trained := map[posmap.Target]*readout.Readout{}
 	for _, t := range targets {
@@ -169,7 +171,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 				r.Meta = mergeMeta(meta, r.Meta.Training) // the recipe too (lr, batch, momentum, wd)
 				return saveReadout(path, r)
 			}}
-		steps := (feats.N + tf.batch - 1) / tf.batch
+		steps := (nImages + tf.batch - 1) / tf.batch
 		tbar := newBar(errw, tf.epochs*steps, fmt.Sprintf("train %-2s", t), "batch")
 		tstart := time.Now()
 		r, err := readout.Train(ctx, cfg, feats, gt, opts, func(p readout.Progress) {

@@ -14,6 +14,7 @@ import (
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/weights"
+	"gorgonia.org/tensor"
 )
 
 // A group is the rows that share one encoder pass (Setting.FeatureKey). It
@@ -191,7 +192,7 @@ func (r *runner) trainGroup(ctx context.Context, g *group) error {
 
 // trainRow trains the row's missing readouts on its taps of feats. A
 // readout that diverges fails its row; the run goes on.
-func (r *runner) trainRow(ctx context.Context, g *group, rp *rowPlan, feats *readout.Features) error {
+func (r *runner) trainRow(ctx context.Context, g *group, rp *rowPlan, feats *tensor.Dense) error {
 	missing := 0
 	for _, ro := range rp.readouts {
 		if ro == nil {
@@ -209,7 +210,8 @@ func (r *runner) trainRow(ctx context.Context, g *group, rp *rowPlan, feats *rea
 	if rp.heavy {
 		f = probe.Subset(f, r.cfg.DeepImages)
 	}
-	steps := (f.N + 31) / 32
+	n, c, _, _ := nn.Dims4(f)
+	steps := (n + 31) / 32
 	total := steps * r.cfg.Epochs * missing
 	done := 0
 	for i, t := range rp.targets {
@@ -217,7 +219,7 @@ func (r *runner) trainRow(ctx context.Context, g *group, rp *rowPlan, feats *rea
 			continue
 		}
 		// Another row of this group may have trained the same readout just now.
-		if rp.readouts[i] = r.cachedReadout(st, t, f.C, g.trainN); rp.readouts[i] != nil {
+		if rp.readouts[i] = r.cachedReadout(st, t, c, g.trainN); rp.readouts[i] != nil {
 			done += steps * r.cfg.Epochs
 			continue
 		}
@@ -242,7 +244,7 @@ func (r *runner) trainRow(ctx context.Context, g *group, rp *rowPlan, feats *rea
 
 // trainReadout trains the readout of setting st for target t on f and
 // saves it in the cache; a training error is returned unsaved.
-func (r *runner) trainReadout(ctx context.Context, st Setting, t posmap.Target, f *readout.Features, tapNames []string,
+func (r *runner) trainReadout(ctx context.Context, st Setting, t posmap.Target, f *tensor.Dense, tapNames []string,
 	progress func(readout.Progress)) (*readout.Readout, error) {
 	cfg := readoutConfig(st, tapNames)
 	opts := readout.TrainOptions{Epochs: r.cfg.Epochs, Seed: probe.ReadoutSeed(r.cfg.Seed, t)}

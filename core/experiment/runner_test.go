@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
@@ -268,15 +269,14 @@ func TestRunFeatureBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := readout.NewFeatures(5, 3, 28)
-	for i := range f.Data {
-		f.Data[i] = float32(math.Cos(float64(i) * 0.011))
+	for i, d := 0, nn.Data(f); i < len(d); i++ {
+		d[i] = float32(math.Cos(float64(i) * 0.011))
 	}
 	gt := posmap.Map(posmap.V, 224, posmap.Options{})
 	whole, _ := probe.Evaluate(r, f, gt)
 	var sum probe.Score
 	for _, part := range [][2]int{{0, 2}, {2, 5}} {
-		l := 3 * 28 * 28
-		sc, _ := probe.Evaluate(r, &readout.Features{N: part[1] - part[0], C: 3, Size: 28, Data: f.Data[part[0]*l : part[1]*l]}, gt)
+		sc, _ := probe.Evaluate(r, readout.Images(f, part[0], part[1]), gt)
 		sum = probe.Merge(sum, sc)
 	}
 	got := scoreOf(sum)

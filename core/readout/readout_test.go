@@ -73,7 +73,7 @@ func TestAgainstPyTorch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr0 := newTrainer(r, &Features{N: c.Batch, C: c.C, Size: c.Size, Data: c.Features}, c.Target, 2)
+		tr0 := newTrainer(r, nn.FromData(c.Features, c.Batch, c.C, c.Size, c.Size), c.Target, 2)
 		for i, p := range tr0.params {
 			copy(p, c.Init[i])
 		}
@@ -114,7 +114,7 @@ func TestAgainstPyTorch(t *testing.T) {
 }
 
 // lossAt evaluates the training-mode loss without touching r's state.
-func lossAt(r *Readout, f *Features, target []float32, idx []int) float64 {
+func lossAt(r *Readout, f *tensor.Dense, target []float32, idx []int) float64 {
 	return newTrainer(r.Clone(), f, target, 1).forwardBackward(idx)
 }
 
@@ -127,8 +127,8 @@ func TestGradientsFiniteDifferences(t *testing.T) {
 	} {
 		rng := rand.New(rand.NewPCG(1, 2))
 		f := NewFeatures(4, 3, cfg.Size)
-		for i := range f.Data {
-			f.Data[i] = float32(rng.NormFloat64())
+		for i, d := 0, nn.Data(f); i < len(d); i++ {
+			d[i] = float32(rng.NormFloat64())
 		}
 		target := make([]float32, cfg.OutSize*cfg.OutSize)
 		for i := range target {
@@ -187,8 +187,8 @@ func TestTrainLearnsAndCancels(t *testing.T) {
 	cfg := Config{Kernel: 3, Depth: 1, Size: 8, OutSize: 16}
 	rng := rand.New(rand.NewPCG(3, 4))
 	f := NewFeatures(40, 2, 8)
-	for n := 0; n < f.N; n++ {
-		d := f.Image(n)
+	for n := 0; n < 40; n++ {
+		d := Image(f, n)
 		for i := 0; i < 64; i++ {
 			d[i] = float32(i%8) / 7
 			d[64+i] = float32(rng.NormFloat64())
@@ -337,8 +337,8 @@ func TestPrepare(t *testing.T) {
 // (C=1344, batch 32): the training cost per batch.
 func BenchmarkTrainStepC1344(b *testing.B) {
 	f := NewFeatures(32, 1344, 28)
-	for i := range f.Data {
-		f.Data[i] = float32(i%97) / 97
+	for i, d := 0, nn.Data(f); i < len(d); i++ {
+		d[i] = float32(i%97) / 97
 	}
 	target := make([]float32, 224*224)
 	r, _ := New(DefaultConfig(), 1344, 1)

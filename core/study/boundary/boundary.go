@@ -209,8 +209,8 @@ func paste(x *tensor.Dense, col [3]float32) *tensor.Dense {
 }
 
 // score evaluates r on the test features, whole and by distance band.
-func score(c Config, r *readout.Readout, test *readout.Features, gt []float32) (Readout, error) {
-	n := r.Config.OutSize
+func score(c Config, r *readout.Readout, test *tensor.Dense, gt []float32) (Readout, error) {
+	n, nTest := r.Config.OutSize, test.Shape()[0]
 	var ro Readout
 	nb := (n/2 + c.Band - 1) / c.Band
 	idx := make([][]int, nb)
@@ -223,20 +223,20 @@ func score(c Config, r *readout.Readout, test *readout.Features, gt []float32) (
 	for b := range idx {
 		ro.Bands = append(ro.Bands, Band{From: b * c.Band, To: min((b+1)*c.Band, n/2) - 1})
 	}
-	for i := 0; i < test.N; i++ {
-		pred, err := r.Predict(test.Image(i))
+	for i := 0; i < nTest; i++ {
+		pred, err := r.Predict(readout.Image(test, i))
 		if err != nil {
 			return ro, err
 		}
-		ro.SPC += metric.Spearman(pred, gt) / float64(test.N)
-		ro.MAE += metric.MAE(pred, gt) / float64(test.N)
+		ro.SPC += metric.Spearman(pred, gt) / float64(nTest)
+		ro.MAE += metric.MAE(pred, gt) / float64(nTest)
 		for b, ix := range idx {
 			p, g := make([]float32, len(ix)), make([]float32, len(ix))
 			for k, j := range ix {
 				p[k], g[k] = pred[j], gt[j]
 			}
-			ro.Bands[b].MAE += metric.MAE(p, g) / float64(test.N)
-			ro.Bands[b].SPC += metric.Spearman(p, g) / float64(test.N)
+			ro.Bands[b].MAE += metric.MAE(p, g) / float64(nTest)
+			ro.Bands[b].SPC += metric.Spearman(p, g) / float64(nTest)
 		}
 	}
 	for b := range ro.Bands {

@@ -111,22 +111,23 @@ func shuffleTest(ctx context.Context, c Config, enc encoder.Encoder, test [][]fl
 			copy(dst[to*ss:(to+1)*ss], src[from*ss:(from+1)*ss])
 		}
 	}
-	strain := readout.NewFeatures(train.N, C, 28)
-	for i := 0; i < train.N; i++ {
-		shuffle(strain.Image(i), train.Image(i))
+	nTrain := train.Shape()[0]
+	strain := readout.NewFeatures(nTrain, C, 28)
+	for i := 0; i < nTrain; i++ {
+		shuffle(readout.Image(strain, i), readout.Image(train, i))
 	}
 	plainTest := readout.NewFeatures(len(test), C, 28)
 	shufTest := readout.NewFeatures(len(test), C, 28)
 	for i, f := range test {
-		copy(plainTest.Image(i), f)
-		shuffle(shufTest.Image(i), f)
+		copy(readout.Image(plainTest, i), f)
+		shuffle(readout.Image(shufTest, i), f)
 	}
 	var out []Shuffle
 	for _, t := range []posmap.Target{posmap.H, posmap.G} {
 		cfg := readout.DefaultConfig()
 		gt := posmap.Map(t, cfg.OutSize, posmap.Options{})
 		sh := Shuffle{Target: t.String()}
-		for k, pair := range [][2]*readout.Features{{train, plainTest}, {strain, shufTest}} {
+		for k, pair := range [][2]*tensor.Dense{{train, plainTest}, {strain, shufTest}} {
 			r, err := readout.Train(ctx, cfg, pair[0], gt, readout.TrainOptions{Epochs: c.ShuffleEpochs, Seed: c.Seed}, nil)
 			if err != nil {
 				return nil, err
@@ -149,7 +150,7 @@ func shuffleTest(ctx context.Context, c Config, enc encoder.Encoder, test [][]fl
 func trainReadouts(ctx context.Context, c Config, feats [][]float32, C int) (map[string]*readout.Readout, error) {
 	f := readout.NewFeatures(len(feats), C, 28)
 	for i, x := range feats {
-		copy(f.Image(i), x)
+		copy(readout.Image(f, i), x)
 	}
 	out := map[string]*readout.Readout{}
 	for _, t := range []posmap.Target{posmap.H, posmap.V, posmap.G} {
