@@ -246,11 +246,11 @@ func (p *params) linear(name string, in, out int) *nn.Linear {
 	}
 	if out == 0 {
 		t, ok := p.set.Tensors[name+".weight"]
-		if !ok || len(t.Shape) != 2 {
+		if !ok || t.Dims() != 2 {
 			p.err = fmt.Errorf("%s: no 2-d tensor %q", p.set.Source, name+".weight")
 			return nil
 		}
-		out = t.Shape[0]
+		out = t.Shape()[0]
 	}
 	l := &nn.Linear{In: in, Out: out}
 	l.W = p.get(name+".weight", out, in)

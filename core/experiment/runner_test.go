@@ -276,7 +276,7 @@ func TestRunFeatureBudget(t *testing.T) {
 	whole, _ := probe.Evaluate(r, f, gt)
 	var sum probe.Score
 	for _, part := range [][2]int{{0, 2}, {2, 5}} {
-		sc, _ := probe.Evaluate(r, readout.Images(f, part[0], part[1]), gt)
+		sc, _ := probe.Evaluate(r, nn.Batch(f, part[0], part[1]), gt)
 		sum = probe.Merge(sum, sc)
 	}
 	got := scoreOf(sum)

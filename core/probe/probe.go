@@ -267,7 +267,7 @@ func Subset(f *tensor.Dense, n int) *tensor.Dense {
 	if n <= 0 || n >= f.Shape()[0] {
 		return f
 	}
-	return readout.Images(f, 0, n)
+	return nn.Batch(f, 0, n)
 }
 
 // Score is a readout's result on one image set.

@@ -192,7 +192,7 @@ func TestEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Evaluate(r, readout.Images(f, 2, 5), gt)
+	b, err := Evaluate(r, nn.Batch(f, 2, 5), gt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // The cached readout inputs of N images ("features") are a float32
 // *tensor.Dense [N, C, Size, Size]: NewFeatures makes one, FeatureDims
 // checks one, Image(f, i) is image i's values [C, Size, Size] and
-// Images(f, lo, hi) a view of some of the images.
+// nn.Batch(f, lo, hi) a view of images lo to hi-1.
 
 // NewFeatures allocates features for n images.
 func NewFeatures(n, c, size int) *tensor.Dense { return nn.New(n, c, size, size) }
@@ -30,27 +30,10 @@ func FeatureDims(f *tensor.Dense) (n, c, size int, err error) {
 	if len(s) != 4 || s[2] != s[3] || f.Dtype() != tensor.Float32 {
 		return 0, 0, 0, fmt.Errorf("readout: features are %v %v, want float32 [N,C,Size,Size]", f.Dtype(), s)
 	}
-	if !f.DataOrder().IsRowMajor() || f.RequiresIterator() {
+	if f.Len() > 0 && (!f.DataOrder().IsRowMajor() || f.RequiresIterator()) {
 		return 0, 0, 0, fmt.Errorf("readout: features %v are not contiguous", s)
 	}
 	return s[0], s[1], s[2], nil
-}
-
-// Images returns images lo to hi-1 of features f [N, C, Size, Size] as a
-// view [hi-lo, C, Size, Size] sharing f's values. It panics unless
-// 0 <= lo < hi <= N.
-func Images(f *tensor.Dense, lo, hi int) *tensor.Dense {
-	s := f.Shape()
-	v, err := f.Slice(tensor.S(lo, hi))
-	if err != nil {
-		panic(fmt.Sprintf("readout.Images(%v, %d, %d): %v", s, lo, hi, err))
-	}
-	// A slice of one image drops the image axis: the reshape keeps it.
-	view := v.(*tensor.Dense)
-	if err := view.Reshape(hi-lo, s[1], s[2], s[3]); err != nil {
-		panic(err)
-	}
-	return view
 }
 
 // Image returns image i's features [C, Size, Size] of f: its values in

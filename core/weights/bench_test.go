@@ -2,6 +2,7 @@ package weights
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -13,11 +14,11 @@ func benchSet() *Set {
 		for _, d := range shape {
 			n *= d
 		}
-		x := &Tensor{Name: string(rune('a' + i)), Shape: shape, Data: make([]float32, n)}
-		for j := range x.Data {
-			x.Data[j] = float32(j%977) * 0.001
+		x := make([]float32, n)
+		for j := range x {
+			x[j] = float32(j%977) * 0.001
 		}
-		s.Add(x)
+		s.Add(string(rune('a'+i)), newTensor(shape, x))
 	}
 	return s
 }
@@ -51,7 +52,24 @@ func BenchmarkMaterializeTransposed(b *testing.B) {
 	x := &pthTensor{storage: st, size: []int{c, r}, stride: []int{1, c}}
 	b.SetBytes(4 * r * c)
 	for b.Loop() {
-		if _, err := x.materialize("t", 4*r*c); err != nil {
+		if _, err := x.materialize(4 * r * c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// 600 small tensors (BatchNorm-sized, 64 floats): the per-tensor cost of a
+// load, as in a ResNet checkpoint.
+func BenchmarkParseSafetensorsMany(b *testing.B) {
+	s := NewSet("bench")
+	for i := 0; i < 600; i++ {
+		s.Add(fmt.Sprint("bn", i), newTensor([]int{64}, make([]float32, 64)))
+	}
+	var buf bytes.Buffer
+	WriteSafetensors(&buf, s)
+	b.SetBytes(int64(buf.Len()))
+	for b.Loop() {
+		if _, err := ParseSafetensors(buf.Bytes(), "bench"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -155,10 +155,6 @@ func addHead(enc string, set *weights.Set) {
 		if set.Tensors[name] != nil {
 			continue
 		}
-		n := 1
-		for _, d := range shape {
-			n *= d
-		}
-		set.Add(&weights.Tensor{Name: name, Shape: slices.Clone(shape), Data: make([]float32, n)})
+		set.Add(name, nn.New(shape...))
 	}
 }

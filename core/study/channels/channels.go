@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"gorgonia.org/tensor"
@@ -321,9 +322,9 @@ func flippedEncoder(name string, opts encoder.Options) (encoder.Encoder, string)
 				fs := weights.NewSet(set.Source + " (kernels flipped)")
 				for _, n := range set.Names() {
 					t := set.Tensors[n]
-					d := append([]float32(nil), t.Data...)
-					if len(t.Shape) == 4 {
-						w := t.Shape[3]
+					d := slices.Clone(weights.Values(t))
+					if t.Dims() == 4 {
+						w := t.Shape()[3]
 						for r := 0; r < len(d)/w; r++ {
 							row := d[r*w : (r+1)*w]
 							for a, b := 0, w-1; a < b; a, b = a+1, b-1 {
@@ -331,7 +332,7 @@ func flippedEncoder(name string, opts encoder.Options) (encoder.Encoder, string)
 							}
 						}
 					}
-					fs.Add(&weights.Tensor{Name: t.Name, Shape: t.Shape, Data: d})
+					fs.Add(n, nn.FromData(d, t.Shape().Clone()...))
 				}
 				o := opts
 				o.Set = fs
