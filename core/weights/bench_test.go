@@ -3,6 +3,8 @@ package weights
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -70,6 +72,32 @@ func BenchmarkParseSafetensorsMany(b *testing.B) {
 	b.SetBytes(int64(buf.Len()))
 	for b.Loop() {
 		if _, err := ParseSafetensors(buf.Bytes(), "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Real loads: the ResNet-50 v2 folder (249 .npy files, 38 MB, from
+// POSPROBE_DATA) and the committed float16 SqueezeNet 1.1 (52 tensors).
+func BenchmarkLoadNpyDirResNet50v2(b *testing.B) {
+	dir := filepath.Join(os.Getenv("POSPROBE_DATA"), "weights", "resnet50v2", "weights")
+	if _, err := os.Stat(dir); err != nil {
+		b.Skip("POSPROBE_DATA has no resnet50v2 weights")
+	}
+	for b.Loop() {
+		if _, err := LoadNpyDir(dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLoadBuiltinSqueezeNet(b *testing.B) {
+	p, _ := builtinPath("squeezenet1.1")
+	if _, err := Load(p); err != nil {
+		b.Skip(err) // js/wasm links no committed copy
+	}
+	for b.Loop() {
+		if _, err := Load(p); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -39,11 +39,9 @@ func (s *Set) Add(name string, t *tensor.Dense) {
 	s.Tensors[name] = t
 }
 
-// newTensor wraps data (row-major, len = the product of shape) with a copy
-// of shape.
-func newTensor(shape []int, data []float32) *tensor.Dense {
-	return nn.FromData(data, slices.Clone(shape)...)
-}
+// newTensor wraps data (row-major, len = the product of shape); the tensor
+// keeps a copy of shape.
+func newTensor(shape []int, data []float32) *tensor.Dense { return nn.FromData(data, shape...) }
 
 // oneRun reports whether t's values lie in one row-major run, all of
 // Values(t) in order (a strided view's do not).
