@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
@@ -107,7 +108,7 @@ func TestRunQuickComplete(t *testing.T) {
 	// The readout is trained once per setting and target: Table 2a's and
 	// 2b's PosENet 3x3 rows are Table 1's, and score the same.
 	a, b := rep.Result("1", "none"), rep.Result("2b", "none/k3")
-	if sa, _ := a.Score("H", Natural); sa != func() Score { s, _ := b.Score("H", Natural); return s }() {
+	if sa, _ := a.Score("H", Natural); sa != func() score.Score { s, _ := b.Score("H", Natural); return s }() {
 		t.Errorf("shared readout scored differently: %+v vs %+v", a.Scores["H"], b.Scores["H"])
 	}
 	// Markdown: every row's label, every unavailable row with its reason.
@@ -274,12 +275,11 @@ func TestRunFeatureBudget(t *testing.T) {
 	}
 	gt := posmap.Map(posmap.V, 224, posmap.Options{})
 	whole, _ := probe.Evaluate(r, f, gt)
-	var sum probe.Score
+	var got score.Score
 	for _, part := range [][2]int{{0, 2}, {2, 5}} {
 		sc, _ := probe.Evaluate(r, nn.Batch(f, part[0], part[1]), gt)
-		sum = probe.Merge(sum, sc)
+		got = score.Merge(got, sc)
 	}
-	got := scoreOf(sum)
 	if got.N != 5 || math.Abs(got.SPC-whole.SPC) > 1e-12 || math.Abs(got.MAE-whole.MAE) > 1e-12 || math.Abs(got.SPCStd-whole.SPCStd) > 1e-9 {
 		t.Errorf("chunks merged %+v, whole %+v", got, whole)
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/metric"
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
@@ -270,64 +270,33 @@ func Subset(f *tensor.Dense, n int) *tensor.Dense {
 	return nn.Batch(f, 0, n)
 }
 
-// Score is a readout's result on one image set.
-type Score struct {
-	SPC, SPCStd, MAE float64
-	MAEStd           float64
-	N                int
-	Constant         int // predictions that were constant (SPC scored 0)
-}
-
-// Merge returns the score of the union of the image sets of a and b (means
-// weighted by N, population stds pooled), so a test set scored in chunks
-// gets the score of the whole.
-func Merge(a, b Score) Score {
-	n := a.N + b.N
-	if n == 0 {
-		return Score{}
-	}
-	wa, wb := float64(a.N)/float64(n), float64(b.N)/float64(n)
-	pool := func(ma, sa, mb, sb float64) (float64, float64) {
-		m := wa*ma + wb*mb
-		sq := wa*(sa*sa+ma*ma) + wb*(sb*sb+mb*mb)
-		return m, math.Sqrt(max(sq-m*m, 0))
-	}
-	var s Score
-	s.SPC, s.SPCStd = pool(a.SPC, a.SPCStd, b.SPC, b.SPCStd)
-	s.MAE, s.MAEStd = pool(a.MAE, a.MAEStd, b.MAE, b.MAEStd)
-	s.N, s.Constant = n, a.Constant+b.Constant
-	return s
-}
-
 // Evaluate predicts every image of feats with r and scores the maps against
 // gt (r's output size squared). Images are spread over the CPUs.
-func Evaluate(r *readout.Readout, feats *tensor.Dense, gt []float32) (Score, error) {
+func Evaluate(r *readout.Readout, feats *tensor.Dense, gt []float32) (score.Score, error) {
 	return EvaluateEach(r, feats, gt, nil)
 }
 
 // EvaluateEach is Evaluate that also hands each prediction to keep (from
 // several goroutines; the slice is the caller's).
-func EvaluateEach(r *readout.Readout, feats *tensor.Dense, gt []float32, keep func(i int, pred []float32)) (Score, error) {
+func EvaluateEach(r *readout.Readout, feats *tensor.Dense, gt []float32, keep func(i int, pred []float32)) (score.Score, error) {
 	if feats == nil {
-		return Score{}, fmt.Errorf("probe: no features to evaluate")
+		return score.Score{}, fmt.Errorf("probe: no features to evaluate")
 	}
 	n, c, size, err := readout.FeatureDims(feats)
 	if err != nil {
-		return Score{}, err
+		return score.Score{}, err
 	}
 	if n == 0 {
-		return Score{}, fmt.Errorf("probe: no features to evaluate")
+		return score.Score{}, fmt.Errorf("probe: no features to evaluate")
 	}
 	if c != r.Channels || size != r.Config.Size {
-		return Score{}, fmt.Errorf("probe: features are %d channels at %d, the readout wants %d at %d", c, size, r.Channels, r.Config.Size)
+		return score.Score{}, fmt.Errorf("probe: features are %d channels at %d, the readout wants %d at %d", c, size, r.Channels, r.Config.Size)
 	}
 	if len(gt) != r.Config.OutSize*r.Config.OutSize {
-		return Score{}, fmt.Errorf("probe: ground truth has %d values, want %d", len(gt), r.Config.OutSize*r.Config.OutSize)
+		return score.Score{}, fmt.Errorf("probe: ground truth has %d values, want %d", len(gt), r.Config.OutSize*r.Config.OutSize)
 	}
 	ranked := metric.NewRanked(gt)
-	spc := make([]float64, n)
-	mae := make([]float64, n)
-	cons := make([]bool, n)
+	per := make([]score.Score, n) // summed in image order below
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -341,9 +310,7 @@ func EvaluateEach(r *readout.Readout, feats *tensor.Dense, gt []float32, keep fu
 					errs[i] = err
 					continue
 				}
-				var s metric.Scores
-				s.Add(ranked, p)
-				spc[i], mae[i], cons[i] = s.SPC.Mean(), s.MAE.Mean(), s.Constant > 0
+				per[i] = ranked.Score(p)
 				if keep != nil {
 					keep(i, p)
 				}
@@ -356,16 +323,11 @@ func EvaluateEach(r *readout.Readout, feats *tensor.Dense, gt []float32, keep fu
 	close(next)
 	wg.Wait()
 	var s metric.Scores
-	var m metric.Mean
 	for i := 0; i < n; i++ {
 		if errs[i] != nil {
-			return Score{}, errs[i]
+			return score.Score{}, errs[i]
 		}
-		s.SPC.Add(spc[i])
-		m.Add(mae[i])
-		if cons[i] {
-			s.Constant++
-		}
+		s.AddScore(per[i])
 	}
-	return Score{SPC: s.SPC.Mean(), SPCStd: s.SPC.Std(), MAE: m.Mean(), MAEStd: m.Std(), N: n, Constant: s.Constant}, nil
+	return s.Score(), nil
 }

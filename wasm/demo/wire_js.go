@@ -9,6 +9,8 @@ import (
 	"syscall/js"
 	"time"
 	"unsafe"
+
+	"github.com/posprobe/posprobe/core/metric/score"
 )
 
 // The page and its inference worker exchange plain JS objects (structured
@@ -164,10 +166,10 @@ func ResultFromJS(o js.Value, req Request) Result {
 		}
 	}
 	if scores := o.Get("scores"); len(keys(scores)) > 0 {
-		r.Scores = map[string]Score{}
+		r.Scores = map[string]score.Score{}
 		for _, t := range keys(scores) {
 			s := scores.Get(t)
-			r.Scores[t] = Score{SPC: num(s.Get("spc")), MAE: num(s.Get("mae"))}
+			r.Scores[t] = score.Score{SPC: num(s.Get("spc")), MAE: num(s.Get("mae"))}
 		}
 	}
 	if p := o.Get("salient"); p.Type() == js.TypeObject {
