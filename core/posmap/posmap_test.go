@@ -2,8 +2,9 @@ package posmap
 
 import (
 	"math"
-	"os"
 	"testing"
+
+	"github.com/posprobe/posprobe/internal/testfiles"
 )
 
 func at(m []float32, size, x, y int) float64 { return float64(m[y*size+x]) }
@@ -111,10 +112,7 @@ func TestSynthetic(t *testing.T) {
 }
 
 func TestReferenceNoise(t *testing.T) {
-	dir := os.Getenv("POSPROBE_DATA")
-	if dir == "" {
-		t.Skip("POSPROBE_DATA not set")
-	}
+	dir := testfiles.DataDir(t)
 	n, src, err := Synthetic(Noise, 224, DataFS(dir))
 	if err != nil || src != NoiseFile {
 		t.Fatalf("reference noise: %v, source %q", err, src)
