@@ -23,6 +23,11 @@ type kernel struct {
 	// the last row strip when mr does not divide m (6 rows and 16 or 64
 	// channels), instead of a zero-padded tile and a copy out of it.
 	rowEdges []rowEdge
+	// packA, if set, copies rows (<= mr) rows × kc of A (stride lda) to dst
+	// in the kernel's layout, aStep values per k step, zero rows after rows;
+	// fn then gets dst (its lda unused) instead of A in place.
+	packA func(dst, a []float32, lda, rows, kc int)
+	aStep int
 }
 
 type rowEdge struct {
@@ -80,8 +85,8 @@ func getScratch(kn *kernel, nc int) *scratch {
 	if cap(s.bp) < nb {
 		s.bp = make([]float32, nb)
 	}
-	if cap(s.a) < kn.mr*kcBlock {
-		s.a = make([]float32, kn.mr*kcBlock)
+	if na := max(kn.mr, kn.aStep) * kcBlock; cap(s.a) < na {
+		s.a = make([]float32, na)
 	}
 	if cap(s.c) < kn.mr*kn.nr {
 		s.c = make([]float32, kn.mr*kn.nr)
@@ -218,7 +223,10 @@ func (kn *kernel) block(s *scratch, pre []float32, r0, r1, c0, c1, k int, a []fl
 			rows := min(mr, r1-i)
 			ap, alda := a[i*lda+pc:], lda
 			var rowFn kernFunc
-			if rows < mr {
+			if kn.packA != nil {
+				ap = s.a[:kn.aStep*kc]
+				kn.packA(ap, a[i*lda+pc:], lda, rows, kc)
+			} else if rows < mr {
 				rowFn = kn.rowKernel(rows)
 				// Too few rows left: a zero-padded copy keeps the kernel in bounds.
 				ap, alda = s.a[:mr*kc], kc
