@@ -19,14 +19,21 @@ type f4 = archsimd.Float32x4
 // Each C element is still accumulated in p order with a separate multiply
 // and add (wasm has no FMA), so the results are bit-identical to the
 // generic kernel's.
-var simdKernel = &kernel{mr: 4, nr: 8, fn: kern4x8, pack: packPanel8,
+var simdKernel = &kernel{mr: 4, nr: 8, strip: kern4x8, fn: tile(kern4x8), pack: packPanel8,
 	edges: []edgeKernel{{4, kern4x4}}, packA: packA4, aStep: 16}
 
 // simdKernelA reads A in place (25.5 GFLOP/s alone): for products with few
 // column panels (Winograd's per-tile products, n = 4 to 49), where packing
 // A would cost about as much as it saves.
-var simdKernelA = &kernel{mr: 4, nr: 8, fn: kern4x8a, pack: packPanel8,
+var simdKernelA = &kernel{mr: 4, nr: 8, strip: kern4x8a, fn: tile(kern4x8a), pack: packPanel8,
 	edges: []edgeKernel{{4, kern4x4a}}}
+
+// tile is a strip kernel for one panel.
+func tile(f stripFunc) kernFunc {
+	return func(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool) {
+		f(kc, a, lda, b, 1, c, ldc, load)
+	}
+}
 
 // packMinCols is the least n for which simdGemm packs A.
 const packMinCols = 128
@@ -86,58 +93,73 @@ func madd2(c0, c1, x, b0, b1 f4) (f4, f4) {
 // spilled to its stack). Pointers advance after the exit test, so they
 // never pass the operands.
 
-// kern4x8 computes a 4×8 tile from packed A (a[(p*4+r)*4+l] = A[r][p],
-// see packA4) and an 8-wide packed B panel.
-func kern4x8(kc int, a []float32, _ int, b []float32, c []float32, ldc int, load bool) {
-	_, _, _ = a[16*kc-1], b[8*kc-1], c[3*ldc+7]
-	pa, pb := unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0])
-	var c00, c01, c10, c11, c20, c21, c30, c31 f4
-	for n := kc; ; {
-		b0, b1 := ld4(pb), ld4(unsafe.Add(pb, 16))
-		c00, c01 = madd2(c00, c01, ld4(pa), b0, b1)
-		c10, c11 = madd2(c10, c11, ld4(unsafe.Add(pa, 16)), b0, b1)
-		c20, c21 = madd2(c20, c21, ld4(unsafe.Add(pa, 32)), b0, b1)
-		c30, c31 = madd2(c30, c31, ld4(unsafe.Add(pa, 48)), b0, b1)
-		if n--; n == 0 {
+// kern4x8 computes panels 4×8 tiles, 32 bytes apart in c, from packed A
+// (a[(p*4+r)*4+l] = A[r][p], see packA4) and consecutive 8-wide packed B
+// panels: one call per row strip, as a call per tile (its arguments go
+// through Go's stack in memory) cost 10-15% of the product.
+func kern4x8(kc int, a []float32, _ int, b []float32, panels int, c []float32, ldc int, load bool) {
+	_, _, _ = a[16*kc-1], b[8*kc*panels-1], c[3*ldc+8*panels-1]
+	pa0, pb, pc := unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), unsafe.Pointer(&c[0])
+	cs := uintptr(ldc) * 4
+	for jp := panels; ; {
+		pa := pa0
+		var c00, c01, c10, c11, c20, c21, c30, c31 f4
+		for n := kc; ; {
+			b0, b1 := ld4(pb), ld4(unsafe.Add(pb, 16))
+			c00, c01 = madd2(c00, c01, ld4(pa), b0, b1)
+			c10, c11 = madd2(c10, c11, ld4(unsafe.Add(pa, 16)), b0, b1)
+			c20, c21 = madd2(c20, c21, ld4(unsafe.Add(pa, 32)), b0, b1)
+			c30, c31 = madd2(c30, c31, ld4(unsafe.Add(pa, 48)), b0, b1)
+			if n--; n == 0 {
+				break
+			}
+			pa, pb = unsafe.Add(pa, 64), unsafe.Add(pb, 32)
+		}
+		put8(pc, c00, c01, load)
+		put8(unsafe.Add(pc, cs), c10, c11, load)
+		put8(unsafe.Add(pc, 2*cs), c20, c21, load)
+		put8(unsafe.Add(pc, 3*cs), c30, c31, load)
+		if jp--; jp == 0 {
 			break
 		}
-		pa, pb = unsafe.Add(pa, 64), unsafe.Add(pb, 32)
+		pb, pc = unsafe.Add(pb, 32), unsafe.Add(pc, 32)
 	}
-	put4x8(c, ldc, load, c00, c01, c10, c11, c20, c21, c30, c31)
 }
 
 // kern4x8a is kern4x8 over A in place (row stride lda).
-func kern4x8a(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool) {
-	_, _, _ = a[3*lda+kc-1], b[8*kc-1], c[3*ldc+7]
-	pa, pb := unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0])
-	st := uintptr(lda) * 4
-	var c00, c01, c10, c11, c20, c21, c30, c31 f4
-	for n := kc; ; {
-		b0, b1 := ld4(pb), ld4(unsafe.Add(pb, 16))
-		c00, c01 = madd2(c00, c01, bcast(pa), b0, b1)
-		c10, c11 = madd2(c10, c11, bcast(unsafe.Add(pa, st)), b0, b1)
-		c20, c21 = madd2(c20, c21, bcast(unsafe.Add(pa, 2*st)), b0, b1)
-		c30, c31 = madd2(c30, c31, bcast(unsafe.Add(pa, 3*st)), b0, b1)
-		if n--; n == 0 {
+func kern4x8a(kc int, a []float32, lda int, b []float32, panels int, c []float32, ldc int, load bool) {
+	_, _, _ = a[3*lda+kc-1], b[8*kc*panels-1], c[3*ldc+8*panels-1]
+	pa0, pb, pc := unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), unsafe.Pointer(&c[0])
+	st, cs := uintptr(lda)*4, uintptr(ldc)*4
+	for jp := panels; ; {
+		pa := pa0
+		var c00, c01, c10, c11, c20, c21, c30, c31 f4
+		for n := kc; ; {
+			b0, b1 := ld4(pb), ld4(unsafe.Add(pb, 16))
+			c00, c01 = madd2(c00, c01, bcast(pa), b0, b1)
+			c10, c11 = madd2(c10, c11, bcast(unsafe.Add(pa, st)), b0, b1)
+			c20, c21 = madd2(c20, c21, bcast(unsafe.Add(pa, 2*st)), b0, b1)
+			c30, c31 = madd2(c30, c31, bcast(unsafe.Add(pa, 3*st)), b0, b1)
+			if n--; n == 0 {
+				break
+			}
+			pa, pb = unsafe.Add(pa, 4), unsafe.Add(pb, 32)
+		}
+		put8(pc, c00, c01, load)
+		put8(unsafe.Add(pc, cs), c10, c11, load)
+		put8(unsafe.Add(pc, 2*cs), c20, c21, load)
+		put8(unsafe.Add(pc, 3*cs), c30, c31, load)
+		if jp--; jp == 0 {
 			break
 		}
-		pa, pb = unsafe.Add(pa, 4), unsafe.Add(pb, 32)
+		pb, pc = unsafe.Add(pb, 32), unsafe.Add(pc, 32)
 	}
-	put4x8(c, ldc, load, c00, c01, c10, c11, c20, c21, c30, c31)
 }
 
-// put4x8 writes (or with load adds) the 4×8 tile to c (row stride ldc).
-func put4x8(c []float32, ldc int, load bool, c00, c01, c10, c11, c20, c21, c30, c31 f4) {
-	_ = c[3*ldc+7]
-	pc, cs := unsafe.Pointer(&c[0]), uintptr(ldc)*4
-	put4(pc, c00, load)
-	put4(unsafe.Add(pc, 16), c01, load)
-	put4(unsafe.Add(pc, cs), c10, load)
-	put4(unsafe.Add(pc, cs+16), c11, load)
-	put4(unsafe.Add(pc, 2*cs), c20, load)
-	put4(unsafe.Add(pc, 2*cs+16), c21, load)
-	put4(unsafe.Add(pc, 3*cs), c30, load)
-	put4(unsafe.Add(pc, 3*cs+16), c31, load)
+// put8 writes (or with load adds) v0, v1 to the eight values at p.
+func put8(p unsafe.Pointer, v0, v1 f4, load bool) {
+	put4(p, v0, load)
+	put4(unsafe.Add(p, 16), v1, load)
 }
 
 // kern4x4 is kern4x8's edge kernel for a last panel of at most 4 columns.
