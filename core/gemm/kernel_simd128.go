@@ -39,6 +39,10 @@ func tile(f stripFunc) kernFunc {
 const packMinCols = 128
 
 func simdGemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	if n <= maxNarrow {
+		gemmNarrow(m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+		return
+	}
 	kn := simdKernel
 	if n < packMinCols {
 		kn = simdKernelA
