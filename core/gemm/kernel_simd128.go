@@ -169,47 +169,39 @@ func put8(p unsafe.Pointer, v0, v1 f4, load bool) {
 
 // kern4x4 is kern4x8's edge kernel for a last panel of at most 4 columns.
 func kern4x4(kc int, a []float32, _ int, b []float32, c []float32, ldc int, load bool) {
-	_ = a[16*kc-1]
-	tile4x4(kc, a, 0, b, c, ldc, load)
+	_, _ = a[16*kc-1], b[4*kc-1]
+	pa, pb := unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0])
+	var c0, c1, c2, c3 f4
+	for n := kc; ; {
+		b0 := ld4(pb)
+		c0 = c0.Add(ld4(pa).Mul(b0))
+		c1 = c1.Add(ld4(unsafe.Add(pa, 16)).Mul(b0))
+		c2 = c2.Add(ld4(unsafe.Add(pa, 32)).Mul(b0))
+		c3 = c3.Add(ld4(unsafe.Add(pa, 48)).Mul(b0))
+		if n--; n == 0 {
+			break
+		}
+		pa, pb = unsafe.Add(pa, 64), unsafe.Add(pb, 16)
+	}
+	put4x4(c, ldc, load, c0, c1, c2, c3)
 }
 
 // kern4x4a is kern4x4 over A in place (row stride lda).
 func kern4x4a(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool) {
-	_ = a[3*lda+kc-1]
-	tile4x4(kc, a, lda, b, c, ldc, load)
-}
-
-// tile4x4 is kern4x4 for lda = 0 and kern4x4a for lda > 0 (A checked by
-// them).
-func tile4x4(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool) {
-	_ = b[4*kc-1]
+	_, _ = a[3*lda+kc-1], b[4*kc-1]
 	pa, pb := unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0])
 	st := uintptr(lda) * 4
 	var c0, c1, c2, c3 f4
-	if st == 0 {
-		for n := kc; ; {
-			b0 := ld4(pb)
-			c0 = c0.Add(ld4(pa).Mul(b0))
-			c1 = c1.Add(ld4(unsafe.Add(pa, 16)).Mul(b0))
-			c2 = c2.Add(ld4(unsafe.Add(pa, 32)).Mul(b0))
-			c3 = c3.Add(ld4(unsafe.Add(pa, 48)).Mul(b0))
-			if n--; n == 0 {
-				break
-			}
-			pa, pb = unsafe.Add(pa, 64), unsafe.Add(pb, 16)
+	for n := kc; ; {
+		b0 := ld4(pb)
+		c0 = c0.Add(bcast(pa).Mul(b0))
+		c1 = c1.Add(bcast(unsafe.Add(pa, st)).Mul(b0))
+		c2 = c2.Add(bcast(unsafe.Add(pa, 2*st)).Mul(b0))
+		c3 = c3.Add(bcast(unsafe.Add(pa, 3*st)).Mul(b0))
+		if n--; n == 0 {
+			break
 		}
-	} else {
-		for n := kc; ; {
-			b0 := ld4(pb)
-			c0 = c0.Add(bcast(pa).Mul(b0))
-			c1 = c1.Add(bcast(unsafe.Add(pa, st)).Mul(b0))
-			c2 = c2.Add(bcast(unsafe.Add(pa, 2*st)).Mul(b0))
-			c3 = c3.Add(bcast(unsafe.Add(pa, 3*st)).Mul(b0))
-			if n--; n == 0 {
-				break
-			}
-			pa, pb = unsafe.Add(pa, 4), unsafe.Add(pb, 16)
-		}
+		pa, pb = unsafe.Add(pa, 4), unsafe.Add(pb, 16)
 	}
 	put4x4(c, ldc, load, c0, c1, c2, c3)
 }
