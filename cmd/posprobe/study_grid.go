@@ -72,14 +72,11 @@ func gridConfig() (grid.Config, error) {
 	if sf.encoders != "" {
 		c.Encoders = split(sf.encoders)
 	}
-	if sf.paddings != "" {
-		c.Paddings = split(sf.paddings)
+	if err := studyPaddings(&c.Paddings); err != nil {
+		return c, err
 	}
-	if sf.init != "" {
-		if sf.init != "imagenet" && sf.init != "random" {
-			return c, fmt.Errorf("--init: %q is not imagenet or random", sf.init)
-		}
-		c.Init = sf.init
+	if err := studyInit(&c.Init); err != nil {
+		return c, err
 	}
 	if sf.trainPhotos < 0 || sf.testPhotos < 0 || sf.cell < 0 {
 		return c, fmt.Errorf("--train-photos, --test-photos and --cell must not be negative")
@@ -112,7 +109,7 @@ func runGrid(cmd *cobra.Command) (study.Outcome, error) {
 		return study.Outcome{}, err
 	}
 	settings := map[string]string{
-		"encoders": fmt.Sprintf("%s (%s)", strings.Join(c.Encoders, ","), c.Init), "paddings": strings.Join(c.Paddings, ","),
+		"encoders": fmt.Sprintf("%s (%s)", strings.Join(c.Encoders, ","), c.Init), "paddings": joinNames(c.Paddings),
 		"photos (train/test)": fmt.Sprintf("%d/%d from %s", c.Train, c.Test, dataRel(filepath.Dir(c.Photos[0]))),
 		"cell":                fmt.Sprintf("%d px, canvas colour %v", c.Cell, c.Canvas), "seed": fmt.Sprint(c.Seed),
 	}

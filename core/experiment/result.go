@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 // Row states.
@@ -119,7 +121,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			if res != nil {
 				status = res.Status
 			}
-			for _, tg := range tb.Targets {
+			for _, tg := range posmap.Names(tb.Targets) {
 				for _, set := range tb.Sets {
 					ours, paperCell := "", ""
 					if s, ok := res.Score(tg, set); ok {

@@ -22,11 +22,11 @@ import (
 // features. The encoder is frozen, so a drop says that the layers after the
 // shuffle rely on channel order, not only that position went.
 type LayerShuffle struct {
-	Layer    string  `json:"layer"`
-	Per      string  `json:"per"` // "image" or "position"
-	Target   string  `json:"target"`
-	Plain    float64 `json:"plain_spc"`
-	Shuffled float64 `json:"shuffled_spc"`
+	Layer    string        `json:"layer"`
+	Per      string        `json:"per"` // "image" or "position"
+	Target   posmap.Target `json:"target"`
+	Plain    float64       `json:"plain_spc"`
+	Shuffled float64       `json:"shuffled_spc"`
 }
 
 // permuter returns an Options.Before that permutes the channels of tap
@@ -127,7 +127,7 @@ func layerShuffle(ctx context.Context, c Config, opts encoder.Options, feats [][
 			return nil, err
 		}
 		gt := metric.NewRanked(posmap.Map(t, r.Config.OutSize, posmap.Options{}))
-		ls := LayerShuffle{Layer: c.ShuffleLayer, Per: per, Target: tn}
+		ls := LayerShuffle{Layer: c.ShuffleLayer, Per: per, Target: t}
 		for k, set := range [][][]float32{feats, shuffled} {
 			s := 0.0
 			for _, f := range set {
