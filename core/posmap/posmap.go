@@ -30,11 +30,21 @@ const (
 
 var names = [...]string{"H", "V", "G", "HS", "VS"}
 
+var descriptions = [len(names)]string{"horizontal gradient", "vertical gradient", "Gaussian at the centre", "horizontal stripes", "vertical stripes"}
+
 func (t Target) String() string {
 	if t < 0 || int(t) >= len(names) {
 		return fmt.Sprintf("Target(%d)", int(t))
 	}
 	return names[t]
+}
+
+// Description says what the map is, in words ("horizontal gradient").
+func (t Target) Description() string {
+	if t < 0 || int(t) >= len(descriptions) {
+		return t.String()
+	}
+	return descriptions[t]
 }
 
 // IsStripes reports whether t is HS or VS (the targets StripeRange affects).

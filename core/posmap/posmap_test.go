@@ -157,4 +157,7 @@ func TestTargetText(t *testing.T) {
 	if got := strings.Join(Names(AllTargets()), ","); got != "H,V,G,HS,VS" {
 		t.Errorf("Names = %s", got)
 	}
+	if HS.Description() != "horizontal stripes" || Target(7).Description() != "Target(7)" {
+		t.Errorf("descriptions: %q, %q", HS.Description(), Target(7).Description())
+	}
 }

@@ -41,14 +41,14 @@ func ModelIndex(key string) int {
 // Targets are the five position maps' names, in display order.
 var Targets = posmap.Names(posmap.AllTargets())
 
-// TargetNames explain the targets in words.
-var TargetNames = map[string]string{
-	"H":  "horizontal gradient",
-	"V":  "vertical gradient",
-	"G":  "Gaussian at the centre",
-	"HS": "horizontal stripes",
-	"VS": "vertical stripes",
-}
+// TargetNames explain the targets in words, by name.
+var TargetNames = func() map[string]string {
+	m := map[string]string{}
+	for _, t := range posmap.AllTargets() {
+		m[t.String()] = t.Description()
+	}
+	return m
+}()
 
 // State is what the app shows, and what the page's test hook reports.
 type State struct {
@@ -101,7 +101,7 @@ func (s State) Hook() map[string]any {
 	}
 	chs := []any{}
 	for _, c := range s.Channels {
-		chs = append(chs, map[string]any{"tap": c.Tap, "index": c.Index, "score": num(c.Score), "target": c.Target, "size": c.Size})
+		chs = append(chs, map[string]any{"tap": c.Tap, "index": c.Index, "score": num(c.Score), "target": c.Target.String(), "size": c.Size})
 	}
 	return map[string]any{
 		"ready":     s.Ready,
