@@ -2,19 +2,21 @@ package netspec
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 )
 
 func TestPadModeText(t *testing.T) {
-	for m := PadZero; m <= PadFull; m++ {
-		b, err := json.Marshal(m)
-		if err != nil || string(b) != `"`+m.String()+`"` {
-			t.Errorf("%v: %s, %v", m, b, err)
+	// The names on the wire (readout headers, results.json, site.json).
+	for i, name := range []string{"zero", "none", "reflect", "replicate", "circular", "full"} {
+		m, js := PadMode(i), strconv.Quote(name)
+		if b, err := json.Marshal(m); err != nil || string(b) != js {
+			t.Errorf("PadMode(%d): %s, %v, want %s", i, b, err, js)
 		}
-		var back PadMode
-		if err := json.Unmarshal(b, &back); err != nil || back != m {
-			t.Errorf("%s: back %v, %v", b, back, err)
+		back := PadMode(-1)
+		if err := json.Unmarshal([]byte(js), &back); err != nil || back != m {
+			t.Errorf("%s: back %v, %v", js, back, err)
 		}
 	}
 	var m PadMode = PadFull
