@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
@@ -139,7 +140,7 @@ var evalChunkBytes = 256 << 20
 // setScores are the scores of every target on one image set.
 type setScores struct {
 	set     *probe.Images
-	scores  map[posmap.Target]probe.Score
+	scores  map[posmap.Target]score.Score
 	skipped int // unreadable files, left out
 }
 
@@ -182,7 +183,7 @@ func scoreSet(ctx context.Context, pe *probeEncoder, readouts map[posmap.Target]
 	if sr.Skipped == n {
 		return nil, fmt.Errorf("%s: no readable image (%d skipped)", set.Name, n)
 	}
-	res := &setScores{set: set, scores: map[posmap.Target]probe.Score{}, skipped: sr.Skipped}
+	res := &setScores{set: set, scores: map[posmap.Target]score.Score{}, skipped: sr.Skipped}
 	for i, t := range targets {
 		res.scores[t] = sr.Scores[i]
 		if s := res.scores[t]; math.IsNaN(s.SPC) || math.IsNaN(s.MAE) {

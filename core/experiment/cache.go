@@ -125,7 +125,7 @@ func (r *runner) saveDemo(rr RowResult, rp *rowPlan) error {
 		ro := rp.readouts[i].Clone()
 		ro.Meta.Metrics = map[string]float64{}
 		if sc, ok := rr.Score(t.String(), Natural); ok {
-			probe.StoreScore(&ro.Meta, filepath.Base(filepath.Clean(r.cfg.TestDir)), probe.Score{SPC: sc.SPC, MAE: sc.MAE, N: sc.N})
+			probe.StoreScore(&ro.Meta, filepath.Base(filepath.Clean(r.cfg.TestDir)), sc)
 		}
 		s := rr.Setting
 		init := s.Init

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
@@ -44,7 +45,7 @@ type rowPlan struct {
 	readouts []*readout.Readout // per target; nil until loaded or trained
 	failed   string             // why training failed ("" = it did not)
 	seconds  float64
-	scores   map[string]map[string]Score // target -> set
+	scores   map[string]map[string]score.Score // target -> set
 }
 
 func (r *runner) runGroup(ctx context.Context, ps []pending) error {
@@ -335,19 +336,14 @@ func chainKeep(a, b func(int, []float32)) func(int, []float32) {
 	return func(i int, p []float32) { a(i, p); b(i, p) }
 }
 
-func (rp *rowPlan) setScore(t posmap.Target, set string, s probe.Score) {
+func (rp *rowPlan) setScore(t posmap.Target, set string, s score.Score) {
 	if rp.scores == nil {
-		rp.scores = map[string]map[string]Score{}
+		rp.scores = map[string]map[string]score.Score{}
 	}
 	if rp.scores[t.String()] == nil {
-		rp.scores[t.String()] = map[string]Score{}
+		rp.scores[t.String()] = map[string]score.Score{}
 	}
-	rp.scores[t.String()][set] = scoreOf(s)
-}
-
-// scoreOf is the report's view of a probe score.
-func scoreOf(s probe.Score) Score {
-	return Score{Cell: Cell{SPC: s.SPC, MAE: s.MAE}, SPCStd: s.SPCStd, N: s.N, Constant: s.Constant}
+	rp.scores[t.String()][set] = s
 }
 
 // finish saves the group's rows, and the readouts of Demo tables for the demo.

@@ -81,7 +81,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 						ours = "not run"
 					case res.Status == StatusOK:
 						if sc, ok := res.Score(tg, s); ok {
-							ours = fmtCell(sc.Cell)
+							ours = fmtCell(Cell{SPC: sc.SPC, MAE: sc.MAE})
 						}
 					default:
 						ours = "n/a"

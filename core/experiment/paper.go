@@ -2,7 +2,7 @@
 // the numbers the paper reports) and the runner that fills them with ours.
 package experiment
 
-// Cell is one SPC / MAE pair.
+// Cell is one SPC / MAE pair as the paper reports it (ours are score.Score).
 type Cell struct {
 	SPC float64 `json:"spc"`
 	MAE float64 `json:"mae"`

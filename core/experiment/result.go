@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/posmap"
 )
 
@@ -16,27 +17,19 @@ const (
 	StatusFailed      = "failed"
 )
 
-// Score is our measurement of one cell, with its spread over images.
-type Score struct {
-	Cell
-	SPCStd   float64 `json:"spc_std"`
-	N        int     `json:"n_images"`
-	Constant int     `json:"constant,omitempty"` // images whose prediction was constant (SPC 0)
-}
-
 // RowResult is everything measured for one row; it is saved on its own so an
 // interrupted run resumes from the rows already done.
 type RowResult struct {
-	Table     string                      `json:"table"`
-	Row       string                      `json:"row"`
-	Setting   Setting                     `json:"setting"`
-	Status    string                      `json:"status"`
-	Reason    string                      `json:"reason,omitempty"`
-	Scores    map[string]map[string]Score `json:"scores,omitempty"`     // target -> set -> score
-	FinalLoss map[string]float64          `json:"final_loss,omitempty"` // target -> last-epoch train MSE
-	Seconds   float64                     `json:"seconds"`              // wall time of the row (training + evaluation)
-	Channels  int                         `json:"channels,omitempty"`   // readout input channels
-	Note      string                      `json:"note,omitempty"`       // how the row deviates from the table's recipe
+	Table     string                            `json:"table"`
+	Row       string                            `json:"row"`
+	Setting   Setting                           `json:"setting"`
+	Status    string                            `json:"status"`
+	Reason    string                            `json:"reason,omitempty"`
+	Scores    map[string]map[string]score.Score `json:"scores,omitempty"`     // target -> set -> score
+	FinalLoss map[string]float64                `json:"final_loss,omitempty"` // target -> last-epoch train MSE
+	Seconds   float64                           `json:"seconds"`              // wall time of the row (training + evaluation)
+	Channels  int                               `json:"channels,omitempty"`   // readout input channels
+	Note      string                            `json:"note,omitempty"`       // how the row deviates from the table's recipe
 	// ExtractSeconds is the feature extraction of the row's encoder pass,
 	// shared by every row of that pass.
 	ExtractSeconds float64 `json:"extract_seconds,omitempty"`
@@ -45,9 +38,9 @@ type RowResult struct {
 }
 
 // Score returns our score for a target and set.
-func (r *RowResult) Score(target, set string) (Score, bool) {
+func (r *RowResult) Score(target, set string) (score.Score, bool) {
 	if r == nil || r.Scores == nil {
-		return Score{}, false
+		return score.Score{}, false
 	}
 	s, ok := r.Scores[target][set]
 	return s, ok

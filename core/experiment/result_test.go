@@ -5,12 +5,14 @@ import (
 	"encoding/csv"
 	"strings"
 	"testing"
+
+	"github.com/posprobe/posprobe/core/metric/score"
 )
 
 func sampleReport() *Report {
 	r := &Report{Info: RunInfo{Command: "posprobe reproduce", Epochs: 15, Stripes: "01", Seconds: 90, PeakRSSMB: 1234.4}, Tables: Tables(), Rows: map[string]RowResult{}}
 	r.Rows[RowKey("1", "none")] = RowResult{Table: "1", Row: "none", Status: StatusOK,
-		Scores: map[string]map[string]Score{"H": {Natural: {Cell: Cell{SPC: 0.0123, MAE: 0.251}, N: 500}}}}
+		Scores: map[string]map[string]score.Score{"H": {Natural: {SPC: 0.0123, MAE: 0.251, N: 500}}}}
 	r.Rows[RowKey("1", "vgg16")] = RowResult{Table: "1", Row: "vgg16", Status: StatusUnavailable, Reason: "weights not available"}
 	return r
 }

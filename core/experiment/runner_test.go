@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
@@ -107,7 +108,7 @@ func TestRunQuickComplete(t *testing.T) {
 	// The readout is trained once per setting and target: Table 2a's and
 	// 2b's PosENet 3x3 rows are Table 1's, and score the same.
 	a, b := rep.Result("1", "none"), rep.Result("2b", "none/k3")
-	if sa, _ := a.Score("H", Natural); sa != func() Score { s, _ := b.Score("H", Natural); return s }() {
+	if sa, _ := a.Score("H", Natural); sa != func() score.Score { s, _ := b.Score("H", Natural); return s }() {
 		t.Errorf("shared readout scored differently: %+v vs %+v", a.Scores["H"], b.Scores["H"])
 	}
 	// Markdown: every row's label, every unavailable row with its reason.
@@ -274,13 +275,12 @@ func TestRunFeatureBudget(t *testing.T) {
 	}
 	gt := posmap.Map(posmap.V, 224, posmap.Options{})
 	whole, _ := probe.Evaluate(r, f, gt)
-	var sum probe.Score
+	var got score.Score
 	for _, part := range [][2]int{{0, 2}, {2, 5}} {
 		l := 3 * 28 * 28
 		sc, _ := probe.Evaluate(r, &readout.Features{N: part[1] - part[0], C: 3, Size: 28, Data: f.Data[part[0]*l : part[1]*l]}, gt)
-		sum = probe.Merge(sum, sc)
+		got = score.Merge(got, sc)
 	}
-	got := scoreOf(sum)
 	if got.N != 5 || math.Abs(got.SPC-whole.SPC) > 1e-12 || math.Abs(got.MAE-whole.MAE) > 1e-12 || math.Abs(got.SPCStd-whole.SPCStd) > 1e-9 {
 		t.Errorf("chunks merged %+v, whole %+v", got, whole)
 	}

@@ -7,6 +7,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/stat"
+
+	"github.com/posprobe/posprobe/core/metric/score"
 )
 
 // ConstTol is the value range at or below which a map counts as constant:
@@ -217,7 +219,21 @@ func (m *Mean) Std() float64 {
 func (m *Mean) Min() float64 { return m.min }
 func (m *Mean) Max() float64 { return m.max }
 
-// Scores accumulates SPC and MAE over a test set.
+// Score scores one prediction against r's ground truth: SPC, MAE, N 1,
+// and Constant or NonFinite 1 when the prediction is constant (SPC 0) or
+// holds NaN or Inf (SPC and MAE NaN).
+func (r *Ranked) Score(pred []float32) score.Score {
+	s := score.Score{SPC: r.Spearman(pred), MAE: MAE(pred, r.gt), N: 1}
+	if !Finite(pred) {
+		s.NonFinite = 1
+	} else if isConst(pred) {
+		s.Constant = 1
+	}
+	return s
+}
+
+// Scores accumulates the scores of the predictions of an image set, in
+// the order they are added (the order of the sums).
 type Scores struct {
 	SPC, MAE  Mean
 	Constant  int // predictions scored 0 for being constant
@@ -225,12 +241,19 @@ type Scores struct {
 }
 
 // Add scores one prediction against r's ground truth.
-func (s *Scores) Add(r *Ranked, pred []float32) {
-	if !Finite(pred) {
-		s.NonFinite++
-	} else if isConst(pred) {
-		s.Constant++
-	}
-	s.SPC.Add(r.Spearman(pred))
-	s.MAE.Add(MAE(pred, r.gt))
+func (s *Scores) Add(r *Ranked, pred []float32) { s.AddScore(r.Score(pred)) }
+
+// AddScore adds the score of one prediction (N 1, from Ranked.Score).
+func (s *Scores) AddScore(p score.Score) {
+	s.SPC.Add(p.SPC)
+	s.MAE.Add(p.MAE)
+	s.Constant += p.Constant
+	s.NonFinite += p.NonFinite
+}
+
+// Score returns the set's score: means and population stds of SPC and MAE
+// over the predictions added, and their counts.
+func (s *Scores) Score() score.Score {
+	return score.Score{SPC: s.SPC.Mean(), SPCStd: s.SPC.Std(), MAE: s.MAE.Mean(), MAEStd: s.MAE.Std(),
+		N: s.SPC.N, Constant: s.Constant, NonFinite: s.NonFinite}
 }

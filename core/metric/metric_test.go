@@ -93,6 +93,17 @@ func TestMeanStdAndScores(t *testing.T) {
 	if s.Constant != 1 || s.SPC.Mean() != 0.5 || math.Abs(s.MAE.Mean()-1.1/3) > 1e-7 {
 		t.Errorf("scores: const %d spc %v mae %v", s.Constant, s.SPC.Mean(), s.MAE.Mean())
 	}
+	// The finished score: SPC 1 and 0 (constant), MAE 1.1/3 both.
+	if got := s.Score(); got.N != 2 || got.Constant != 1 || got.NonFinite != 0 || got.SPC != 0.5 || got.SPCStd != 0.5 ||
+		math.Abs(got.MAE-1.1/3) > 1e-7 || got.MAEStd > 1e-7 {
+		t.Errorf("Score() = %+v", got)
+	}
+	if got := r.Score([]float32{0.4, 0.4, 0.4}); got.N != 1 || got.Constant != 1 || got.SPC != 0 || math.Abs(got.MAE-1.1/3) > 1e-7 || got.SPCStd != 0 {
+		t.Errorf("one constant prediction: %+v", got)
+	}
+	if got := r.Score([]float32{0, float32(math.Inf(1)), 1}); got.NonFinite != 1 || got.Constant != 0 || !math.IsNaN(got.SPC) || !math.IsNaN(got.MAE) {
+		t.Errorf("one non-finite prediction: %+v", got)
+	}
 }
 
 func BenchmarkSpearman224(b *testing.B) {

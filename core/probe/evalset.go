@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
 )
@@ -21,7 +22,7 @@ func ReadoutSeed(seed uint64, t posmap.Target) uint64 { return seed*8 + uint64(t
 // StoreScore records s in a readout header's metrics under the keys
 // <set>_spc, <set>_mae and <set>_n, set being the test set's name (e.g.
 // bsds500).
-func StoreScore(m *readout.Meta, set string, s Score) {
+func StoreScore(m *readout.Meta, set string, s score.Score) {
 	if m.Metrics == nil {
 		m.Metrics = map[string]float64{}
 	}
@@ -50,14 +51,14 @@ type SetOptions struct {
 
 // SetResult is what EvaluateSet measured.
 type SetResult struct {
-	Scores         []Score   // per Eval, merged over the chunks
-	Skipped        int       // unreadable files, left out
-	ExtractSeconds float64   // in the encoder and the feature preparation
-	EvalSeconds    []float64 // per Eval: prediction and scoring
+	Scores         []score.Score // per Eval, merged over the chunks
+	Skipped        int           // unreadable files, left out
+	ExtractSeconds float64       // in the encoder and the feature preparation
+	EvalSeconds    []float64     // per Eval: prediction and scoring
 }
 
 // EvaluateSet runs enc over set chunk by chunk and scores every Eval on
-// each chunk's features, merging the chunks' scores (Merge) into the
+// each chunk's features, merging the chunks' scores (score.Merge) into the
 // score of the whole set. The encoder runs once per chunk for all Evals:
 // with the taps they share, or with all taps when they read different
 // ones. A chunk whose files are all unreadable is skipped (reported
@@ -81,7 +82,7 @@ func EvaluateSet(ctx context.Context, enc encoder.Encoder, set *Images, evals []
 	if chunk <= 0 {
 		chunk = n
 	}
-	res := &SetResult{Scores: make([]Score, len(evals)), EvalSeconds: make([]float64, len(evals))}
+	res := &SetResult{Scores: make([]score.Score, len(evals)), EvalSeconds: make([]float64, len(evals))}
 	for lo := 0; lo < n; lo += chunk {
 		part := set
 		if set.Paths != nil {
@@ -148,6 +149,6 @@ func (res *SetResult) score(k int, e Eval, f *readout.Features, lo int, kept []i
 	if err != nil {
 		return fmt.Errorf("%s: %w", e.Name, err)
 	}
-	res.Scores[k] = Merge(res.Scores[k], sc)
+	res.Scores[k] = score.Merge(res.Scores[k], sc)
 	return nil
 }

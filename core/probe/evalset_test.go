@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
 )
@@ -82,7 +83,7 @@ func TestEvaluateSetChunks(t *testing.T) {
 		if res.Skipped != 1 || !slices.Equal(skipped, []int{2}) {
 			t.Errorf("chunk %d: skipped %d %v, want the file at index 2", chunk, res.Skipped, skipped)
 		}
-		for i, want := range []Score{wantA, wantB} {
+		for i, want := range []score.Score{wantA, wantB} {
 			got := res.Scores[i]
 			if got.N != 11 || math.Abs(got.SPC-want.SPC) > 1e-12 || math.Abs(got.MAE-want.MAE) > 1e-12 || math.Abs(got.SPCStd-want.SPCStd) > 1e-9 {
 				t.Errorf("chunk %d eval %d: %+v, whole set %+v", chunk, i, got, want)
@@ -110,7 +111,7 @@ func TestReadoutSeedAndStoreScore(t *testing.T) {
 		t.Errorf("seeds %d %d", ReadoutSeed(0, posmap.H), ReadoutSeed(2, posmap.VS))
 	}
 	var m readout.Meta
-	StoreScore(&m, "bsds500", Score{SPC: 0.5, MAE: 0.25, N: 7})
+	StoreScore(&m, "bsds500", score.Score{SPC: 0.5, MAE: 0.25, N: 7})
 	if m.Metrics["bsds500_spc"] != 0.5 || m.Metrics["bsds500_mae"] != 0.25 || m.Metrics["bsds500_n"] != 7 || len(m.Metrics) != 3 {
 		t.Errorf("metrics %v", m.Metrics)
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/metric"
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
@@ -269,57 +269,26 @@ func Subset(f *readout.Features, n int) *readout.Features {
 	return &readout.Features{N: n, C: f.C, Size: f.Size, Data: f.Data[:n*l]}
 }
 
-// Score is a readout's result on one image set.
-type Score struct {
-	SPC, SPCStd, MAE float64
-	MAEStd           float64
-	N                int
-	Constant         int // predictions that were constant (SPC scored 0)
-}
-
-// Merge returns the score of the union of the image sets of a and b (means
-// weighted by N, population stds pooled), so a test set scored in chunks
-// gets the score of the whole.
-func Merge(a, b Score) Score {
-	n := a.N + b.N
-	if n == 0 {
-		return Score{}
-	}
-	wa, wb := float64(a.N)/float64(n), float64(b.N)/float64(n)
-	pool := func(ma, sa, mb, sb float64) (float64, float64) {
-		m := wa*ma + wb*mb
-		sq := wa*(sa*sa+ma*ma) + wb*(sb*sb+mb*mb)
-		return m, math.Sqrt(max(sq-m*m, 0))
-	}
-	var s Score
-	s.SPC, s.SPCStd = pool(a.SPC, a.SPCStd, b.SPC, b.SPCStd)
-	s.MAE, s.MAEStd = pool(a.MAE, a.MAEStd, b.MAE, b.MAEStd)
-	s.N, s.Constant = n, a.Constant+b.Constant
-	return s
-}
-
 // Evaluate predicts every image of feats with r and scores the maps against
 // gt (r's output size squared). Images are spread over the CPUs.
-func Evaluate(r *readout.Readout, feats *readout.Features, gt []float32) (Score, error) {
+func Evaluate(r *readout.Readout, feats *readout.Features, gt []float32) (score.Score, error) {
 	return EvaluateEach(r, feats, gt, nil)
 }
 
 // EvaluateEach is Evaluate that also hands each prediction to keep (from
 // several goroutines; the slice is the caller's).
-func EvaluateEach(r *readout.Readout, feats *readout.Features, gt []float32, keep func(i int, pred []float32)) (Score, error) {
+func EvaluateEach(r *readout.Readout, feats *readout.Features, gt []float32, keep func(i int, pred []float32)) (score.Score, error) {
 	if feats == nil || feats.N == 0 {
-		return Score{}, fmt.Errorf("probe: no features to evaluate")
+		return score.Score{}, fmt.Errorf("probe: no features to evaluate")
 	}
 	if feats.C != r.Channels || feats.Size != r.Config.Size {
-		return Score{}, fmt.Errorf("probe: features are %d channels at %d, the readout wants %d at %d", feats.C, feats.Size, r.Channels, r.Config.Size)
+		return score.Score{}, fmt.Errorf("probe: features are %d channels at %d, the readout wants %d at %d", feats.C, feats.Size, r.Channels, r.Config.Size)
 	}
 	if len(gt) != r.Config.OutSize*r.Config.OutSize {
-		return Score{}, fmt.Errorf("probe: ground truth has %d values, want %d", len(gt), r.Config.OutSize*r.Config.OutSize)
+		return score.Score{}, fmt.Errorf("probe: ground truth has %d values, want %d", len(gt), r.Config.OutSize*r.Config.OutSize)
 	}
 	ranked := metric.NewRanked(gt)
-	spc := make([]float64, feats.N)
-	mae := make([]float64, feats.N)
-	cons := make([]bool, feats.N)
+	per := make([]score.Score, feats.N) // summed in image order below
 	errs := make([]error, feats.N)
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -333,9 +302,7 @@ func EvaluateEach(r *readout.Readout, feats *readout.Features, gt []float32, kee
 					errs[i] = err
 					continue
 				}
-				var s metric.Scores
-				s.Add(ranked, p)
-				spc[i], mae[i], cons[i] = s.SPC.Mean(), s.MAE.Mean(), s.Constant > 0
+				per[i] = ranked.Score(p)
 				if keep != nil {
 					keep(i, p)
 				}
@@ -348,16 +315,11 @@ func EvaluateEach(r *readout.Readout, feats *readout.Features, gt []float32, kee
 	close(next)
 	wg.Wait()
 	var s metric.Scores
-	var m metric.Mean
 	for i := 0; i < feats.N; i++ {
 		if errs[i] != nil {
-			return Score{}, errs[i]
+			return score.Score{}, errs[i]
 		}
-		s.SPC.Add(spc[i])
-		m.Add(mae[i])
-		if cons[i] {
-			s.Constant++
-		}
+		s.AddScore(per[i])
 	}
-	return Score{SPC: s.SPC.Mean(), SPCStd: s.SPC.Std(), MAE: m.Mean(), MAEStd: m.Std(), N: feats.N, Constant: s.Constant}, nil
+	return s.Score(), nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/metric"
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
@@ -187,12 +188,12 @@ func TestEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := Merge(a, b)
+	m := score.Merge(a, b)
 	if m.N != got.N || m.Constant != got.Constant || math.Abs(m.SPC-got.SPC) > 1e-12 || math.Abs(m.SPCStd-got.SPCStd) > 1e-9 ||
 		math.Abs(m.MAE-got.MAE) > 1e-12 || math.Abs(m.MAEStd-got.MAEStd) > 1e-9 {
 		t.Fatalf("merged %+v, whole %+v", m, got)
 	}
-	if e := Merge(Score{}, got); e.N != got.N || math.Abs(e.SPC-got.SPC) > 1e-12 || math.Abs(e.SPCStd-got.SPCStd) > 1e-9 {
+	if e := score.Merge(score.Score{}, got); e.N != got.N || math.Abs(e.SPC-got.SPC) > 1e-12 || math.Abs(e.SPCStd-got.SPCStd) > 1e-9 {
 		t.Fatalf("merged with nothing %+v, want %+v", e, got)
 	}
 	if _, err := Evaluate(r, readout.NewFeatures(1, 4, cfg.Size), gt); err == nil {

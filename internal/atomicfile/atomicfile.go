@@ -39,17 +39,22 @@ func Create(path string, perm os.FileMode) (*File, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	// The signal handler is in place before the file exists, and a signal
+	// that arrives meanwhile waits for mu: no moment leaves a file behind.
+	mu.Lock()
+	defer mu.Unlock()
+	if len(live) == 0 {
+		watchSignals()
+	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
+		if len(live) == 0 {
+			unwatchSignals()
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	f := &File{File: tmp, path: path, perm: perm}
-	mu.Lock()
 	live[f] = true
-	if len(live) == 1 {
-		watchSignals()
-	}
-	mu.Unlock()
 	return f, nil
 }
 
@@ -70,18 +75,25 @@ func checkDest(path string) error {
 	return nil
 }
 
-// forget drops f from the signal list; it reports false when a signal
-// already removed the temporary file.
-func forget(f *File) bool {
+// finish runs last (rename or remove) while f is still on the signal list,
+// holding mu, then drops f from the list: a signal either comes first and
+// removes the temporary file, or waits until last has run. It reports
+// errInterrupted when a signal already removed the file.
+func finish(f *File, last func() error) error {
 	mu.Lock()
 	defer mu.Unlock()
-	ok := live[f]
+	if !live[f] {
+		return errInterrupted
+	}
+	err := last()
 	delete(live, f)
 	if len(live) == 0 {
 		unwatchSignals()
 	}
-	return ok
+	return err
 }
+
+var errInterrupted = errors.New("interrupted")
 
 // Commit syncs and closes the temporary file and renames it to the path.
 func (f *File) Commit() error {
@@ -99,15 +111,17 @@ func (f *File) Commit() error {
 	if err == nil {
 		err = checkDest(f.path) // a link planted while writing
 	}
-	if !forget(f) {
-		return fmt.Errorf("%s: interrupted", f.path)
+	last := func() error {
+		if err == nil {
+			err = os.Rename(f.Name(), f.path)
+		}
+		if err != nil {
+			os.Remove(f.Name())
+		}
+		return err
 	}
-	if err == nil {
-		err = os.Rename(f.Name(), f.path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("%s: %w", f.path, err)
+	if ferr := finish(f, last); ferr != nil {
+		return fmt.Errorf("%s: %w", f.path, ferr)
 	}
 	return nil
 }
@@ -119,8 +133,7 @@ func (f *File) Abort() {
 	}
 	f.done = true
 	f.Close()
-	forget(f)
-	os.Remove(f.Name())
+	finish(f, func() error { return os.Remove(f.Name()) })
 }
 
 // Write writes path with the output of write.

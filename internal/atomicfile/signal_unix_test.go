@@ -52,3 +52,38 @@ func TestSignalRemovesTemp(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalDuringChurn signals a child that writes and commits small files
+// back to back, at random moments: whatever moment the signal hits (before a
+// file is created, between writing and renaming, after the last commit), no
+// temporary file is left. Before the handler was installed ahead of
+// CreateTemp and the rename done under the lock, this left files behind.
+func TestSignalDuringChurn(t *testing.T) {
+	if dir := os.Getenv("ATOMICFILE_CHURN"); dir != "" {
+		os.Stdout.WriteString("ready\n")
+		for i := 0; ; i++ {
+			WriteFile(filepath.Join(dir, "out"), []byte("x"), 0o644)
+		}
+	}
+	for i := 0; i < 40; i++ {
+		dir := t.TempDir()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSignalDuringChurn$")
+		cmd.Env = append(os.Environ(), "ATOMICFILE_CHURN="+dir)
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 6)
+		if _, err := io.ReadFull(out, buf); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(i%7) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		for _, n := range entries(t, dir) {
+			if n != "out" {
+				t.Fatalf("run %d: left %s", i, n)
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/posprobe/posprobe/core/colormap"
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/netspec"
 )
 
@@ -244,7 +245,7 @@ func fakePipeline() Pipeline {
 			}
 			return gauss(size, (float64(size)-1)/2, (float64(size)-1)/2, 40), nil
 		},
-		Score: func(_ string, pred, gt []float32, rank bool) Score {
+		Score: func(_ string, pred, gt []float32, rank bool) score.Score {
 			var s float64
 			for i := range pred {
 				s += math.Abs(float64(pred[i] - gt[i]))
@@ -253,7 +254,7 @@ func fakePipeline() Pipeline {
 			if rank {
 				spc = 1
 			}
-			return Score{SPC: spc, MAE: s / float64(len(pred))}
+			return score.Score{SPC: spc, MAE: s / float64(len(pred))}
 		},
 	}
 }

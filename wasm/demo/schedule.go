@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/posprobe/posprobe/core/metric/score"
 )
 
 // Predictor turns one encoder input into predicted position maps.
@@ -34,10 +36,6 @@ type Request struct {
 	Submitted time.Time
 }
 
-// Score is one predicted map compared with its ground truth. SPC is NaN
-// when it was not computed.
-type Score struct{ SPC, MAE float64 }
-
 // Result is what a Request produced.
 type Result struct {
 	Seq       uint64
@@ -45,7 +43,7 @@ type Result struct {
 	Crop      Crop
 	Model     Predictor
 	Maps      map[string][]float32 // predicted maps
-	Scores    map[string]Score
+	Scores    map[string]score.Score
 	Salient   *Point        // in photo pixels; nil when there is no G readout
 	Channels  []ChannelMap  // the top position channels, when asked for
 	Latency   time.Duration // of the pipeline
@@ -66,7 +64,7 @@ type Pipeline struct {
 	Truth func(target string, size int) ([]float32, error)
 	// Score compares a prediction of target with its ground truth; without
 	// rank it computes only the MAE (SPC NaN).
-	Score func(target string, pred, gt []float32, rank bool) Score
+	Score func(target string, pred, gt []float32, rank bool) score.Score
 	Now   func() time.Time // time.Now when nil
 }
 
@@ -90,7 +88,7 @@ func (p Pipeline) Run(req Request) Result {
 		res.Latency = now().Sub(start)
 		return res
 	}
-	res.Scores = make(map[string]Score, len(res.Maps))
+	res.Scores = make(map[string]score.Score, len(res.Maps))
 	for t, m := range res.Maps {
 		gt, err := p.Truth(t, MapSize)
 		if err != nil {

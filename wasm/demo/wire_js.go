@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/posmap"
 )
 
@@ -166,10 +167,10 @@ func ResultFromJS(o js.Value, req Request) Result {
 		}
 	}
 	if scores := o.Get("scores"); len(keys(scores)) > 0 {
-		r.Scores = map[string]Score{}
+		r.Scores = map[string]score.Score{}
 		for _, t := range keys(scores) {
 			s := scores.Get(t)
-			r.Scores[t] = Score{SPC: num(s.Get("spc")), MAE: num(s.Get("mae"))}
+			r.Scores[t] = score.Score{SPC: num(s.Get("spc")), MAE: num(s.Get("mae"))}
 		}
 	}
 	if p := o.Get("salient"); p.Type() == js.TypeObject {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/metric"
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/wasm/demo"
@@ -53,8 +54,8 @@ func Pipeline() demo.Pipeline {
 			return nn.Data(imageio.ToTensor(sub.SubImage(r), size)), nil
 		},
 		Truth: get,
-		Score: func(target string, pred, gt []float32, rank bool) demo.Score {
-			s := demo.Score{MAE: metric.MAE(pred, gt), SPC: math.NaN()}
+		Score: func(target string, pred, gt []float32, rank bool) score.Score {
+			s := score.Score{MAE: metric.MAE(pred, gt), SPC: math.NaN()}
 			if !rank {
 				return s
 			}

@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/posprobe/posprobe/core/experiment"
+	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/posmap"
 )
 
@@ -42,9 +43,9 @@ func testReport(t *testing.T, results string) *experiment.Report {
 	writeGrey(t, photo, 10)
 	rep := &experiment.Report{Tables: []experiment.Table{tb}, Rows: map[string]experiment.RowResult{},
 		Info: experiment.RunInfo{Stripes: "01", FigurePhotos: []string{photo}}}
-	sc := map[string]map[string]experiment.Score{}
+	sc := map[string]map[string]score.Score{}
 	for i, tg := range posmap.Names(tb.Targets) {
-		sc[tg] = map[string]experiment.Score{experiment.Natural: {Cell: experiment.Cell{SPC: 0.2*float64(i) - 0.1, MAE: 0.2}, N: 3}}
+		sc[tg] = map[string]score.Score{experiment.Natural: {SPC: 0.2*float64(i) - 0.1, MAE: 0.2, N: 3}}
 		writeGrey(t, filepath.Join(results, experiment.MapFile("1", "none", tg, 0)), uint8(20*i))
 	}
 	rep.Rows[experiment.RowKey("1", "none")] = experiment.RowResult{Table: "1", Row: "none", Status: experiment.StatusOK, Scores: sc}
