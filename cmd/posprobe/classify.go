@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -37,7 +36,6 @@ The image is resized to 224x224 as the probe does (` + classifyPreprocess + `);
 each model then applies its own preprocessing: ImageNet mean/std for the
 torchvision and ONNX-zoo models, none for darknet-tiny (ml5 feeds RGB/255).
 Class names come from the file names in $POSPROBE_DATA/images/imagenet-sample.`,
-	Args: cobra.NoArgs,
 	RunE: runClassify,
 }
 
@@ -96,7 +94,7 @@ func runClassify(cmd *cobra.Command, _ []string) error {
 	if cf.json {
 		return writeClassifyJSON(cmd.OutOrStdout(), cf.encoder, cf.image, scores)
 	}
-	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+	tw := newTable(cmd.OutOrStdout(), false)
 	fmt.Fprintf(tw, "%s on %s\n", cf.encoder, cf.image)
 	fmt.Fprintln(tw, "rank\tprob\tlogit\twnid\tclass")
 	for _, s := range scores {

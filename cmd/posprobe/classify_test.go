@@ -2,10 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/posprobe/posprobe/internal/testfiles"
 )
 
 func runClassifyCLI(t *testing.T, args ...string) (string, error) {
@@ -19,10 +20,7 @@ func runClassifyCLI(t *testing.T, args ...string) (string, error) {
 }
 
 func TestClassifyCommand(t *testing.T) {
-	data := os.Getenv("POSPROBE_DATA")
-	if data == "" {
-		t.Skip("POSPROBE_DATA not set: shared ImageNet weights unavailable")
-	}
+	data := testfiles.DataDir(t)
 	photo := filepath.Join(data, "images", "imagenet-sample", "n01440764_tench.JPEG")
 	out, err := runClassifyCLI(t, "--encoder", "darknet-tiny", "--image", photo, "--top", "3")
 	if err != nil {

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -24,8 +21,8 @@ import (
 )
 
 var evalFlags struct {
-	enc                  probeEncoderFlags
-	target, images       string
+	probeFlags
+	images               string
 	readout, readoutsDir string
 	json, recursive      bool
 }
@@ -47,21 +44,18 @@ the readouts are weights/readouts/<encoder>_<init>_<padding>_<target>.readout
 init, padding or tap set is refused.`,
 	Example: `  posprobe eval --encoder squeezenet1.1 --images $POSPROBE_DATA/images/bsds500,black,white,noise
   posprobe eval --encoder none --target H --readout h.readout --images photos/ --json`,
-	Args: cobra.NoArgs,
 	RunE: runEval,
 }
 
 func init() {
 	f := evalCmd.Flags()
 	ef := &evalFlags
-	ef.enc.add(f)
-	addTargetFlag(f, &ef.target)
 	f.StringVar(&ef.images, "images", "", "images folder, black, white, noise, or a comma list")
 	f.BoolVar(&ef.recursive, "recursive", true, "also take images from subfolders")
 	f.StringVar(&ef.readout, "readout", "", "readout file (one target only)")
 	addReadoutsFlag(f, &ef.readoutsDir)
 	f.BoolVar(&ef.json, "json", false, "print one JSON object per target and image set")
-	addEncoderCommand(evalCmd, "images")
+	addProbeCommand(evalCmd, &ef.probeFlags, "images")
 }
 
 func runEval(cmd *cobra.Command, _ []string) error {
@@ -70,7 +64,7 @@ func runEval(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible(context.Background())
 	defer stop()
 	for _, spec := range strings.Split(ef.images, ",") {
 		set, err := openImageSet("images", spec, ef.recursive)
@@ -236,7 +230,7 @@ func printScores(w io.Writer, pe *probeEncoder, targets []posmap.Target, res *se
 		skipped = fmt.Sprintf(" (%d unreadable skipped)", res.skipped)
 	}
 	fmt.Fprintf(w, "%s init=%s padding=%s on %s%s, %d images%s\n", pe.enc.Name(), pe.init, pe.pad, set.Name, src, set.Len()-res.skipped, skipped)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(w, true)
 	fmt.Fprintf(tw, "target\tSPC\tMAE\tSPC std\tconstant\t\n")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%d\t\n", r.Target, r.SPC, r.MAE, r.SPCStd, r.Constant)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -49,7 +48,6 @@ expect.`,
       --image photo.jpg --out feats-nopad/
   posprobe features --encoder squeezenet1.1 --data ../shared/data --image photo.jpg --out sq/
   python3 -c "import numpy; print(numpy.load('feats/relu5_3.npy').shape)"   # (1, 512, 14, 14)`,
-	Args: cobra.NoArgs,
 	RunE: runFeatures,
 }
 
@@ -88,7 +86,7 @@ func runFeatures(cmd *cobra.Command, _ []string) error {
 	if err := os.MkdirAll(ff.out, 0o755); err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(cmd.OutOrStdout(), true)
 	fmt.Fprintf(tw, "tap\tchannels\tH x W\tstride\t\n")
 	for i, tp := range enc.Taps() {
 		t := taps[i]

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"image"
 	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/weights"
+	"github.com/posprobe/posprobe/internal/testphotos"
 )
 
 func runFeaturesCLI(t *testing.T, args ...string) (string, error) {
@@ -32,21 +31,10 @@ func readNpyFile(t *testing.T, p string) *weights.Tensor {
 
 func TestFeaturesCommand(t *testing.T) {
 	dir := t.TempDir()
-	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
-	for y := 0; y < 16; y++ {
-		for x := 0; x < 16; x++ {
-			img.Set(x, y, color.RGBA{uint8(16 * x), uint8(16 * y), uint8(x * y), 255})
-		}
-	}
 	imgPath := filepath.Join(dir, "in.png")
-	f, err := os.Create(imgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	testphotos.Write(t, imgPath, 16, 16, func(x, y int) color.NRGBA {
+		return color.NRGBA{uint8(16 * x), uint8(16 * y), uint8(x * y), 255}
+	})
 
 	// none at the image's own size: the tap is the pixels / 255.
 	out := filepath.Join(dir, "none")

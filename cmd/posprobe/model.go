@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -21,9 +20,11 @@ const modelFlagHelp = "ONNX model file to probe instead of a built-in --encoder 
 const tapsFlagHelp = "with --model: the graph tensors to probe, comma-separated, or auto (the last map before each downsampling, " +
 	"and the last map); default: the graph's 4-d outputs. With --encoder (train only): the encoder taps the readout reads (default all)"
 
-// addEncoderCommand adds a command that runs an encoder to the root: exactly
-// one of --encoder and --model is required, and so are the flags named.
+// addEncoderCommand adds a command that runs an encoder to the root: it takes
+// flags only, exactly one of --encoder and --model is required, and so are
+// the flags named.
 func addEncoderCommand(cmd *cobra.Command, required ...string) {
+	cmd.Args = cobra.NoArgs
 	for _, n := range required {
 		cmd.MarkFlagRequired(n)
 	}
@@ -125,7 +126,7 @@ picks (the last map before each downsampling, and the last map).`,
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%s: opset %d, producer %q, input %s, %d tensors at %dx%d\n", args[0], m.Opset, m.Producer, net.Input, len(infos), size, size)
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			tw := newTable(w, false)
 			fmt.Fprintln(tw, "tensor\top\tshape\tnode\t")
 			for _, in := range infos {
 				var marks []string

@@ -18,8 +18,8 @@ import (
 )
 
 var predictFlags struct {
-	enc                          probeEncoderFlags
-	target, image, out, readouts string
+	probeFlags
+	image, out, readouts string
 }
 
 var predictCmd = &cobra.Command{
@@ -30,19 +30,16 @@ white, noise) and writes, per target, <target>_pred.png and <target>_gt.png
 (viridis colour map over the target's value range, 224x224), printing SPC and
 MAE. Readouts come from --readouts (default weights/readouts).`,
 	Example: `  posprobe predict --encoder squeezenet1.1 --image photo.jpg --out maps/`,
-	Args:    cobra.NoArgs,
 	RunE:    runPredict,
 }
 
 func init() {
 	f := predictCmd.Flags()
 	pf := &predictFlags
-	pf.enc.add(f)
-	addTargetFlag(f, &pf.target)
 	f.StringVar(&pf.image, "image", "", "input image, or black, white, noise")
 	f.StringVar(&pf.out, "out", "", "output folder")
 	addReadoutsFlag(f, &pf.readouts)
-	addEncoderCommand(predictCmd, "image", "out")
+	addProbeCommand(predictCmd, &pf.probeFlags, "image", "out")
 }
 
 func runPredict(cmd *cobra.Command, _ []string) error {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
@@ -46,6 +47,22 @@ func (e *probeEncoderFlags) add(f *pflag.FlagSet) {
 // addTargetFlag adds --target (parsed by parseTargets).
 func addTargetFlag(f *pflag.FlagSet, p *string) {
 	f.StringVar(p, "target", "all", "H, V, G, HS, VS, a comma list, or all")
+}
+
+// probeFlags are the flags train, eval and predict share: the frozen
+// encoder and the targets.
+type probeFlags struct {
+	enc    probeEncoderFlags
+	target string
+}
+
+// addProbeCommand adds one of those commands with its shared flags p (see
+// addEncoderCommand for required).
+func addProbeCommand(cmd *cobra.Command, p *probeFlags, required ...string) {
+	f := cmd.Flags()
+	p.enc.add(f)
+	addTargetFlag(f, &p.target)
+	addEncoderCommand(cmd, required...)
 }
 
 // forceReadouts uses readouts whose provenance differs from the encoder's.

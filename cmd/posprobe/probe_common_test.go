@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"image/color"
 	"image/png"
@@ -18,6 +17,7 @@ import (
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
+	"github.com/posprobe/posprobe/internal/testfiles"
 	"github.com/posprobe/posprobe/internal/testphotos"
 )
 
@@ -80,18 +80,7 @@ func TestTrainEvalPredict(t *testing.T) {
 	if err != nil {
 		t.Fatalf("eval: %v\n%s", err, out)
 	}
-	var rows []scoreRow
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		if !strings.HasPrefix(sc.Text(), "{") {
-			continue
-		}
-		var r scoreRow
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("%v: %q", err, sc.Text())
-		}
-		rows = append(rows, r)
-	}
+	rows := scoreRows(t, out)
 	if len(rows) != 4 || rows[0].Images != "white" || rows[0].SPC != 0 || rows[0].Constant != 1 ||
 		rows[2].NImages != 5 || rows[2].Target != posmap.H || !(rows[0].MAE > 0.2 && rows[0].MAE < 0.3) ||
 		rows[0].Skipped != 0 || rows[2].Skipped != 1 || !strings.Contains(out, broken) {
@@ -105,11 +94,7 @@ func TestTrainEvalPredict(t *testing.T) {
 		t.Fatalf("eval in chunks: %v\n%s", err, out)
 	}
 	k := 2
-	for _, line := range strings.Split(out, "\n") {
-		var r scoreRow
-		if json.Unmarshal([]byte(line), &r) != nil {
-			continue
-		}
+	for _, r := range scoreRows(t, out) {
 		w := rows[k]
 		if r.NImages != w.NImages || r.Skipped != 1 || math.Abs(r.SPC-w.SPC) > 1e-12 || math.Abs(r.MAE-w.MAE) > 1e-12 ||
 			math.Abs(r.SPCStd-w.SPCStd) > 1e-9 || math.Abs(r.MAEStd-w.MAEStd) > 1e-9 {
@@ -190,10 +175,7 @@ func TestTrainLogLR(t *testing.T) {
 // PyTorch reference run (reference-results.md, "SqueezeNet 1.1 pretrained,
 // padding on"): within 0.05 SPC and 0.02 MAE.
 func TestShippedReadoutsMatchReference(t *testing.T) {
-	data := os.Getenv("POSPROBE_DATA")
-	if data == "" {
-		t.Skip("POSPROBE_DATA not set")
-	}
+	data := testfiles.DataDir(t)
 	ref := map[string][2]float64{ // black: SPC, MAE
 		"H": {0.888, 0.136}, "V": {0.922, 0.146}, "G": {0.965, 0.102}, "HS": {0.664, 0.217}, "VS": {0.621, 0.220},
 	}
@@ -203,11 +185,7 @@ func TestShippedReadoutsMatchReference(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	n := 0
-	for _, line := range strings.Split(out, "\n") {
-		var r scoreRow
-		if json.Unmarshal([]byte(line), &r) != nil {
-			continue
-		}
+	for _, r := range scoreRows(t, out) {
 		want := ref[r.Target.String()]
 		if d, e := r.SPC-want[0], r.MAE-want[1]; d > 0.05 || d < -0.05 || e > 0.02 || e < -0.02 {
 			t.Errorf("%s on black: SPC %.3f MAE %.3f, reference %.3f / %.3f", r.Target, r.SPC, r.MAE, want[0], want[1])
@@ -217,4 +195,22 @@ func TestShippedReadoutsMatchReference(t *testing.T) {
 	if n != 5 {
 		t.Fatalf("%d rows:\n%s", n, out)
 	}
+}
+
+// scoreRows decodes the JSON lines that eval --json prints; other lines (the
+// skipped files) are passed over.
+func scoreRows(t *testing.T, out string) []scoreRow {
+	t.Helper()
+	var rows []scoreRow
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var r scoreRow
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%v: %q", err, line)
+		}
+		rows = append(rows, r)
+	}
+	return rows
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -64,8 +63,8 @@ meaningless.`,
 func init() {
 	f := reproduceCmd.Flags()
 	rf := &reproFlags
-	f.StringVar(&rf.train, "train", "", "training photos (default $POSPROBE_DATA/images/imagenet-sample)")
-	f.StringVar(&rf.test, "test", "", "test photos, searched recursively (default $POSPROBE_DATA/images/bsds500)")
+	addDataPhotosFlag(f, &rf.train, "train", "training photos", "imagenet-sample")
+	addDataPhotosFlag(f, &rf.test, "test", "test photos, searched recursively", "bsds500")
 	f.StringVar(&rf.out, "out", "results", "results folder")
 	f.StringVar(&rf.tables, "tables", "", "comma-separated tables to run: 1, 2a, 2b, 3, 4 (default all)")
 	f.BoolVar(&rf.quick, "quick", false, "few photos and epochs: checks that every table runs, not the numbers")
@@ -133,7 +132,7 @@ func runReproduce(cmd *cobra.Command, _ []string) error {
 	if !rf.quick {
 		cfg.Notes = append(cfg.Notes, fmt.Sprintf("Test photos: %s; black, white and noise are single images, so their columns are one sample each.", rf.test))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible(context.Background())
 	defer stop()
 
 	pr := &reproProgress{w: errw}

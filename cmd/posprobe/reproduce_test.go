@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -12,19 +10,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/posprobe/posprobe/core/experiment"
-	"github.com/posprobe/posprobe/internal/testphotos"
+	"github.com/posprobe/posprobe/internal/testfiles"
 )
-
-func writeTinyPhotos(t *testing.T, n int) string {
-	t.Helper()
-	dir := t.TempDir()
-	for i := 0; i < n; i++ {
-		testphotos.Write(t, filepath.Join(dir, testphotos.Name("", i)), 40, 32, func(x, y int) color.NRGBA {
-			return color.NRGBA{uint8(6 * x), uint8(7*y + 30*i), uint8(50 * i), 255}
-		})
-	}
-	return dir
-}
 
 func runReproduceCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -59,13 +46,7 @@ func TestReproduceQuick(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rep experiment.Report
-	b, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	testfiles.ReadJSON(t, filepath.Join(out, "results.json"), &rep)
 	if !rep.Info.Quick || rep.Info.NTrain != 4 || rep.Info.NTest != 3 || len(rep.Tables) != 2 {
 		t.Errorf("run info %+v, %d tables", rep.Info, len(rep.Tables))
 	}

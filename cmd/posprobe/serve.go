@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -75,7 +74,7 @@ responses have time limits, idle connections close after 60 s and at most
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "posprobe demo at http://%s/ (serving %s; Ctrl-C stops)\n", ln.Addr(), serveFlags.dir)
 		srv := newSiteServer(h, defaultServeLimits)
-		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+		ctx, stop := interruptible(cmd.Context())
 		defer stop()
 		go func() {
 			<-ctx.Done()

@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"text/tabwriter"
 
 	"github.com/andybalholm/brotli"
 )
@@ -169,7 +168,7 @@ func defaultLoad(out string, man siteManifest) []string {
 // printSiteSizes prints the large files and the bytes of the default view:
 // raw, and as sent when the browser takes gzip or brotli.
 func printSiteSizes(log io.Writer, out string, man siteManifest, sizes map[string]encSizes) {
-	tw := tabwriter.NewWriter(log, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(log, true)
 	fmt.Fprintln(tw, "file\traw\tgzip\tbrotli\t")
 	var raw, gz, br int64
 	for _, p := range defaultLoad(out, man) {

@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
-	"encoding/json"
-	"github.com/posprobe/posprobe/core/encoder"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/internal/testfiles"
 
 	"github.com/andybalholm/brotli"
 
@@ -21,14 +22,8 @@ import (
 
 func readManifestFile(t *testing.T, out string) siteManifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(out, "site.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m siteManifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	testfiles.ReadJSON(t, filepath.Join(out, "site.json"), &m)
 	return m
 }
 

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -85,7 +84,7 @@ instead of 10.`,
 	Example: `  posprobe study redgreen --json
   posprobe study redgreen --kinds same-zero,full --repeats 1 --out /tmp/rg`,
 	Args: cobra.NoArgs,
-	RunE: oneStudy(runRedGreen),
+	RunE: oneStudy(redGreenStudy),
 }
 
 var studyAllCmd = &cobra.Command{
@@ -108,7 +107,7 @@ var studyAllCmd = &cobra.Command{
 // allStudies runs every study with the current flags.
 func allStudies(cmd *cobra.Command) ([]study.Outcome, error) {
 	var outs []study.Outcome
-	for _, run := range []func(*cobra.Command) (study.Outcome, error){runRedGreen, runGrid, runChannels, runBoundary} {
+	for _, run := range []studyRunner{redGreenStudy, gridStudy, channelsStudy, boundaryStudy} {
 		o, err := run(cmd)
 		if err != nil {
 			return outs, err
@@ -151,9 +150,9 @@ func init() {
 	redgreenCmd.Flags().StringVar(&sf.widths, "widths", "", "comma-separated conv widths (default 16,16,32,32; the paper 32,32,64,64; --quick 8,8,16,16)")
 	gf := gridCmd.Flags()
 	gf.StringVar(&sf.encoders, "encoders", "", "comma-separated encoders (default squeezenet1.1)")
-	gf.StringVar(&sf.init, "init", "", "encoder weights: imagenet (default) or random (--quick: random, reduced width)")
-	gf.StringVar(&sf.paddings, "paddings", "", "comma-separated padding modes (default zero,none,full,circular,reflect)")
-	gf.StringVar(&sf.photos, "photos", "", "photo folder, searched recursively (default $POSPROBE_DATA/images/bsds500)")
+	addInitFlag(gf, "random, reduced width")
+	addPaddingsFlag(gf, grid.Default().Paddings)
+	addPhotosFlag(gf, "photo folder, searched recursively")
 	gf.IntVar(&sf.trainPhotos, "train-photos", 0, "training photos (default 40, --quick 3); each gives 9 canvases")
 	gf.IntVar(&sf.testPhotos, "test-photos", 0, "test photos (default 20, --quick 1)")
 	gf.IntVar(&sf.cell, "cell", 0, "cell side in pixels; the canvas is 3 cells (default 74, --quick 24)")
@@ -180,33 +179,26 @@ func redGreenConfig() (redgreen.Config, error) {
 	}
 	c.Seed = sf.seed
 	if sf.kinds != "" {
-		c.Kinds = nil
-		for _, k := range strings.Split(sf.kinds, ",") {
-			k = strings.TrimSpace(k)
+		c.Kinds = splitList(sf.kinds)
+		for _, k := range c.Kinds {
 			if err := redgreen.CheckKind(k); err != nil {
 				return c, fmt.Errorf("--kinds: %w", err)
 			}
-			c.Kinds = append(c.Kinds, k)
 		}
 	}
 	if sf.widths != "" {
-		c.Widths = nil
-		for _, w := range strings.Split(sf.widths, ",") {
-			v, err := strconv.Atoi(strings.TrimSpace(w))
-			if err != nil || v < 1 {
-				return c, fmt.Errorf("--widths: %q is not a positive integer", w)
-			}
-			c.Widths = append(c.Widths, v)
+		var err error
+		if c.Widths, err = parseInts(sf.widths, func(v int) bool { return v >= 1 }, "--widths: %q is not a positive integer"); err != nil {
+			return c, err
 		}
 	}
 	return c, nil
 }
 
-func runRedGreen(cmd *cobra.Command) (study.Outcome, error) {
-	c, err := redGreenConfig()
-	if err != nil {
-		return study.Outcome{}, err
-	}
+// redGreenStudy runs the study as the flags configure it.
+var redGreenStudy = withConfig(redGreenConfig, runRedGreen)
+
+func runRedGreen(cmd *cobra.Command, c redgreen.Config) (study.Outcome, error) {
 	settings := map[string]string{
 		"images (train/val/test)": fmt.Sprintf("%d/%d/%d", c.Train, c.Val, c.Test),
 		"widths":                  fmt.Sprint(c.Widths), "seeds": fmt.Sprintf("%d from %d", c.Repeats, c.Seed),

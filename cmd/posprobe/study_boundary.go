@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/posprobe/posprobe/core/encoder"
-	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/study"
@@ -32,7 +29,7 @@ $POSPROBE_DATA/images/bsds500).`,
 	Example: `  posprobe study boundary --json
   posprobe study boundary --paddings zero,none,full --sizes 224,225 --epochs 3`,
 	Args: cobra.NoArgs,
-	RunE: oneStudy(runBoundary),
+	RunE: oneStudy(boundaryStudy),
 }
 
 var boundaryFlags struct {
@@ -44,10 +41,10 @@ func init() {
 	f := boundaryCmd.Flags()
 	bf := &boundaryFlags
 	f.StringVar(&bf.encoder, "encoder", "squeezenet1.1", "encoder")
-	f.StringVar(&studyFlags.paddings, "paddings", "", "comma-separated padding modes (default zero,none,full,reflect)")
-	f.StringVar(&studyFlags.init, "init", "", "encoder weights: imagenet (default) or random")
-	f.StringVar(&bf.trainDir, "train-photos-dir", "", "readout training photos (default $POSPROBE_DATA/images/imagenet-sample)")
-	f.StringVar(&studyFlags.photos, "photos", "", "test photos (default $POSPROBE_DATA/images/bsds500)")
+	addPaddingsFlag(f, boundaryPaddings)
+	addInitFlag(f, "")
+	addDataPhotosFlag(f, &bf.trainDir, "train-photos-dir", "readout training photos", "imagenet-sample")
+	addPhotosFlag(f, "test photos")
 	f.IntVar(&bf.nTrain, "n-train", 0, "training photos (default 100, --quick 3)")
 	f.IntVar(&bf.nTest, "n-test", 0, "test photos (default 30, --quick 1)")
 	f.IntVar(&bf.inner, "inner", 0, "side of the photo on a canvas (default 160, --quick 112)")
@@ -55,27 +52,12 @@ func init() {
 	studyCmd.AddCommand(boundaryCmd)
 }
 
-// photoList lists n photos of dir (or of $POSPROBE_DATA/images/def).
-func photoList(flag, dir, def string, n int) ([]string, error) {
-	if dir == "" {
-		if dataDir() == "" {
-			return nil, fmt.Errorf("%s: no photo folder (set %s, --data or POSPROBE_DATA)", flag, flag)
-		}
-		dir = filepath.Join(dataDir(), "images", def)
-	}
-	ps, err := imageio.ListImages(dir, true)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", flag, err)
-	}
-	if len(ps) < n {
-		return nil, fmt.Errorf("%s: %s has %d photos, the study needs %d", flag, dir, len(ps), n)
-	}
-	return ps[:n], nil
-}
+// boundaryPaddings are the padding modes the study compares by default.
+var boundaryPaddings = []nn.PadMode{nn.PadZero, nn.PadNone, nn.PadFull, nn.PadReflect}
 
 func boundaryConfig() (boundary.Config, error) {
 	sf, bf := studyFlags, boundaryFlags
-	c := boundary.Config{Encoder: bf.encoder, Init: encoder.InitImageNet, Paddings: []nn.PadMode{nn.PadZero, nn.PadNone, nn.PadFull, nn.PadReflect}, Epochs: 5,
+	c := boundary.Config{Encoder: bf.encoder, Init: encoder.InitImageNet, Paddings: boundaryPaddings, Epochs: 5,
 		Targets: []posmap.Target{posmap.H, posmap.G}, Band: 8, Inner: 160, Sizes: []int{224, 225, 226, 227}, AsymPhotos: 20, Seed: sf.seed, DataDir: dataDir(),
 		Canvases: []boundary.Canvas{{Name: "black"}, {Name: "white", Color: [3]float32{1, 1, 1}},
 			{Name: "gray", Color: [3]float32{.5, .5, .5}}, {Name: "mean", Color: [3]float32{0.485, 0.456, 0.406}}}}
@@ -95,18 +77,13 @@ func boundaryConfig() (boundary.Config, error) {
 		return c, fmt.Errorf("--n-train, --n-test, --inner and --epochs must not be negative")
 	}
 	c.Epochs, c.Inner = orDefault(sf.epochs, c.Epochs), orDefault(bf.inner, c.Inner)
+	var err error
 	if bf.sizes != "" {
-		c.Sizes = nil
-		for _, s := range strings.Split(bf.sizes, ",") {
-			v, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || v < 16 || v > 1024 {
-				return c, fmt.Errorf("--sizes: %q is not a size in 16..1024", s)
-			}
-			c.Sizes = append(c.Sizes, v)
+		if c.Sizes, err = parseInts(bf.sizes, func(v int) bool { return v >= 16 && v <= 1024 }, "--sizes: %q is not a size in 16..1024"); err != nil {
+			return c, err
 		}
 	}
 	nTrain, nTest = orDefault(bf.nTrain, nTrain), orDefault(bf.nTest, nTest)
-	var err error
 	if sf.quick && bf.trainDir == "" && sf.photos != "" { // one small folder serves both
 		ps, err := photoList("--photos", sf.photos, "bsds500", nTrain+nTest)
 		if err != nil {
@@ -122,11 +99,10 @@ func boundaryConfig() (boundary.Config, error) {
 	return c, err
 }
 
-func runBoundary(cmd *cobra.Command) (study.Outcome, error) {
-	c, err := boundaryConfig()
-	if err != nil {
-		return study.Outcome{}, err
-	}
+// boundaryStudy runs the study as the flags configure it.
+var boundaryStudy = withConfig(boundaryConfig, runBoundary)
+
+func runBoundary(cmd *cobra.Command, c boundary.Config) (study.Outcome, error) {
 	var canv []string
 	for _, cv := range c.Canvases {
 		canv = append(canv, cv.Name)
@@ -134,7 +110,7 @@ func runBoundary(cmd *cobra.Command) (study.Outcome, error) {
 	settings := map[string]string{
 		"encoder":  fmt.Sprintf("%s (%s)", c.Encoder, c.Init),
 		"paddings": joinNames(c.Paddings), "targets": joinNames(c.Targets),
-		"photos (train/test)": fmt.Sprintf("%d from %s / %d from %s", len(c.Train), dataRel(filepath.Dir(c.Train[0])), len(c.Test), dataRel(filepath.Dir(c.Test[0]))),
+		"photos (train/test)": fmt.Sprintf("%d from %s / %d from %s", len(c.Train), photoSource(c.Train), len(c.Test), photoSource(c.Test)),
 		"readout epochs":      fmt.Sprint(c.Epochs), "canvases": fmt.Sprintf("%s, photo %d px", strings.Join(canv, ","), c.Inner),
 		"asymmetry sizes": strings.Trim(fmt.Sprint(c.Sizes), "[]"), "band": fmt.Sprintf("%d px", c.Band), "seed": fmt.Sprint(c.Seed),
 	}

@@ -10,7 +10,6 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/posprobe/posprobe/core/encoder"
-	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
@@ -37,7 +36,7 @@ the rankings and curves.`,
   posprobe study channels --encoder squeezenet1.1 --padding none --photos $POSPROBE_DATA/images/bsds500
   posprobe study channels --shuffle-layer fire5 --shuffle-per image`,
 	Args: cobra.NoArgs,
-	RunE: oneStudy(runChannels),
+	RunE: oneStudy(channelsStudy),
 }
 
 var channelsFlags struct {
@@ -55,8 +54,8 @@ func init() {
 	f.IntVar(&channelsFlags.shuffle, "shuffle-train", 60, "training photos (from $POSPROBE_DATA/images/imagenet-sample) for the channel-shuffle test; 0 skips it")
 	f.StringVar(&channelsFlags.shuffleLayer, "shuffle-layer", "", "PermuteNet-style: permute the channels at the input of this tap's layers inside the encoder (squeezenet1.1: conv1, fire3, fire5, fire7, fire9) and report the readouts' SPC with and without")
 	f.StringVar(&channelsFlags.shufflePer, "shuffle-per", "image", "with --shuffle-layer: a new permutation per image or per position (pixel)")
-	f.StringVar(&studyFlags.photos, "photos", "", "photo folder, searched recursively (default $POSPROBE_DATA/images/bsds500)")
-	f.StringVar(&studyFlags.init, "init", "", "encoder weights: imagenet (default) or random (--quick: random, reduced width, readouts trained on the photos)")
+	addPhotosFlag(f, "photo folder, searched recursively")
+	addInitFlag(f, "random, reduced width, readouts trained on the photos")
 	studyCmd.AddCommand(channelsCmd)
 }
 
@@ -82,21 +81,11 @@ func channelsConfig() (channels.Config, error) {
 		return c, fmt.Errorf("--n-photos must not be negative")
 	}
 	n = orDefault(cf.photos, n)
-	dir := sf.photos
-	if dir == "" {
-		if c.DataDir == "" {
-			return c, fmt.Errorf("--photos: no photo folder (set --photos, --data or POSPROBE_DATA)")
-		}
-		dir = filepath.Join(c.DataDir, "images", "bsds500")
-	}
-	photos, err := imageio.ListImages(dir, true)
+	photos, err := photoList("--photos", sf.photos, "bsds500", n)
 	if err != nil {
-		return c, fmt.Errorf("--photos: %w", err)
+		return c, err
 	}
-	if len(photos) < n {
-		return c, fmt.Errorf("--photos: %s has %d photos, the study needs %d", dir, len(photos), n)
-	}
-	c.Photos = photos[:n]
+	c.Photos = photos
 	if cf.shuffle < 0 {
 		return c, fmt.Errorf("--shuffle-train must not be negative")
 	}
@@ -125,13 +114,12 @@ func channelsConfig() (channels.Config, error) {
 	return c, nil
 }
 
-func runChannels(cmd *cobra.Command) (study.Outcome, error) {
-	c, err := channelsConfig()
-	if err != nil {
-		return study.Outcome{}, err
-	}
+// channelsStudy runs the study as the flags configure it.
+var channelsStudy = withConfig(channelsConfig, runChannels)
+
+func runChannels(cmd *cobra.Command, c channels.Config) (study.Outcome, error) {
 	settings := map[string]string{
-		"encoder": fmt.Sprintf("%s (%s, %s padding)", c.Encoder, c.Init, c.Padding), "photos": fmt.Sprintf("%d from %s", len(c.Photos), dataRel(filepath.Dir(c.Photos[0]))),
+		"encoder": fmt.Sprintf("%s (%s, %s padding)", c.Encoder, c.Init, c.Padding), "photos": fmt.Sprintf("%d from %s", len(c.Photos), photoSource(c.Photos)),
 		"k": strings.Trim(fmt.Sprint(c.Ks), "[]"), "random draws": fmt.Sprint(c.RandomRepeats), "seed": fmt.Sprint(c.Seed),
 		"shuffle test": fmt.Sprintf("%d training photos, %d epochs", len(c.ShuffleTrain), c.ShuffleEpochs),
 	}

@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/study"
 	"github.com/posprobe/posprobe/core/study/grid"
 )
@@ -26,7 +23,7 @@ The first --train-photos photos train it, the next --test-photos test it.
 	Example: `  posprobe study grid --json
   posprobe study grid --encoders squeezenet1.1,mobilenetv2 --paddings zero,none,full --canvas mean`,
 	Args: cobra.NoArgs,
-	RunE: oneStudy(runGrid),
+	RunE: oneStudy(gridStudy),
 }
 
 // parseCanvas reads a canvas colour name or R,G,B (0..255) into [0,1].
@@ -41,19 +38,15 @@ func parseCanvas(s string) ([3]float32, error) {
 	case "mean":
 		return [3]float32{0.485, 0.456, 0.406}, nil
 	}
-	parts := strings.Split(s, ",")
 	var c [3]float32
-	if len(parts) != 3 {
+	if strings.Count(s, ",") != 2 {
 		return c, fmt.Errorf("--canvas: %q is not black, white, gray, mean or R,G,B", s)
 	}
-	for i, p := range parts {
-		v, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || v < 0 || v > 255 {
-			return c, fmt.Errorf("--canvas: %q is not a 0..255 component", p)
-		}
+	vs, err := parseInts(s, func(v int) bool { return v >= 0 && v <= 255 }, "--canvas: %q is not a 0..255 component")
+	for i, v := range vs {
 		c[i] = float32(v) / 255
 	}
-	return c, nil
+	return c, err
 }
 
 func gridConfig() (grid.Config, error) {
@@ -62,15 +55,8 @@ func gridConfig() (grid.Config, error) {
 	if sf.quick {
 		c = grid.Quick()
 	}
-	split := func(s string) []string {
-		var out []string
-		for _, p := range strings.Split(s, ",") {
-			out = append(out, strings.TrimSpace(p))
-		}
-		return out
-	}
 	if sf.encoders != "" {
-		c.Encoders = split(sf.encoders)
+		c.Encoders = splitList(sf.encoders)
 	}
 	if err := studyPaddings(&c.Paddings); err != nil {
 		return c, err
@@ -87,30 +73,24 @@ func gridConfig() (grid.Config, error) {
 		return c, err
 	}
 	c.Seed, c.DataDir = sf.seed, dataDir()
-	dir := sf.photos
-	if dir == "" {
-		if c.DataDir == "" {
-			return c, fmt.Errorf("--photos: no photo folder (set --photos, --data or POSPROBE_DATA)")
-		}
-		dir = filepath.Join(c.DataDir, "images", "bsds500")
+	dir, photos, err := photoFolder("--photos", sf.photos, "bsds500")
+	if err != nil {
+		return c, err
 	}
-	if c.Photos, err = imageio.ListImages(dir, true); err != nil {
-		return c, fmt.Errorf("--photos: %w", err)
-	}
+	c.Photos = photos
 	if len(c.Photos) < c.Train+c.Test {
 		return c, fmt.Errorf("--photos: %s has %d photos, the study needs %d training + %d test", dir, len(c.Photos), c.Train, c.Test)
 	}
 	return c, nil
 }
 
-func runGrid(cmd *cobra.Command) (study.Outcome, error) {
-	c, err := gridConfig()
-	if err != nil {
-		return study.Outcome{}, err
-	}
+// gridStudy runs the study as the flags configure it.
+var gridStudy = withConfig(gridConfig, runGrid)
+
+func runGrid(cmd *cobra.Command, c grid.Config) (study.Outcome, error) {
 	settings := map[string]string{
 		"encoders": fmt.Sprintf("%s (%s)", strings.Join(c.Encoders, ","), c.Init), "paddings": joinNames(c.Paddings),
-		"photos (train/test)": fmt.Sprintf("%d/%d from %s", c.Train, c.Test, dataRel(filepath.Dir(c.Photos[0]))),
+		"photos (train/test)": fmt.Sprintf("%d/%d from %s", c.Train, c.Test, photoSource(c.Photos)),
 		"cell":                fmt.Sprintf("%d px, canvas colour %v", c.Cell, c.Canvas), "seed": fmt.Sprint(c.Seed),
 	}
 	return runStudy(cmd, studyJob[[]grid.Result]{name: "grid", title: "Grid: cell location after global average pooling",

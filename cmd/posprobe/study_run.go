@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -26,9 +25,24 @@ type studyJob[R any] struct {
 	figure      func(R, string) error // writes the PNG at the path
 }
 
+// studyRunner runs one study with the current flags.
+type studyRunner func(*cobra.Command) (study.Outcome, error)
+
+// withConfig is the runner that builds a study's configuration from the
+// flags and runs the study with it.
+func withConfig[C any](config func() (C, error), run func(*cobra.Command, C) (study.Outcome, error)) studyRunner {
+	return func(cmd *cobra.Command) (study.Outcome, error) {
+		c, err := config()
+		if err != nil {
+			return study.Outcome{}, err
+		}
+		return run(cmd, c)
+	}
+}
+
 // oneStudy is the RunE of a study's own command: run it, then print or
 // record it as finishStudy does.
-func oneStudy(run func(*cobra.Command) (study.Outcome, error)) func(*cobra.Command, []string) error {
+func oneStudy(run studyRunner) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
 		o, err := run(cmd)
 		if err != nil {
@@ -48,7 +62,7 @@ func runStudy[R any](cmd *cobra.Command, j studyJob[R], run func(context.Context
 		prev.Markdown, prev.Results, prev.Figures = j.markdown(res), res, nil
 		return prev, studyFigure(j, res, &prev)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible(context.Background())
 	defer stop()
 	secs, heap, err := study.Measure(func() error {
 		var err error

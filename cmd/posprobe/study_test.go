@@ -22,6 +22,23 @@ func runStudyCLI(t *testing.T, args ...string) (string, error) {
 	return runCLI(t, append([]string{"study"}, args...)...)
 }
 
+// studyJSON runs a study with args (--json among them) and decodes the JSON
+// it prints into v.
+func studyJSON(t *testing.T, v any, args ...string) {
+	t.Helper()
+	msg, err := runStudyCLI(t, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	start := strings.IndexAny(msg, "[{")
+	if start < 0 {
+		t.Fatalf("no JSON in the output:\n%s", msg)
+	}
+	if err := json.Unmarshal([]byte(msg[start:]), v); err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+}
+
 func TestStudyHelpListsStudies(t *testing.T) {
 	out, err := runStudyCLI(t, "--help")
 	if err != nil {
@@ -38,18 +55,12 @@ func TestStudyHelpListsStudies(t *testing.T) {
 // its figure and record; V-Conv learns the location shortcut even here.
 func TestStudyRedGreenQuickJSON(t *testing.T) {
 	out := t.TempDir()
-	msg, err := runStudyCLI(t, "redgreen", "--quick", "--json", "--kinds", "valid,full", "--out", out)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, msg)
-	}
 	var rs []struct {
 		Conv, Test string
 		Accuracy   float64
 		Paper      float64
 	}
-	if err := json.Unmarshal([]byte(msg[strings.Index(msg, "["):]), &rs); err != nil {
-		t.Fatalf("%v\n%s", err, msg)
-	}
+	studyJSON(t, &rs, "redgreen", "--quick", "--json", "--kinds", "valid,full", "--out", out)
 	if len(rs) != 4 || rs[0].Conv != "valid" || rs[0].Test != "similar" || rs[1].Test != "dissimilar" || rs[3].Conv != "full" {
 		t.Fatalf("results %+v", rs)
 	}
@@ -85,18 +96,12 @@ func TestStudyRejectsBadFlags(t *testing.T) {
 // them on a second run with the same settings.
 func TestStudyGridQuick(t *testing.T) {
 	photos, out := writeTinyPhotos(t, 4), t.TempDir()
-	msg, err := runStudyCLI(t, "grid", "--quick", "--json", "--photos", photos, "--out", out, "--canvas", "128,0,255")
-	if err != nil {
-		t.Fatalf("%v\n%s", err, msg)
-	}
 	var rs []struct {
 		Encoder, Padding string
 		Accuracy         float64
 		PerCell          []float64 `json:"per_cell"`
 	}
-	if err := json.Unmarshal([]byte(msg[strings.Index(msg, "["):]), &rs); err != nil {
-		t.Fatalf("%v\n%s", err, msg)
-	}
+	studyJSON(t, &rs, "grid", "--quick", "--json", "--photos", photos, "--out", out, "--canvas", "128,0,255")
 	if len(rs) != 2 || rs[0].Padding != "zero" || rs[1].Padding != "full" || len(rs[0].PerCell) != 9 {
 		t.Fatalf("%+v", rs)
 	}
@@ -110,10 +115,6 @@ func TestStudyGridQuick(t *testing.T) {
 // the same unablated SPC.
 func TestStudyChannelsQuick(t *testing.T) {
 	photos := writeTinyPhotos(t, 3)
-	msg, err := runStudyCLI(t, "channels", "--quick", "--json", "--photos", photos)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, msg)
-	}
 	var r struct {
 		TopFlip []struct{ Tap string } `json:"top_flip"`
 		TopSPC  []struct{ Tap string } `json:"top_spc"`
@@ -124,9 +125,7 @@ func TestStudyChannelsQuick(t *testing.T) {
 		}
 		Shuffle []struct{ Target string }
 	}
-	if err := json.Unmarshal([]byte(msg[strings.Index(msg, "{"):]), &r); err != nil {
-		t.Fatalf("%v\n%s", err, msg)
-	}
+	studyJSON(t, &r, "channels", "--quick", "--json", "--photos", photos)
 	if len(r.TopFlip) != 10 || len(r.TopSPC) != 10 || len(r.Curves) != 9 || len(r.Shuffle) != 2 {
 		t.Fatalf("%d, %d, %d, %d", len(r.TopFlip), len(r.TopSPC), len(r.Curves), len(r.Shuffle))
 	}
@@ -135,7 +134,7 @@ func TestStudyChannelsQuick(t *testing.T) {
 			t.Errorf("%s: k=0 differs between rankings", r.Curves[i].Target)
 		}
 	}
-	_, err = runStudyCLI(t, "channels", "--init", "random", "--readouts", t.TempDir(), "--photos", photos, "--n-photos", "1")
+	_, err := runStudyCLI(t, "channels", "--init", "random", "--readouts", t.TempDir(), "--photos", photos, "--n-photos", "1")
 	if err == nil || !strings.Contains(err.Error(), "--readouts") {
 		t.Errorf("missing readouts: %v", err)
 	}
@@ -145,10 +144,6 @@ func TestStudyChannelsQuick(t *testing.T) {
 // centre, the canvases and the asymmetry at both sizes.
 func TestStudyBoundaryQuick(t *testing.T) {
 	photos := writeTinyPhotos(t, 4)
-	msg, err := runStudyCLI(t, "boundary", "--quick", "--json", "--photos", photos)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, msg)
-	}
 	var r struct {
 		Readouts []struct {
 			Padding string
@@ -160,9 +155,7 @@ func TestStudyBoundaryQuick(t *testing.T) {
 			LeftRight float64 `json:"left_right"`
 		}
 	}
-	if err := json.Unmarshal([]byte(msg[strings.Index(msg, "{"):]), &r); err != nil {
-		t.Fatalf("%v\n%s", err, msg)
-	}
+	studyJSON(t, &r, "boundary", "--quick", "--json", "--photos", photos)
 	if len(r.Readouts) != 2 || r.Readouts[1].Padding != "full" || len(r.Readouts[0].Canvas) != 2 {
 		t.Fatalf("%+v", r.Readouts)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,14 +17,14 @@ import (
 )
 
 var trainFlags struct {
-	enc                      probeEncoderFlags
-	target, images, testImgs string
-	out, stripes             string
-	epochs, batch            int
-	kernel, pad, depth       int
-	lr                       float64
-	readoutSeed              uint64
-	recursive                bool
+	probeFlags
+	images, testImgs   string
+	out, stripes       string
+	epochs, batch      int
+	kernel, pad, depth int
+	lr                 float64
+	readoutSeed        uint64
+	recursive          bool
 }
 
 var trainCmd = &cobra.Command{
@@ -50,16 +49,13 @@ The readout seed (init and shuffling) is --readout-seed*8 + target index
 	Example: `  posprobe train --encoder squeezenet1.1 --images $POSPROBE_DATA/images/imagenet-sample \
       --test-images $POSPROBE_DATA/images/bsds500 --out weights/readouts/
   posprobe train --encoder none --target H --kernel 7 --epochs 5 --images photos/ --out h7.readout`,
-	Args: cobra.NoArgs,
 	RunE: runTrain,
 }
 
 func init() {
 	f := trainCmd.Flags()
 	tf := &trainFlags
-	tf.enc.add(f)
 	d, r := readout.DefaultTrainOptions(), readout.DefaultConfig()
-	addTargetFlag(f, &tf.target)
 	f.StringVar(&tf.images, "images", "", "training images folder")
 	f.StringVar(&tf.testImgs, "test-images", "", "test images folder (or black, white, noise) scored after training")
 	f.BoolVar(&tf.recursive, "recursive", true, "also take images from subfolders")
@@ -78,7 +74,7 @@ func init() {
 	limitFlag(f, "depth", 1, 8, false)
 	f.StringVar(&tf.stripes, "stripes", "01", "HS/VS target range: 01 or pm1")
 	f.Uint64Var(&tf.readoutSeed, "readout-seed", 0, "seed of the readout init and shuffling")
-	addEncoderCommand(trainCmd, "images", "out")
+	addProbeCommand(trainCmd, &tf.probeFlags, "images", "out")
 }
 
 func runTrain(cmd *cobra.Command, _ []string) error {
@@ -139,7 +135,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 		}
 	}
 	tty := isTerminal(errw)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible(context.Background())
 	defer stop()
 
 	// Features once, shared by every target.

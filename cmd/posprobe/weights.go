@@ -6,11 +6,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -69,7 +67,7 @@ It never downloads.`,
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+		tw := newTable(cmd.OutOrStdout(), false)
 		fmt.Fprintln(tw, "ENCODER\tWHERE\tFILES\tSIZE\tLICENCE\tPATH")
 		for _, e := range entries {
 			f, _ := weights.Resolve(cmd.Context(), e.Name, resolveOptions(m, args))
@@ -114,7 +112,7 @@ not downloaded.`,
 		if err != nil {
 			return err
 		}
-		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+		ctx, stop := interruptible(cmd.Context())
 		defer stop()
 		out := cmd.OutOrStdout()
 		for _, e := range entries {
@@ -208,7 +206,7 @@ renamed into place.`,
 		if err != nil {
 			return err
 		}
-		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+		ctx, stop := interruptible(cmd.Context())
 		defer stop()
 		opts := resolveOptions(m, []string{weightsFlags.encoder})
 		opts.Download = weightsFlags.download || weights.DownloadAllowed()

@@ -13,10 +13,7 @@ import (
 // identity leaves the taps as they were, and a channel reversal before
 // fire5's layers changes fire5 onwards but not conv1 and fire3.
 func TestSqueezeNetBefore(t *testing.T) {
-	x := nn.New(1, 3, 64, 64)
-	for i, d := 0, nn.Data(x); i < len(d); i++ {
-		d[i] = float32(i%97) / 97
-	}
+	x := fixedInput(1, 64, 64)
 	run := func(before func(int, *tensor.Dense) *tensor.Dense) [][]float32 {
 		enc, err := New("squeezenet1.1", Options{Init: InitRandom, Width: 16, Padding: nn.PadZero, Before: before})
 		if err != nil {

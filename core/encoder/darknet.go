@@ -102,12 +102,9 @@ type dkLayer struct {
 // padding of the 3×3 convs; the pools keep TF's 'same' rule (ceil mode, no
 // value padding), so with PadNone odd maps keep their last row and column.
 type darknet struct {
-	taps      []Tap
-	layers    []dkLayer
-	head      *nn.Conv2D
-	mode      nn.PadMode
-	normalize bool
-	workspace
+	base
+	layers []dkLayer
+	head   *nn.Conv2D
 }
 
 func newDarknet(opts Options) (Encoder, error) {
@@ -141,7 +138,7 @@ func newDarknet(opts Options) (Encoder, error) {
 		}
 		p = &params{set: set}
 	}
-	m := &darknet{taps: darknetTaps(specs), mode: opts.Padding, normalize: opts.Normalize}
+	m := &darknet{base: newBase(name, darknetTaps(specs), opts)}
 	in := 3
 	for _, s := range specs {
 		if s.pool {
@@ -289,9 +286,6 @@ func parseKerasChain(topo json.RawMessage, source string) ([]dkSpec, error) {
 	}
 	return specs, nil
 }
-
-func (m *darknet) Name() string { return "darknet-tiny" }
-func (m *darknet) Taps() []Tap  { return m.taps }
 
 func (m *darknet) sizes(n int) ([]int, bool) {
 	var out []int

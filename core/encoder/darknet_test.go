@@ -10,6 +10,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/internal/testfiles"
 	"gorgonia.org/tensor"
 )
 
@@ -83,7 +84,7 @@ func TestSqueezeNetClassifiesPhotos(t *testing.T) { checkClassifies(t, "squeezen
 // five; reference is its top-1 and top-5 in the PyTorch reference.
 func checkClassifies(t *testing.T, name, reference string) {
 	t.Helper()
-	data := sharedDataDir(t)
+	data := testfiles.DataDir(t)
 	enc, err := New(name, Options{DataDir: data})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func checkClassifies(t *testing.T, name, reference string) {
 // TestDarknetTopologyMatchesTable: the chain parsed from the shipped
 // model.json is the built-in table the random-init model uses.
 func TestDarknetTopologyMatchesTable(t *testing.T) {
-	data := sharedDataDir(t)
+	data := testfiles.DataDir(t)
 	enc, err := New("darknet-tiny", Options{DataDir: data})
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +129,7 @@ func TestDarknetClassOrder(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	if data := sharedDataDirOrEmpty(); data != "" {
+	if data := testfiles.DataDirIfSet(); data != "" {
 		sorted, err := ImageNetClasses(data)
 		if err != nil {
 			t.Fatal(err)

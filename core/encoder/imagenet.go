@@ -100,6 +100,31 @@ func ClassLabels(c Classifier, dataDir string) ([]Class, error) {
 	return out, nil
 }
 
+// The ONNX model zoo networks, whose ImageNet weights are the shared WebNN
+// .npy folders (see sharedParams), with their taps at full width.
+func init() {
+	Register("squeezenet1.1", Info{
+		Summary: "SqueezeNet 1.1 (ONNX model zoo / WebNN .npy, with classifier); taps conv1 (relu, before pool1), fire3, fire5, fire7, fire9",
+		// torchvision's features[1, 4, 7, 10, 12]: conv1 after its ReLU and
+		// before the first max-pool, then fire3/fire5 just before pools 2
+		// and 3, fire7, and the last module fire9.
+		Taps:    []Tap{{"conv1", 64, 2}, {"fire3", 128, 4}, {"fire5", 256, 8}, {"fire7", 384, 16}, {"fire9", 512, 16}},
+		Weights: "ONNX model zoo squeezenet1.1-7 as .npy (webmachinelearning/test-data models/squeezenet1.1_nchw)",
+	}, newSqueezeNet)
+	Register("resnet50v2", Info{
+		Summary: "ResNet-50 v2 (pre-activation; ONNX model zoo resnet50-v2-7 / WebNN .npy, stages 1-3 only); taps stem (relu, before maxpool), stage1, stage2, stage3",
+		Taps:    []Tap{{"stem", 64, 2}, {"stage1", 256, 4}, {"stage2", 512, 8}, {"stage3", 1024, 16}},
+		Weights: "ONNX model zoo resnet50-v2-7 as .npy (webmachinelearning/test-data models/resnet50v2_nchw; stage 4 and classifier absent)",
+	}, newResNet50V2)
+	Register("mobilenetv2", Info{
+		Summary: "MobileNetV2 1.0 (ONNX model zoo mobilenetv2-7 / WebNN .npy, BN folded, no classifier); taps block1, block3, block6, block13 (last map before each stride-2 block), head (1280-channel conv)",
+		// The last maps at strides 2, 4, 8 and 16 (see mbv2TapBlocks), and
+		// the final 1×1 conv.
+		Taps:    []Tap{{"block1", 16, 2}, {"block3", 24, 4}, {"block6", 32, 8}, {"block13", 96, 16}, {"head", 1280, 32}},
+		Weights: "ONNX model zoo mobilenetv2-7 as .npy (webmachinelearning/test-data models/mobilenetv2_nchw; classifier matrix absent)",
+	}, newMobileNetV2)
+}
+
 // sharedParams prepares the parameters of an encoder whose ImageNet weights
 // are one of the shared copies (a folder of .npy files or a TF.js model):
 // the weight set, or the random stream (seed, name).

@@ -1,11 +1,9 @@
 package encoder
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -13,17 +11,9 @@ import (
 	"testing"
 
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/internal/testfiles"
 	"gorgonia.org/tensor"
 )
-
-// sharedDataDir returns POSPROBE_DATA or skips the test.
-func sharedDataDir(t testing.TB) string {
-	d := os.Getenv("POSPROBE_DATA")
-	if d == "" {
-		t.Skip("POSPROBE_DATA not set: shared ImageNet weights unavailable")
-	}
-	return d
-}
 
 // sharedSynthetic is the reference script's input: 0.5 + 0.45·sin(0.071x + 0.113y
 // + 1.7c)·cos(0.029xy/size + c), computed in float64, stored as float32.
@@ -42,34 +32,30 @@ func sharedSynthetic(size int) *tensor.Dense {
 	return x
 }
 
+// The reference taps (testdata/shared_taps.json); JSON keys match the field
+// names case-insensitively.
 type tapRef struct {
-	Shape  []int     `json:"shape"`
-	Mean   float64   `json:"mean"`
-	Std    float64   `json:"std"`
-	AbsMax float64   `json:"absmax"`
-	Pos    []int     `json:"pos"`
-	Val    []float64 `json:"val"`
+	Shape  []int
+	Mean   float64
+	Std    float64
+	AbsMax float64
+	Pos    []int
+	Val    []float64
 }
 
 type runRef struct {
-	Encoder string            `json:"encoder"`
-	Padding string            `json:"padding"`
-	Size    int               `json:"size"`
-	Taps    map[string]tapRef `json:"taps"`
+	Encoder string
+	Padding string
+	Size    int
+	Taps    map[string]tapRef
 }
 
 func loadTapRefs(t *testing.T) []runRef {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "shared_taps.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref struct {
-		Runs []runRef `json:"runs"`
+		Runs []runRef
 	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	testfiles.ReadJSON(t, filepath.Join("testdata", "shared_taps.json"), &ref)
 	return ref.Runs
 }
 
@@ -80,7 +66,7 @@ func loadTapRefs(t *testing.T) []runRef {
 // the tap's largest magnitude (float32 sums in a different order through up
 // to ~50 layers; a wiring error shows up as O(1) of it).
 func TestSharedEncodersMatchPyTorch(t *testing.T) {
-	data := sharedDataDir(t)
+	data := testfiles.DataDir(t)
 	runs := loadTapRefs(t)
 	for _, r := range runs {
 		if (testing.Short() || runtime.GOOS == "js") && r.Padding != "zero" {
@@ -142,8 +128,6 @@ func compareTap(t *testing.T, tap Tap, got *tensor.Dense, ref tapRef) {
 	}
 	t.Logf("%s %v: max |diff| %.2e (%.1e of max |x|)", tap.Name, got.Shape()[1:], worst, worst/ref.AbsMax)
 }
-
-func sharedDataDirOrEmpty() string { return os.Getenv("POSPROBE_DATA") }
 
 var sharedNames = []string{"squeezenet1.1", "mobilenetv2", "resnet50v2", "darknet-tiny"}
 
@@ -273,7 +257,7 @@ func TestSharedErrors(t *testing.T) {
 // TestSharedWrongWeights: another net's weight folder is refused with the
 // name of the missing tensor.
 func TestSharedWrongWeights(t *testing.T) {
-	data := sharedDataDir(t)
+	data := testfiles.DataDir(t)
 	_, err := New("squeezenet1.1", Options{Weights: filepath.Join(data, "weights", "mobilenetv2", "weights")})
 	if err == nil || !strings.Contains(err.Error(), "squeezenet0_conv0_weight") {
 		t.Errorf("mobilenetv2 weights as squeezenet: err = %v", err)
@@ -290,19 +274,15 @@ func TestImageNetClasses(t *testing.T) {
 	}
 	dir := t.TempDir()
 	sample := filepath.Join(dir, filepath.FromSlash(ImageNetSampleDir))
-	if err := os.MkdirAll(sample, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testfiles.Write(t, sample, map[string]string{"README.md": ""}) // no photo yet
 	if _, err := ImageNetClasses(dir); err == nil || !strings.Contains(err.Error(), "want 1000") {
 		t.Errorf("empty sample folder: err = %v", err)
 	}
-	for i := 999; i >= 0; i-- {
-		name := filepath.Join(sample, fmt.Sprintf("n%08d_class_%d.JPEG", 1000+i, i))
-		if err := os.WriteFile(name, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	photos := map[string]string{}
+	for i := 0; i < 1000; i++ {
+		photos[fmt.Sprintf("n%08d_class_%d.JPEG", 1000+i, i)] = ""
 	}
-	os.WriteFile(filepath.Join(sample, "README.md"), nil, 0o644)
+	testfiles.Write(t, sample, photos)
 	cls, err := ImageNetClasses(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -310,11 +290,11 @@ func TestImageNetClasses(t *testing.T) {
 	if cls[0] != (Class{"n00001000", "class 0"}) || cls[999].WNID != "n00001999" {
 		t.Errorf("classes %v ... %v", cls[0], cls[999])
 	}
-	os.WriteFile(filepath.Join(sample, "n00001000_again.JPEG"), nil, 0o644)
+	testfiles.Write(t, sample, map[string]string{"n00001000_again.JPEG": ""})
 	if _, err := ImageNetClasses(dir); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("repeated class: err = %v", err)
 	}
-	if data := sharedDataDirOrEmpty(); data != "" {
+	if data := testfiles.DataDirIfSet(); data != "" {
 		cls, err := ImageNetClasses(data)
 		if err != nil {
 			t.Fatal(err)

@@ -10,14 +10,6 @@ import (
 	"gorgonia.org/tensor"
 )
 
-func init() {
-	Register("mobilenetv2", Info{
-		Summary: "MobileNetV2 1.0 (ONNX model zoo mobilenetv2-7 / WebNN .npy, BN folded, no classifier); taps block1, block3, block6, block13 (last map before each stride-2 block), head (1280-channel conv)",
-		Taps:    mobilenetTaps(0),
-		Weights: "ONNX model zoo mobilenetv2-7 as .npy (webmachinelearning/test-data models/mobilenetv2_nchw; classifier matrix absent)",
-	}, func(o Options) (Encoder, error) { return newMobileNetV2(o) })
-}
-
 // mbv2Config is the inverted-residual table of the paper and torchvision:
 // expansion t, output channels c, repeats n, stride of the first repeat s.
 var mbv2Config = [7][4]int{{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2}, {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}}
@@ -26,16 +18,6 @@ var mbv2Config = [7][4]int{{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 
 // outputs are tapped: the last map at strides 2, 4, 8 and 16, each just before
 // the next stride-2 block; the stride-32 tap is the final 1×1 conv (head).
 var mbv2TapBlocks = []int{1, 3, 6, 13}
-
-func mobilenetTaps(width int) []Tap {
-	return []Tap{
-		{"block1", scale(16, width), 2},
-		{"block3", scale(24, width), 4},
-		{"block6", scale(32, width), 8},
-		{"block13", scale(96, width), 16},
-		{"head", scale(1280, width), 32},
-	}
-}
 
 // invRes is an inverted residual block with folded BNs: optional 1×1
 // expansion (ReLU6), 3×3 depthwise (ReLU6), linear 1×1 projection, and an
@@ -52,13 +34,10 @@ type invRes struct {
 // shortcut is centre-cropped by one pixel per side; the net then shrinks by
 // 2 px per block and needs a very large input (checkSize reports the minimum).
 type mobilenetv2 struct {
-	taps      []Tap
-	stem      *nn.Conv2D
-	blocks    []invRes
-	head      *nn.Conv2D
-	mode      nn.PadMode
-	normalize bool
-	workspace
+	base
+	stem   *nn.Conv2D
+	blocks []invRes
+	head   *nn.Conv2D
 }
 
 func newMobileNetV2(opts Options) (Encoder, error) {
@@ -109,7 +88,8 @@ func newMobileNetV2(opts Options) (Encoder, error) {
 		return c
 	}
 	sc := func(c int) int { return scale(c, opts.Width) }
-	m := &mobilenetv2{taps: mobilenetTaps(opts.Width), mode: mode, normalize: opts.Normalize}
+	m := &mobilenetv2{base: newBase(name, registeredTaps(name, opts.Width), opts)}
+	m.inputSizes, m.pass = squareSizes(m.sizes), m.net
 	in := sc(32)
 	m.stem = conv(3, in, 3, 2, 1)
 	for _, cfg := range mbv2Config {
@@ -142,21 +122,11 @@ func newMobileNetV2(opts Options) (Encoder, error) {
 	return m, nil
 }
 
-func (m *mobilenetv2) Name() string { return "mobilenetv2" }
-func (m *mobilenetv2) Taps() []Tap  { return m.taps }
-
 func (m *mobilenetv2) sizes(n int) ([]int, bool) {
-	pad := 1
-	switch m.mode {
-	case nn.PadNone:
-		pad = 0
-	case nn.PadFull:
-		pad = 2
-	}
-	n = convSize(n, 3, 2, pad)
+	n = convSize(n, 3, 2, padOf(m.stem))
 	var out []int
 	for i, b := range m.blocks {
-		n = convSize(n, 3, b.dw.Stride, pad)
+		n = convSize(n, 3, b.dw.Stride, padOf(b.dw))
 		if len(out) < len(mbv2TapBlocks) && i+1 == mbv2TapBlocks[len(out)] {
 			out = append(out, n)
 		}
@@ -165,13 +135,9 @@ func (m *mobilenetv2) sizes(n int) ([]int, bool) {
 	return out, n > 0
 }
 
-func (m *mobilenetv2) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
-	a := m.get()
-	in, err := checkedIn(a, m.Name(), x, squareSizes(m.sizes), m.normalize)
-	if err != nil {
-		m.done(a, nil)
-		return nil, err
-	}
+// net runs the layers on the checked, prepared input with their maps from a
+// (nil: fresh).
+func (m *mobilenetv2) net(a *nn.Arena, in *tensor.Dense) ([]*tensor.Dense, error) {
 	y := nn.ReLU6(m.stem.ForwardIn(a, in))
 	a.Release(in)
 	taps := make([]*tensor.Dense, 0, len(mbv2TapBlocks)+1)
@@ -186,7 +152,6 @@ func (m *mobilenetv2) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 	head := nn.ReLU6(m.head.ForwardIn(a, y))
 	release(a, taps, y)
 	taps = append(taps, head)
-	m.done(a, taps)
 	return taps, nil
 }
 

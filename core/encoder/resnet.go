@@ -60,13 +60,10 @@ type block struct {
 // torchvision's center_crop). ResNets then need large inputs: see
 // checkSize's error for the minimum.
 type resnet struct {
-	name      string
-	taps      []Tap
-	stem      *nn.Conv2D
-	layers    [4][]block
-	normalize bool
-	fc        *nn.Linear // when present in the weight file
-	workspace
+	base
+	stem   *nn.Conv2D
+	layers [4][]block
+	fc     *nn.Linear // when present in the weight file
 }
 
 func newResNet(name string, bottleneck bool, nblocks [4]int, url string, opts Options) (Encoder, error) {
@@ -85,7 +82,8 @@ func newResNet(name string, bottleneck bool, nblocks [4]int, url string, opts Op
 		b.FoldInto(c)
 		return c
 	}
-	m := &resnet{name: name, taps: resnetTaps(bottleneck, opts.Width), normalize: opts.Normalize}
+	m := &resnet{base: newBase(name, resnetTaps(bottleneck, opts.Width), opts)}
+	m.inputSizes, m.pass = m.sizes, m.net
 	inC := scale(64, opts.Width)
 	m.stem = convBN("conv1", "bn1", 3, inC, 7, 2, 3)
 	exp := 1
@@ -132,9 +130,6 @@ func newResNet(name string, bottleneck bool, nblocks [4]int, url string, opts Op
 	return m, nil
 }
 
-func (m *resnet) Name() string { return m.name }
-func (m *resnet) Taps() []Tap  { return m.taps }
-
 // convOK reports whether c has a non-empty output for an h×w input.
 func convOK(c *nn.Conv2D, h, w int) bool {
 	p := padOf(c)
@@ -173,19 +168,9 @@ func (m *resnet) sizes(h, w int) ([][2]int, bool) {
 	return out, true
 }
 
-func (m *resnet) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
-	a := m.get()
-	taps, err := m.forward(a, x, m.normalize)
-	m.done(a, taps)
-	return taps, err
-}
-
-// forward runs the network with its maps from a (nil: fresh).
-func (m *resnet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*tensor.Dense, error) {
-	in, err := checkedIn(a, m.name, x, m.sizes, normalize)
-	if err != nil {
-		return nil, err
-	}
+// net runs the layers on the checked, prepared input with their maps from a
+// (nil: fresh).
+func (m *resnet) net(a *nn.Arena, in *tensor.Dense) ([]*tensor.Dense, error) {
 	y := nn.ReLU(m.stem.ForwardIn(a, in))
 	a.Release(in)
 	taps := []*tensor.Dense{y}

@@ -7,23 +7,6 @@ import (
 	"gorgonia.org/tensor"
 )
 
-func init() {
-	Register("resnet50v2", Info{
-		Summary: "ResNet-50 v2 (pre-activation; ONNX model zoo resnet50-v2-7 / WebNN .npy, stages 1-3 only); taps stem (relu, before maxpool), stage1, stage2, stage3",
-		Taps:    resnetV2Taps(0),
-		Weights: "ONNX model zoo resnet50-v2-7 as .npy (webmachinelearning/test-data models/resnet50v2_nchw; stage 4 and classifier absent)",
-	}, func(o Options) (Encoder, error) { return newResNet50V2(o) })
-}
-
-func resnetV2Taps(width int) []Tap {
-	return []Tap{
-		{"stem", scale(64, width), 2},
-		{"stage1", scale(256, width), 4},
-		{"stage2", scale(512, width), 8},
-		{"stage3", scale(1024, width), 16},
-	}
-}
-
 // preactUnit is MXNet Gluon's BottleneckV2: BN-ReLU on the input (shared by
 // the shortcut projection), 1×1 conv, BN-ReLU, 3×3 conv with the stride,
 // BN-ReLU, 1×1 conv, plus the shortcut. The two inner BNs are folded into
@@ -44,13 +27,10 @@ type preactUnit struct {
 // side, which keeps it exactly aligned with the valid 3×3 conv's centres,
 // strided or not.
 type resnet50v2 struct {
-	taps      []Tap
-	dataBN    *nn.BatchNorm
-	conv0     *nn.Conv2D
-	stages    [3][]preactUnit
-	mode      nn.PadMode
-	normalize bool
-	workspace
+	base
+	dataBN *nn.BatchNorm
+	conv0  *nn.Conv2D
+	stages [3][]preactUnit
 }
 
 func newResNet50V2(opts Options) (Encoder, error) {
@@ -71,7 +51,8 @@ func newResNet50V2(opts Options) (Encoder, error) {
 		}
 	}
 	sc := func(c int) int { return scale(c, opts.Width) }
-	m := &resnet50v2{taps: resnetV2Taps(opts.Width), mode: mode, normalize: opts.Normalize}
+	m := &resnet50v2{base: newBase(name, registeredTaps(name, opts.Width), opts)}
+	m.inputSizes, m.pass = squareSizes(m.sizes), m.net
 	m.dataBN = bn("batchnorm0", 3)
 	m.conv0 = conv("conv0", 3, sc(64), 7, 2, 3)
 	fold(bn("batchnorm1", sc(64)), m.conv0)
@@ -111,38 +92,22 @@ func newResNet50V2(opts Options) (Encoder, error) {
 	return m, nil
 }
 
-func (m *resnet50v2) Name() string { return "resnet50v2" }
-func (m *resnet50v2) Taps() []Tap  { return m.taps }
-
 func (m *resnet50v2) sizes(n int) ([]int, bool) {
-	pad := func(p int) int {
-		switch m.mode {
-		case nn.PadNone:
-			return 0
-		case nn.PadFull:
-			return 2 * p // k-1 for the 3x3 (p 1) and the 7x7 (p 3) convs
-		}
-		return p
-	}
-	n = convSize(n, 7, 2, pad(3))
+	n = convSize(n, 7, 2, padOf(m.conv0))
 	out := []int{n}
 	n = poolSize(n, 3, 2, 1, false)
 	for _, st := range m.stages {
 		for _, u := range st {
-			n = convSize(n, 3, u.c2.Stride, pad(1))
+			n = convSize(n, 3, u.c2.Stride, padOf(u.c2))
 		}
 		out = append(out, n)
 	}
 	return out, n > 0
 }
 
-func (m *resnet50v2) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
-	a := m.get()
-	in, err := checkedIn(a, m.Name(), x, squareSizes(m.sizes), m.normalize)
-	if err != nil {
-		m.done(a, nil)
-		return nil, err
-	}
+// net runs the layers on the checked, prepared input with their maps from a
+// (nil: fresh).
+func (m *resnet50v2) net(a *nn.Arena, in *tensor.Dense) ([]*tensor.Dense, error) {
 	bn := m.dataBN.Forward(a.Copy(in))
 	a.Release(in)
 	y := nn.ReLU(m.conv0.ForwardIn(a, bn))
@@ -157,7 +122,6 @@ func (m *resnet50v2) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
 		}
 		taps = append(taps, y)
 	}
-	m.done(a, taps)
 	return taps, nil
 }
 

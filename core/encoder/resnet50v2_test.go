@@ -9,6 +9,7 @@ import (
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
+	"github.com/posprobe/posprobe/internal/testfiles"
 	"gonum.org/v1/gonum/stat"
 )
 
@@ -19,7 +20,7 @@ import (
 // order decorrelates the units after it (projecting the raw input gives
 // r ≈ -0.1). Measured on 10 photos: smallest r 0.964 over the 13 units.
 func TestResNet50V2BNStatistics(t *testing.T) {
-	data := sharedDataDir(t)
+	data := testfiles.DataDir(t)
 	if runtime.GOOS == "js" {
 		t.Skip("minutes in node; the tap comparison covers the wasm build")
 	}

@@ -7,27 +7,6 @@ import (
 	"gorgonia.org/tensor"
 )
 
-func init() {
-	Register("squeezenet1.1", Info{
-		Summary: "SqueezeNet 1.1 (ONNX model zoo / WebNN .npy, with classifier); taps conv1 (relu, before pool1), fire3, fire5, fire7, fire9",
-		Taps:    squeezeTaps(0),
-		Weights: "ONNX model zoo squeezenet1.1-7 as .npy (webmachinelearning/test-data models/squeezenet1.1_nchw)",
-	}, func(o Options) (Encoder, error) { return newSqueezeNet(o) })
-}
-
-// The taps are torchvision's features[1, 4, 7, 10, 12]: conv1 after its ReLU
-// and before the first max-pool, then fire3/fire5 just before pools 2 and 3,
-// fire7, and the last module fire9.
-func squeezeTaps(width int) []Tap {
-	return []Tap{
-		{"conv1", scale(64, width), 2},
-		{"fire3", scale(128, width), 4},
-		{"fire5", scale(256, width), 8},
-		{"fire7", scale(384, width), 16},
-		{"fire9", scale(512, width), 16},
-	}
-}
-
 // fire is a SqueezeNet fire module: a 1×1 squeeze, then 1×1 and 3×3 expands
 // side by side, every conv followed by ReLU.
 type fire struct {
@@ -42,18 +21,17 @@ type fire struct {
 // ceil mode as torchvision does (the ONNX graph floors; equal at 224 and at
 // every size whose pool inputs are odd).
 type squeezenet struct {
-	taps       []Tap
+	base
 	conv0      *nn.Conv2D
 	fires      [8]fire
-	classifier *nn.Conv2D // conv25, 512→1000 1×1
-	mode       nn.PadMode
-	normalize  bool
+	classifier *nn.Conv2D                                   // conv25, 512→1000 1×1
 	before     func(tap int, x *tensor.Dense) *tensor.Dense // Options.Before
-	workspace
 }
 
 func newSqueezeNet(opts Options) (Encoder, error) {
 	const name = "squeezenet1.1"
+	m := &squeezenet{base: newBase(name, registeredTaps(name, opts.Width), opts), before: opts.Before}
+	m.inputSizes, m.pass = squareSizes(m.sizes), m.net
 	p, err := sharedParams(name, opts)
 	if err != nil {
 		return nil, err
@@ -63,7 +41,6 @@ func newSqueezeNet(opts Options) (Encoder, error) {
 		return fmt.Sprintf("squeezenet0_conv%d_weight", i), fmt.Sprintf("squeezenet0_conv%d_bias", i)
 	}
 	sc := func(c int) int { return scale(c, opts.Width) }
-	m := &squeezenet{taps: squeezeTaps(opts.Width), mode: mode, normalize: opts.Normalize, before: opts.Before}
 	w, b := wn(0)
 	m.conv0 = p.convW(w, b, 3, sc(64), 3, 2, 0, 1, mode, initKaimingUniform)
 	in := sc(64)
@@ -87,21 +64,10 @@ func newSqueezeNet(opts Options) (Encoder, error) {
 	return m, nil
 }
 
-func (m *squeezenet) Name() string { return "squeezenet1.1" }
-func (m *squeezenet) Taps() []Tap  { return m.taps }
-
 // sizes propagates an input length through the network (both axes alike).
 func (m *squeezenet) sizes(n int) ([]int, bool) {
-	fire := func(n int) int {
-		switch m.mode {
-		case nn.PadNone:
-			return convSize(n, 3, 1, 0)
-		case nn.PadFull:
-			return convSize(n, 3, 1, 2)
-		}
-		return n
-	}
-	n = convSize(n, 3, 2, 0)
+	fire := func(n int) int { return convSize(n, 3, 1, padOf(m.fires[0].e3)) } // the expand3×3 path
+	n = convSize(n, 3, 2, padOf(m.conv0))
 	out := []int{n}
 	n = fire(fire(poolSize(n, 3, 2, 0, true)))
 	out = append(out, n)
@@ -114,19 +80,9 @@ func (m *squeezenet) sizes(n int) ([]int, bool) {
 	return out, n > 0
 }
 
-func (m *squeezenet) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
-	a := m.get()
-	taps, err := m.forward(a, x, m.normalize)
-	m.done(a, taps)
-	return taps, err
-}
-
-// forward runs the network with its maps from a (nil: fresh).
-func (m *squeezenet) forward(a *nn.Arena, x *tensor.Dense, normalize bool) ([]*tensor.Dense, error) {
-	in, err := checkedIn(a, m.Name(), x, squareSizes(m.sizes), normalize)
-	if err != nil {
-		return nil, err
-	}
+// net runs the layers on the checked, prepared input with their maps from a
+// (nil: fresh).
+func (m *squeezenet) net(a *nn.Arena, in *tensor.Dense) ([]*tensor.Dense, error) {
 	y := nn.ReLU(m.conv0.ForwardIn(a, m.input(0, in)))
 	a.Release(in)
 	taps := []*tensor.Dense{y}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
+	"github.com/posprobe/posprobe/internal/testfiles"
 )
 
 func readNpyFile(t *testing.T, path string) *weights.Tensor {
@@ -25,7 +26,7 @@ func readNpyFile(t *testing.T, path string) *weights.Tensor {
 // fed without normalisation, as the ONNX test case does. Acceptance: max
 // |diff| ≤ 1e-3 on logits up to ~300 (PyTorch reaches 1.5e-4).
 func TestSqueezeNetShippedLogits(t *testing.T) {
-	data := sharedDataDir(t)
+	data := testfiles.DataDir(t)
 	enc, err := New("squeezenet1.1", Options{DataDir: data})
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,8 @@
 package encoder
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
+	"github.com/posprobe/posprobe/internal/testfiles"
 	"gorgonia.org/tensor"
 )
 
@@ -41,14 +40,8 @@ type fixtureManifest struct {
 
 func readManifest(t *testing.T) fixtureManifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtureDir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m fixtureManifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	testfiles.ReadJSON(t, filepath.Join(fixtureDir, "manifest.json"), &m)
 	if len(m.Nets) == 0 {
 		t.Fatal("fixture manifest lists no nets")
 	}
@@ -75,16 +68,7 @@ func fixedInput(n, h, w int) *tensor.Dense {
 
 func readFixture(t *testing.T, name string) *weights.Tensor {
 	t.Helper()
-	f, err := os.Open(filepath.Join(fixtureDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tt, err := weights.ReadNpy(f, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tt
+	return readNpyFile(t, filepath.Join(fixtureDir, name))
 }
 
 // relErr is max|a-b| / max|b|: the error relative to the largest reference

@@ -41,11 +41,9 @@ func vggTaps(width int) []Tap {
 // shrinks its input by 2, so the taps of a 224 input are 220, 106, 47, 17
 // and 2 pixels wide and the input must be at least 196 pixels.
 type vgg struct {
-	taps      []Tap
-	blocks    [][]*nn.Conv2D // the convs of each block; a pool follows all but the last
-	normalize bool
-	head      [3]*nn.Linear // classifier.0, .3, .6 when present
-	workspace
+	base
+	blocks [][]*nn.Conv2D // the convs of each block; a pool follows all but the last
+	head   [3]*nn.Linear  // classifier.0, .3, .6 when present
 }
 
 func newVGG16(opts Options) (Encoder, error) {
@@ -53,7 +51,7 @@ func newVGG16(opts Options) (Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &vgg{taps: vggTaps(opts.Width), normalize: opts.Normalize}
+	m := &vgg{base: newBase("vgg16", vggTaps(opts.Width), opts)}
 	inC, idx := 3, 0
 	var block []*nn.Conv2D
 	for _, v := range vgg16Cfg {
@@ -83,9 +81,6 @@ func newVGG16(opts Options) (Encoder, error) {
 	}
 	return m, nil
 }
-
-func (m *vgg) Name() string { return "vgg16" }
-func (m *vgg) Taps() []Tap  { return m.taps }
 
 // sizes returns the tap sizes for an h×w input, or false when some tap (or
 // a pool before it) would be empty.

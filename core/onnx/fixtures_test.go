@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
+	"github.com/posprobe/posprobe/internal/testfiles"
 	"gorgonia.org/tensor"
 )
 
@@ -36,14 +36,8 @@ type fixtureCase struct {
 
 func loadCases(t *testing.T) []fixtureCase {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtureDir(), "cases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cs []fixtureCase
-	if err := json.Unmarshal(b, &cs); err != nil {
-		t.Fatal(err)
-	}
+	testfiles.ReadJSON(t, filepath.Join(fixtureDir(), "cases.json"), &cs)
 	if len(cs) < 5 && fixtureDir() == fixtures {
 		t.Fatalf("cases.json lists %d cases", len(cs))
 	}

@@ -131,15 +131,7 @@ func Map(t Target, size int, opts Options) []float32 {
 	n := float64(size)
 	switch t {
 	case H, V:
-		for y := 0; y < size; y++ {
-			for x := 0; x < size; x++ {
-				i := x
-				if t == V {
-					i = y
-				}
-				out[y*size+x] = float32(float64(i) / (n - 1))
-			}
-		}
+		along(out, size, t == H, func(i int) float32 { return float32(float64(i) / (n - 1)) })
 	case G:
 		// Sample the 256-pixel Gaussian (centre 128, sigma 128) at the
 		// centres of the output pixels mapped onto the 256 grid.
@@ -158,24 +150,31 @@ func Map(t Target, size int, opts Options) []float32 {
 			out[i] = float32((v - lo) / (hi - lo))
 		}
 	case HS, VS:
-		for y := 0; y < size; y++ {
-			for x := 0; x < size; x++ {
-				i := y
-				if t == VS {
-					i = x
-				}
-				c := math.Cos(5 * math.Pi * (float64(i) + 0.5) / n)
-				if opts.Stripes == StripesPM1 {
-					out[y*size+x] = float32(c)
-				} else {
-					out[y*size+x] = float32(0.5 * (1 + c))
-				}
+		along(out, size, t == VS, func(i int) float32 {
+			c := math.Cos(5 * math.Pi * (float64(i) + 0.5) / n)
+			if opts.Stripes == StripesPM1 {
+				return float32(c)
 			}
-		}
+			return float32(0.5 * (1 + c))
+		})
 	default:
 		panic(fmt.Sprintf("posmap.Map: unknown target %d", int(t)))
 	}
 	return out
+}
+
+// along fills the size*size map out with a profile of one coordinate: p(x)
+// along every row when byX, else p(y) down every column.
+func along(out []float32, size int, byX bool, p func(i int) float32) {
+	for y := 0; y < size; y++ {
+		for x := 0; x < size; x++ {
+			i := y
+			if byX {
+				i = x
+			}
+			out[y*size+x] = p(i)
+		}
+	}
 }
 
 // Synthetic input names.

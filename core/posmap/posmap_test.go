@@ -3,9 +3,10 @@ package posmap
 import (
 	"encoding/json"
 	"math"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/posprobe/posprobe/internal/testfiles"
 )
 
 func at(m []float32, size, x, y int) float64 { return float64(m[y*size+x]) }
@@ -113,10 +114,7 @@ func TestSynthetic(t *testing.T) {
 }
 
 func TestReferenceNoise(t *testing.T) {
-	dir := os.Getenv("POSPROBE_DATA")
-	if dir == "" {
-		t.Skip("POSPROBE_DATA not set")
-	}
+	dir := testfiles.DataDir(t)
 	n, src, err := Synthetic(Noise, 224, DataFS(dir))
 	if err != nil || src != NoiseFile {
 		t.Fatalf("reference noise: %v, source %q", err, src)

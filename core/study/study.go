@@ -84,7 +84,7 @@ func WriteMarkdown(w io.Writer, info Info, outs []Outcome) error {
 	if info.Quick {
 		b.WriteString("**Quick run**: tiny sets and few epochs, to check that every study runs end to end; the numbers mean nothing.\n\n")
 	}
-	b.WriteString("| study | wall time | peak Go heap | load average |\n|---|---|---|---|\n")
+	b.WriteString(TableHeader("study", "wall time", "peak Go heap", "load average"))
 	for _, o := range outs {
 		load := o.Load
 		if load == "" {
@@ -120,6 +120,11 @@ func WriteMarkdown(w io.Writer, info Info, outs []Outcome) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// TableHeader is the header of a Markdown table with these columns.
+func TableHeader(cols ...string) string {
+	return "| " + strings.Join(cols, " | ") + " |\n|" + strings.Repeat("---|", len(cols)) + "\n"
 }
 
 func anchor(title string) string {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/posprobe/posprobe/core/nn"
 )
 
 func TestMeasureAndMarkdown(t *testing.T) {
@@ -31,5 +33,22 @@ func TestMeasureAndMarkdown(t *testing.T) {
 		if !strings.Contains(md, s) {
 			t.Errorf("beyond.md lacks %q:\n%s", s, md)
 		}
+	}
+}
+
+func TestTableHeader(t *testing.T) {
+	if got, want := TableHeader("study", "wall time"), "| study | wall time |\n|---|---|\n"; got != want {
+		t.Errorf("TableHeader = %q, want %q", got, want)
+	}
+}
+
+// A 100-pixel photo pasted at (62, 62) of a 224 canvas sits in its centre.
+func TestPaste(t *testing.T) {
+	x := nn.New(1, 3, 100, 100)
+	x.Memset(float32(1))
+	c := nn.Data(Paste(x, 224, 62, 62, [3]float32{0.25, 0.5, 0.75}))
+	at := func(ch, y, xx int) float32 { return c[(ch*224+y)*224+xx] }
+	if at(0, 61, 61) != 0.25 || at(0, 62, 62) != 1 || at(2, 161, 161) != 1 || at(2, 162, 162) != 0.75 || at(1, 0, 223) != 0.5 {
+		t.Fatal("photo not centred on the canvas")
 	}
 }

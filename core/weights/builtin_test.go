@@ -5,9 +5,10 @@ package weights
 import (
 	"context"
 	"math"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/posprobe/posprobe/internal/testfiles"
 )
 
 // Without a data folder or a cached copy, squeezenet1.1 resolves to the
@@ -36,10 +37,7 @@ func TestResolveBuiltin(t *testing.T) {
 // The committed file is the data folder's float32 tensors rounded to
 // float16, bit for bit.
 func TestBuiltinMatchesData(t *testing.T) {
-	data := os.Getenv("POSPROBE_DATA")
-	if data == "" {
-		t.Skip("POSPROBE_DATA not set")
-	}
+	data := testfiles.DataDir(t)
 	f32, err := LoadNpyDir(data + "/weights/squeezenet1.1/weights")
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,10 +96,7 @@ func TestLocateNeverDownloadsUnlessAsked(t *testing.T) {
 }
 
 func TestLocateSharedData(t *testing.T) {
-	data := os.Getenv("POSPROBE_DATA")
-	if data == "" {
-		t.Skip("POSPROBE_DATA not set")
-	}
+	data := testfiles.DataDir(t)
 	t.Setenv(CacheEnv, t.TempDir())
 	for enc, want := range map[string]string{
 		"squeezenet1.1": "weights/squeezenet1.1/weights",

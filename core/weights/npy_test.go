@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/posprobe/posprobe/internal/testfiles"
 )
 
 const testdata = "../../testdata/weights"
@@ -188,10 +190,7 @@ func TestLoadNpyDirAndSet(t *testing.T) {
 // every file's size must equal its header plus the data its shape implies,
 // read independently of ReadNpy.
 func TestLoadNpyDirSharedData(t *testing.T) {
-	data := os.Getenv("POSPROBE_DATA")
-	if data == "" {
-		t.Skip("POSPROBE_DATA not set")
-	}
+	data := testfiles.DataDir(t)
 	for _, enc := range []string{"squeezenet1.1", "mobilenetv2", "resnet50v2"} {
 		s, err := Load(filepath.Join(data, "weights", enc))
 		if err != nil {

@@ -3,13 +3,14 @@ package weights
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/posprobe/posprobe/internal/testfiles"
 )
 
 var pthDir = filepath.Join(testdata, "pth")
@@ -20,13 +21,7 @@ var pthDir = filepath.Join(testdata, "pth")
 func checkAgainstTorch(t *testing.T, s *Set) {
 	t.Helper()
 	var shapes map[string][]int
-	b, err := os.ReadFile(filepath.Join(pthDir, "expected", "shapes.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &shapes); err != nil {
-		t.Fatal(err)
-	}
+	testfiles.ReadJSON(t, filepath.Join(pthDir, "expected", "shapes.json"), &shapes)
 	names := make([]string, 0, len(shapes))
 	for n := range shapes {
 		names = append(names, n)

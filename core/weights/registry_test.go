@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/posprobe/posprobe/internal/testfiles"
 )
 
 // The encoders core/encoder registers besides "none" (docs/architecture.md).
@@ -71,10 +73,7 @@ func readUpstreamManifest(t *testing.T, p string) map[string]File {
 // manifest, and the manifest against the MANIFEST files written when the data
 // was fetched (an independent record).
 func TestManifestMatchesData(t *testing.T) {
-	data := os.Getenv("POSPROBE_DATA")
-	if data == "" {
-		t.Skip("POSPROBE_DATA not set")
-	}
+	data := testfiles.DataDir(t)
 	m, err := DefaultManifest()
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/posprobe/posprobe/internal/testfiles"
 )
 
 func f32bytes(v ...float32) []byte {
@@ -120,10 +122,7 @@ func TestLoadTFJSFiles(t *testing.T) {
 // darknet-tiny from the shared data: every manifest weight is present with
 // its shape, and the shards are consumed exactly (checked by the loader).
 func TestLoadTFJSDarknetTiny(t *testing.T) {
-	data := os.Getenv("POSPROBE_DATA")
-	if data == "" {
-		t.Skip("POSPROBE_DATA not set")
-	}
+	data := testfiles.DataDir(t)
 	mj := filepath.Join(data, "weights", "darknet-tiny", "model.json")
 	s, err := LoadTFJS(mj)
 	if err != nil {

@@ -28,16 +28,7 @@ func TestSignalRemovesTemp(t *testing.T) {
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		dir := t.TempDir()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSignalRemovesTemp$")
-		cmd.Env = append(os.Environ(), "ATOMICFILE_CHILD="+dir)
-		out, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 6)
-		if _, err := io.ReadFull(out, buf); err != nil {
-			t.Fatal(err)
-		}
+		cmd := startChild(t, "TestSignalRemovesTemp", "ATOMICFILE_CHILD="+dir)
 		if n := entries(t, dir); len(n) != 1 {
 			t.Fatalf("child's folder holds %v, want one temporary file", n)
 		}
@@ -67,16 +58,7 @@ func TestSignalDuringChurn(t *testing.T) {
 	}
 	for i := 0; i < 40; i++ {
 		dir := t.TempDir()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSignalDuringChurn$")
-		cmd.Env = append(os.Environ(), "ATOMICFILE_CHURN="+dir)
-		out, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 6)
-		if _, err := io.ReadFull(out, buf); err != nil {
-			t.Fatal(err)
-		}
+		cmd := startChild(t, "TestSignalDuringChurn", "ATOMICFILE_CHURN="+dir)
 		time.Sleep(time.Duration(i%7) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
@@ -86,4 +68,20 @@ func TestSignalDuringChurn(t *testing.T) {
 			}
 		}
 	}
+}
+
+// startChild runs this test binary's test name as a child with env set and
+// returns once the child printed its ready line.
+func startChild(t *testing.T, name, env string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$")
+	cmd.Env = append(os.Environ(), env)
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(out, make([]byte, 6)); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
 }

@@ -12,6 +12,8 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"strings"
+	"testing"
 )
 
 // Small returns a w x h PNG, JPEG or GIF ("png", "jpeg", "gif") of a
@@ -73,4 +75,17 @@ func Bomb(format string, w, h int) []byte {
 		binary.LittleEndian.PutUint16(b[i+7:], uint16(h))
 	}
 	return b
+}
+
+// Refused reports whether err is set, failing t when the error does not name
+// source: an error on bad input says which file it is about.
+func Refused(t testing.TB, err error, source string) bool {
+	t.Helper()
+	if err == nil {
+		return false
+	}
+	if !strings.Contains(err.Error(), source) {
+		t.Fatalf("error does not name %s: %v", source, err)
+	}
+	return true
 }

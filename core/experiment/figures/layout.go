@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -29,6 +31,21 @@ func NewChart(title string) *Chart {
 
 // Add puts a legend entry for the given thumbnails.
 func (c *Chart) Add(name string, thumbs ...plot.Thumbnailer) { c.Legend.Add(name, thumbs...) }
+
+// AddLine draws pts as the chart's i-th curve (colour by i, and a dash
+// pattern past the seventh), 1.5 points wide, with a legend entry.
+func (c *Chart) AddLine(name string, pts plotter.XYs, i int) error {
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return err
+	}
+	l.Color = plotutil.Color(i)
+	l.Dashes = plotutil.Dashes(i / 7)
+	l.Width = vg.Points(1.5)
+	c.Plot.Add(l)
+	c.Add(name, l)
+	return nil
+}
 
 // legendWidth is the width of the legend column (0 without entries).
 func (c *Chart) legendWidth(dc draw.Canvas) vg.Length {

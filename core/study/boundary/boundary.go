@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"math"
 
-	"gorgonia.org/tensor"
-
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/metric"
@@ -170,7 +168,8 @@ func canvasScores(ctx context.Context, c Config, enc encoder.Encoder, rs []*read
 			if err != nil {
 				return err
 			}
-			taps, err := enc.Forward(paste(imageio.ToTensor(img, c.Inner), cv.Color))
+			o := (probe.InputSize - c.Inner) / 2 // the photo centred on the canvas
+			taps, err := enc.Forward(study.Paste(imageio.ToTensor(img, c.Inner), probe.InputSize, o, o, cv.Color))
 			if err != nil {
 				return err
 			}
@@ -192,13 +191,6 @@ func canvasScores(ctx context.Context, c Config, enc encoder.Encoder, rs []*read
 		}
 	}
 	return nil
-}
-
-// paste centres x [1,3,s,s] on a 224 canvas of colour col.
-func paste(x *tensor.Dense, col [3]float32) *tensor.Dense {
-	_, _, s, _ := nn.Dims4(x)
-	o := (probe.InputSize - s) / 2
-	return study.Paste(x, probe.InputSize, o, o, col)
 }
 
 // score evaluates r on the test features, whole and by distance band.

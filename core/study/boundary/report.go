@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/posprobe/posprobe/core/experiment/figures"
 	"github.com/posprobe/posprobe/core/nn"
@@ -149,15 +147,9 @@ func Figure(r *Result) (*figures.Chart, error) {
 		for k, bd := range ro.Bands {
 			pts[k].X, pts[k].Y = float64(bd.From+bd.To)/2, bd.MAE
 		}
-		l, err := plotter.NewLine(pts)
-		if err != nil {
+		if err := ch.AddLine(ro.Padding.String()+" "+ro.Target.String(), pts, i); err != nil {
 			return nil, err
 		}
-		l.Color = plotutil.Color(i)
-		l.Dashes = plotutil.Dashes(i / 7)
-		l.Width = vg.Points(1.5)
-		ch.Plot.Add(l)
-		ch.Add(ro.Padding.String()+" "+ro.Target.String(), l)
 	}
 	ch.Plot.Add(plotter.NewGrid())
 	return ch, nil

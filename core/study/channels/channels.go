@@ -9,14 +9,15 @@ package channels
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"gorgonia.org/tensor"
 
 	"github.com/posprobe/posprobe/core/encoder"
-	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/core/metric"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
@@ -166,6 +167,68 @@ func trainReadouts(ctx context.Context, c Config, feats [][]float32, C int) (map
 	return out, nil
 }
 
+// eachPhoto loads Config.Photos in order at the encoder's input size and
+// hands each to fn, reporting progress as stage; it stops at the first error
+// or when ctx is done.
+func eachPhoto(ctx context.Context, c Config, stage string, progress Progress, fn func(i int, x *tensor.Dense) error) error {
+	photos := &probe.Images{Name: "photos", Paths: c.Photos}
+	for i := range c.Photos {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		x, err := photos.Load(i)
+		if err != nil {
+			return err
+		}
+		if err := fn(i, x); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(stage, i+1, len(c.Photos))
+		}
+	}
+	return nil
+}
+
+// targetReadout is one of Config.Readouts with its ground-truth map.
+type targetReadout struct {
+	name string
+	t    posmap.Target
+	r    *readout.Readout
+	gt   *metric.Ranked
+}
+
+// sortedReadouts returns Config.Readouts in order of their target names.
+func sortedReadouts(c Config) ([]targetReadout, error) {
+	var out []targetReadout
+	for _, tn := range slices.Sorted(maps.Keys(c.Readouts)) {
+		t, err := posmap.ParseTarget(tn)
+		if err != nil {
+			return nil, err
+		}
+		r := c.Readouts[tn]
+		out = append(out, targetReadout{name: tn, t: t, r: r, gt: metric.NewRanked(posmap.Map(t, r.Config.OutSize, posmap.Options{}))})
+	}
+	return out, nil
+}
+
+// spcs predicts every feature vector of feats (passed through prep first,
+// when set) and returns the Spearman correlation of each with the map.
+func (tr targetReadout) spcs(feats [][]float32, prep func([]float32) []float32) ([]float64, error) {
+	out := make([]float64, len(feats))
+	for i, f := range feats {
+		if prep != nil {
+			f = prep(f)
+		}
+		pred, err := tr.r.Predict(f)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = tr.gt.Spearman(pred)
+	}
+	return out, nil
+}
+
 // Progress is called after every photo of a stage.
 type Progress func(stage string, done, total int)
 
@@ -202,24 +265,17 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 		spc[ti] = make([]float64, C)
 		gts[ti] = posmap.Map(t, S, posmap.Options{})
 	}
-	for i, p := range c.Photos {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		x, err := imageio.LoadTensor(p, 224)
-		if err != nil {
-			return nil, err
-		}
+	err = eachPhoto(ctx, c, "rank", progress, func(i int, x *tensor.Dense) error {
 		f, err := features(enc, x, false)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ff, err := features(flipped, x, flipBy == "input")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(f) != C*S*S {
-			return nil, fmt.Errorf("channels: %d feature values, want %d", len(f), C*S*S)
+			return fmt.Errorf("channels: %d feature values, want %d", len(f), C*S*S)
 		}
 		feats[i] = f
 		for ch := 0; ch < C; ch++ {
@@ -233,9 +289,10 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 				spc[ti][ch] += metric.Spearman(a, gts[ti]) / float64(len(c.Photos))
 			}
 		}
-		if progress != nil {
-			progress("rank", i+1, len(c.Photos))
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	res := &Result{Encoder: c.Encoder, Init: c.Init, Padding: mode, FlipBy: flipBy, Photos: len(c.Photos), Channels: C}
 	ranked := make([]Ranked, C)
@@ -390,36 +447,29 @@ func ablate(ctx context.Context, c Config, feats [][]float32, C int, byFlip, byS
 		}
 	}
 	var out []Curve
-	var tnames []string
-	for t := range c.Readouts {
-		tnames = append(tnames, t)
+	trs, err := sortedReadouts(c)
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(tnames)
-	steps, done := len(tnames)*len(ks)*(2+c.RandomRepeats), 0
+	steps, done := len(trs)*len(ks)*(2+c.RandomRepeats), 0
 	buf := make([]float32, len(feats[0]))
-	for _, tn := range tnames {
-		r := c.Readouts[tn]
-		t, err := posmap.ParseTarget(tn)
-		if err != nil {
-			return nil, err
-		}
-		gt := posmap.Map(t, r.Config.OutSize, posmap.Options{})
+	for _, tr := range trs {
+		tn := tr.name
 		score := func(zero []int) (float64, error) {
-			s := 0.0
-			for _, f := range feats {
+			spc, err := tr.spcs(feats, func(f []float32) []float32 {
 				copy(buf, f)
 				for _, ch := range zero {
 					clear(buf[ch*28*28 : (ch+1)*28*28])
 				}
-				pred, err := r.Predict(buf)
-				if err != nil {
-					return 0, err
-				}
-				s += metric.Spearman(pred, gt)
+				return buf
+			})
+			s := 0.0
+			for _, v := range spc {
+				s += v
 			}
-			return s / float64(len(feats)), nil
+			return s / float64(len(feats)), err
 		}
-		curves := []Curve{{Target: t, Rank: "flip", K: ks}, {Target: t, Rank: "spc", K: ks}, {Target: t, Rank: "random", K: ks}}
+		curves := []Curve{{Target: tr.t, Rank: "flip", K: ks}, {Target: tr.t, Rank: "spc", K: ks}, {Target: tr.t, Rank: "random", K: ks}}
 		for _, k := range ks {
 			if err := ctx.Err(); err != nil {
 				return nil, err

@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 
 	"gorgonia.org/tensor"
 
 	"github.com/posprobe/posprobe/core/encoder"
-	"github.com/posprobe/posprobe/core/imageio"
-	"github.com/posprobe/posprobe/core/metric"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 )
@@ -99,43 +96,28 @@ func layerShuffle(ctx context.Context, c Config, opts encoder.Options, feats [][
 		return nil, err
 	}
 	shuffled := make([][]float32, len(c.Photos))
-	for i, p := range c.Photos {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		x, err := imageio.LoadTensor(p, 224)
-		if err != nil {
-			return nil, err
-		}
-		if shuffled[i], err = features(enc, x, false); err != nil {
-			return nil, err
-		}
-		if progress != nil {
-			progress("shuffle before "+c.ShuffleLayer, i+1, len(c.Photos))
-		}
+	err = eachPhoto(ctx, c, "shuffle before "+c.ShuffleLayer, progress, func(i int, x *tensor.Dense) (err error) {
+		shuffled[i], err = features(enc, x, false)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	var tnames []string
-	for t := range c.Readouts {
-		tnames = append(tnames, t)
+	trs, err := sortedReadouts(c)
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(tnames)
 	var out []LayerShuffle
-	for _, tn := range tnames {
-		r := c.Readouts[tn]
-		t, err := posmap.ParseTarget(tn)
-		if err != nil {
-			return nil, err
-		}
-		gt := metric.NewRanked(posmap.Map(t, r.Config.OutSize, posmap.Options{}))
-		ls := LayerShuffle{Layer: c.ShuffleLayer, Per: per, Target: t}
+	for _, tr := range trs {
+		ls := LayerShuffle{Layer: c.ShuffleLayer, Per: per, Target: tr.t}
 		for k, set := range [][][]float32{feats, shuffled} {
+			spc, err := tr.spcs(set, nil)
+			if err != nil {
+				return nil, err
+			}
 			s := 0.0
-			for _, f := range set {
-				pred, err := r.Predict(f)
-				if err != nil {
-					return nil, err
-				}
-				s += gt.Spearman(pred) / float64(len(set))
+			for _, v := range spc {
+				s += v / float64(len(set))
 			}
 			if k == 0 {
 				ls.Plain = s

@@ -6,12 +6,12 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/posprobe/posprobe/core/experiment/figures"
+	"github.com/posprobe/posprobe/core/study"
 )
 
 // Markdown is the study's section.
@@ -26,7 +26,7 @@ func Markdown(r *Result) string {
 		flipBy = "the input mirrored and the features mirrored back (random init has no weight file to flip; equal to flipping the kernels wherever the layers are mirror-symmetric)"
 	}
 	fmt.Fprintf(&b, "%s (%s, %s padding), %d readout channels, %d photos; flipped net: %s.\n\n", r.Encoder, r.Init, r.Padding, r.Channels, r.Photos, flipBy)
-	b.WriteString("| rank | by flip difference | flip | by per-channel SPC | SPC (map) |\n|---|---|---|---|---|\n")
+	b.WriteString(study.TableHeader("rank", "by flip difference", "flip", "by per-channel SPC", "SPC (map)"))
 	for i := range r.TopFlip {
 		f, s := r.TopFlip[i], r.TopSPC[i]
 		fmt.Fprintf(&b, "| %d | %s #%d | %.3f | %s #%d | %.3f (%s) |\n", i+1, f.Tap, f.Index, f.Flip, s.Tap, s.Index, s.SPC, s.Target)
@@ -51,7 +51,7 @@ func Markdown(r *Result) string {
 	if len(r.Shuffle) > 0 {
 		b.WriteString("\nPermuteNet-style shuffle before the readout: the same readout recipe trained and tested on the plain features, " +
 			"and on features whose channels are shuffled by a new permutation for every image (channel identity then means nothing):\n\n" +
-			"| target | plain SPC | shuffled SPC |\n|---|---|---|\n")
+			study.TableHeader("target", "plain SPC", "shuffled SPC"))
 		for _, sh := range r.Shuffle {
 			fmt.Fprintf(&b, "| %s | %.3f | %.3f |\n", sh.Target, sh.Plain, sh.Shuffled)
 		}
@@ -118,14 +118,9 @@ func SaveFigure(r *Result, w, h vg.Length, path string) error {
 			for q, k := range c.K {
 				pts[q].X, pts[q].Y = float64(k), c.SPC[q]
 			}
-			l, err := plotter.NewLine(pts)
-			if err != nil {
+			if err := ch.AddLine(c.Rank, pts, j); err != nil {
 				return err
 			}
-			l.Color = plotutil.Color(j)
-			l.Width = vg.Points(1.5)
-			ch.Plot.Add(l)
-			ch.Add(c.Rank, l)
 		}
 		ch.Plot.Add(plotter.NewGrid())
 		charts = append(charts, ch)

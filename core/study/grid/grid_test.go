@@ -2,21 +2,17 @@ package grid
 
 import (
 	"context"
-	"image"
 	"image/color"
-	"image/png"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/internal/testphotos"
 )
 
 func TestCanvasPlacesCell(t *testing.T) {
 	cell := nn.New(1, 3, 4, 4)
-	for i := range nn.Data(cell) {
-		nn.Data(cell)[i] = 1
-	}
+	cell.Memset(float32(1))
 	c := Canvas(cell, 5, [3]float32{0.5, 0.25, 0})
 	_, _, h, w := nn.Dims4(c)
 	if h != 12 || w != 12 {
@@ -70,19 +66,10 @@ func writePhotos(t *testing.T, n int) []string {
 	dir := t.TempDir()
 	var paths []string
 	for i := 0; i < n; i++ {
-		img := image.NewRGBA(image.Rect(0, 0, 40, 30))
-		for y := 0; y < 30; y++ {
-			for x := 0; x < 40; x++ {
-				img.Set(x, y, color.RGBA{uint8(x*6 + i*20), uint8(y * 8), uint8((x + y + i*9) * 3), 255})
-			}
-		}
-		p := filepath.Join(dir, string(rune('a'+i))+".png")
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		png.Encode(f, img)
-		f.Close()
+		p := filepath.Join(dir, testphotos.Name("", i))
+		testphotos.Write(t, p, 40, 30, func(x, y int) color.NRGBA {
+			return color.NRGBA{uint8(x*6 + i*20), uint8(y * 8), uint8((x + y + i*9) * 3), 255}
+		})
 		paths = append(paths, p)
 	}
 	return paths

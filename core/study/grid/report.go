@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/posprobe/posprobe/core/experiment/figures"
+	"github.com/posprobe/posprobe/core/study"
 )
 
 // Markdown is the study's section: accuracy per encoder and padding.
@@ -19,7 +20,7 @@ func Markdown(c Config, rs []Result) string {
 	b.WriteString("Islam, Kowal et al., ICCV 2021, \"Global Pooling, More than Meets the Eye\" (GAPNet; code `islamamirul/PermuteNet`). " +
 		"A photo fills one cell of a 3x3 canvas; the frozen encoder's taps are globally average-pooled and concatenated, and a " +
 		"softmax classifier names the cell (chance 1/9 = 0.111). The paper uses ResNet-18 on CIFAR-10 cells and reports 100% with zero padding.\n\n")
-	b.WriteString("| encoder | padding | test accuracy | train accuracy | pooled features | paper | worst cell |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString(study.TableHeader("encoder", "padding", "test accuracy", "train accuracy", "pooled features", "paper", "worst cell"))
 	for _, r := range rs {
 		paper := "—"
 		if r.Paper > 0 {

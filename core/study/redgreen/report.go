@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/posprobe/posprobe/core/experiment/figures"
+	"github.com/posprobe/posprobe/core/study"
 )
 
 // Checks are the pattern the study must show (the issue's acceptance).
@@ -63,7 +64,7 @@ func Markdown(c Config, rs []Result) string {
 	b.WriteString("Kayhan & van Gemert, CVPR 2020, \"On Translation Invariance in CNNs\" (code: `oskyhn/CNNs-Without-Borders`, " +
 		"`full_conv/Exp2_Red_Green`). Class 0: a red box left of a green one in the upper half; class 1: green left of red in the " +
 		"lower half. Trained from scratch in Go; tested on a *Similar* set (same placement) and a *Dissimilar* set (halves swapped).\n\n")
-	b.WriteString("| convolution | Similar (ours) | Dissimilar (ours) | Similar (paper) | Dissimilar (paper) | epochs (best) |\n|---|---|---|---|---|---|\n")
+	b.WriteString(study.TableHeader("convolution", "Similar (ours)", "Dissimilar (ours)", "Similar (paper)", "Dissimilar (paper)", "epochs (best)"))
 	for _, k := range c.Kinds {
 		s, ok := find(rs, k, "similar")
 		if !ok {
