@@ -17,7 +17,7 @@ import (
 
 func runFeaturesCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	featuresFlags.enc = probeEncoderFlags{init: encoder.InitImageNet, padding: "zero"}
+	featuresFlags.enc = probeEncoderFlags{init: encoder.InitImageNet.String(), padding: "zero"}
 	featuresFlags.image, featuresFlags.out, featuresFlags.size = "", "", 224
 	return runCLI(t, append([]string{"features"}, args...)...)
 }

@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/weights"
 	"github.com/posprobe/posprobe/internal/hostile"
@@ -198,7 +200,7 @@ func TestHostileInputs(t *testing.T) {
 			t.Fatalf("training the readouts: rc %d\n%s", res.rc, res.stderr)
 		}
 	}
-	roFile := filepath.Join(ro, readout.FileName("none", "imagenet", "zero", "H"))
+	roFile := filepath.Join(ro, readout.FileName("none", encoder.InitImageNet, nn.PadZero, posmap.H))
 	if rd, err := loadReadoutFile(roFile); err != nil || rd.Meta.Training.LR != lr || rd.Meta.Training.Momentum != 0.9 || rd.Meta.Training.Batch != 2 {
 		t.Errorf("readout's recipe: %+v, %v", rd.Meta.Training, err)
 	}

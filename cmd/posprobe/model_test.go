@@ -133,7 +133,7 @@ func TestBuildSiteModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := readManifestFile(t, out)
-	if len(m.Models) != 2 || m.Models[0].Key != "tiny-zero" || m.Models[1].Padding != "none" || m.Models[0].File != "models/tiny.onnx" || m.Models[0].Taps != "auto" {
+	if len(m.Models) != 2 || m.Models[0].Key != "tiny-zero" || m.Models[1].Padding != nn.PadNone || m.Models[0].File != "models/tiny.onnx" || m.Models[0].Taps != "auto" {
 		t.Errorf("models %+v", m.Models)
 	}
 	if got, err := os.ReadFile(filepath.Join(out, "models", "tiny.onnx")); err != nil || len(got) != len(b) {

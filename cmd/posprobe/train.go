@@ -97,16 +97,16 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	if tf.epochs < 1 || tf.batch < 1 || !(tf.lr > 0) {
 		return fmt.Errorf("--epochs, --batch and --lr must be positive")
 	}
-	// Output paths.
-	outPath := func(t posmap.Target) string {
-		return filepath.Join(tf.out, readout.FileName(tf.enc.name, tf.enc.init, tf.enc.padding, t.String()))
-	}
-	if st, err := os.Stat(tf.out); len(targets) == 1 && !strings.HasSuffix(tf.out, "/") && (err != nil || !st.IsDir()) {
-		outPath = func(posmap.Target) string { return tf.out }
-	}
 	pe, err := tf.enc.build()
 	if err != nil {
 		return err
+	}
+	// Output paths.
+	outPath := func(t posmap.Target) string {
+		return filepath.Join(tf.out, readout.FileName(tf.enc.name, pe.init, pe.pad, t))
+	}
+	if st, err := os.Stat(tf.out); len(targets) == 1 && !strings.HasSuffix(tf.out, "/") && (err != nil || !st.IsDir()) {
+		outPath = func(posmap.Target) string { return tf.out }
 	}
 	sel, err := readout.SelectTaps(pe.taps, tf.enc.tapFilter())
 	if err != nil {
@@ -160,7 +160,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 		gt := posmap.Map(t, cfg.OutSize, posmap.Options{Stripes: stripes})
 		meta := readout.Meta{Encoder: pe.enc.Name(), Init: pe.init, Seed: tf.enc.seed, Padding: pe.pad,
 			Normalize: tf.enc.normalize, InputSize: probe.InputSize,
-			Target: t.String(), Stripes: stripes.String(), Training: readout.TrainSummary{Images: tf.images}}
+			Target: t, Stripes: stripes.String(), Training: readout.TrainSummary{Images: tf.images}}
 		path := outPath(t)
 		opts := readout.TrainOptions{Epochs: tf.epochs, LR: tf.lr, Batch: tf.batch, Seed: probe.ReadoutSeed(tf.readoutSeed, t),
 			Checkpoint: func(r *readout.Readout, done int) error {

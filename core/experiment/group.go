@@ -152,11 +152,7 @@ func (r *runner) planRow(g *group, p pending, totalC int, capNote string) (*rowP
 	} else {
 		rp.note = capNote
 	}
-	for _, tname := range p.table.Targets {
-		t, err := posmap.ParseTarget(tname)
-		if err != nil {
-			return nil, err
-		}
+	for _, t := range p.table.Targets {
 		rp.targets = append(rp.targets, t)
 		rp.readouts = append(rp.readouts, r.cachedReadout(st, t, c, g.trainN))
 	}
@@ -253,7 +249,7 @@ func (r *runner) trainReadout(ctx context.Context, st Setting, t posmap.Target, 
 	if err != nil {
 		return nil, err
 	}
-	ro.Meta = readout.Meta{Encoder: st.Encoder, Init: st.Init, Seed: r.cfg.Seed, Padding: st.Padding, Target: t.String(),
+	ro.Meta = readout.Meta{Encoder: st.Encoder, Init: st.Init, Seed: r.cfg.Seed, Padding: st.Padding, Target: t,
 		Stripes: r.cfg.Stripes.String(), Training: ro.Meta.Training}
 	ro.Meta.Training.Images = r.cfg.TrainDir
 	return ro, r.saveReadout(st, t, ro)
@@ -422,11 +418,7 @@ type weightsError struct{ msg string }
 func (e *weightsError) Error() string { return e.msg }
 
 func (r *runner) buildEncoder(ctx context.Context, s Setting) (encoder.Encoder, error) {
-	pad, err := nn.ParsePadMode(s.Padding)
-	if err != nil {
-		return nil, err
-	}
-	if s.Encoder != "none" && readout.NormInit(s.Init) == encoder.InitImageNet {
+	if s.Encoder != "none" && s.Init == encoder.InitImageNet {
 		if r.cfg.Width != 0 { // the committed SqueezeNet weights are found, but only fit full width
 			return nil, &weightsError{fmt.Sprintf("%s: %s: pretrained weights exist at full width only, not width %d", reasonWeights, s.Encoder, r.cfg.Width)}
 		}
@@ -434,7 +426,7 @@ func (r *runner) buildEncoder(ctx context.Context, s Setting) (encoder.Encoder, 
 			return nil, &weightsError{fmt.Sprintf("%s: %v", reasonWeights, err)}
 		}
 	}
-	enc, err := encoder.New(s.Encoder, encoder.Options{Init: s.Init, Seed: r.cfg.Seed, Padding: pad, DataDir: r.cfg.DataDir, Width: r.cfg.Width})
+	enc, err := encoder.New(s.Encoder, encoder.Options{Init: s.Init, Seed: r.cfg.Seed, Padding: s.Padding, DataDir: r.cfg.DataDir, Width: r.cfg.Width})
 	if err != nil {
 		return nil, fmt.Errorf("encoder %s: %w", s.Encoder, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
@@ -72,7 +73,7 @@ func TestRunQuickComplete(t *testing.T) {
 			res := rep.Result(tb.ID, row.ID)
 			switch res.Status {
 			case StatusOK:
-				for _, tg := range tb.Targets {
+				for _, tg := range posmap.Names(tb.Targets) {
 					for _, set := range tb.Sets {
 						s, ok := res.Score(tg, set)
 						want := 3
@@ -88,7 +89,7 @@ func TestRunQuickComplete(t *testing.T) {
 					}
 				}
 			case StatusUnavailable:
-				if row.Setting.Init != "imagenet" || !strings.HasPrefix(res.Reason, reasonWeights) || !strings.Contains(res.Reason, row.Setting.Encoder) {
+				if row.Setting.Init != encoder.InitImageNet || !strings.HasPrefix(res.Reason, reasonWeights) || !strings.Contains(res.Reason, row.Setting.Encoder) {
 					t.Errorf("table %s row %s unavailable: %q", tb.ID, row.ID, res.Reason)
 				}
 			default:

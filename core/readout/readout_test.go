@@ -12,7 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posprobe/posprobe/core/netspec"
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
 	"gorgonia.org/tensor"
 )
 
@@ -246,7 +248,7 @@ func testReadout(t testing.TB) *Readout {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Meta = Meta{Encoder: "enc", Init: "random", Padding: "zero", Target: "G", Stripes: "01",
+	r.Meta = Meta{Encoder: "enc", Init: netspec.InitRandom, Padding: netspec.PadZero, Target: posmap.G, Stripes: "01",
 		Metrics: map[string]float64{"spc": 0.5}}
 	r.layers[0].bn.Mean[0] = 0.25
 	return r
@@ -271,7 +273,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if maxDiff(a, b) != 0 || q.Meta.Metrics["spc"] != 0.5 || q.Meta.Encoder != "enc" {
 		t.Fatal("round trip changed the readout")
 	}
-	same := Provenance{Encoder: "enc", Init: "random", Seed: q.Meta.Seed, Padding: "zero", Taps: []string{"a", "b"}}
+	same := Provenance{Encoder: "enc", Init: netspec.InitRandom, Seed: q.Meta.Seed, Padding: netspec.PadZero, Taps: []string{"a", "b"}}
 	if err := q.Check(same); err != nil {
 		t.Error(err)
 	}
@@ -282,7 +284,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			t.Errorf("%d bytes: error %v", len(bad), err)
 		}
 	}
-	if got := FileName("squeezenet1.1", "", "", "HS"); got != "squeezenet1.1_imagenet_zero_HS.readout" {
+	if got := FileName("squeezenet1.1", netspec.InitImageNet, netspec.PadZero, posmap.HS); got != "squeezenet1.1_imagenet_zero_HS.readout" {
 		t.Errorf("FileName = %s", got)
 	}
 }
@@ -359,8 +361,8 @@ func BenchmarkTrainStepC1344(b *testing.B) {
 // is compared, and a mismatch names the field with both values.
 func TestCheckNamesEachDifference(t *testing.T) {
 	r := testReadout(t)
-	r.Meta.Init, r.Meta.Seed, r.Meta.Padding = "random", 0, "zero"
-	base := Provenance{Encoder: r.Meta.Encoder, Init: "random", Padding: "zero", Taps: r.Config.Taps, InputSize: 224}
+	r.Meta.Init, r.Meta.Seed, r.Meta.Padding = netspec.InitRandom, 0, netspec.PadZero
+	base := Provenance{Encoder: r.Meta.Encoder, Init: netspec.InitRandom, Padding: netspec.PadZero, Taps: r.Config.Taps, InputSize: 224}
 	if err := r.Check(base); err != nil {
 		t.Fatalf("same provenance refused: %v", err)
 	}
@@ -370,9 +372,9 @@ func TestCheckNamesEachDifference(t *testing.T) {
 		want string
 	}{
 		{"encoder", func(p *Provenance) { p.Encoder = "vgg16" }, `encoder "vgg16"`},
-		{"init", func(p *Provenance) { p.Init = "imagenet" }, "init imagenet (readout: random)"},
+		{"init", func(p *Provenance) { p.Init = netspec.InitImageNet }, "init imagenet (readout: random)"},
 		{"seed", func(p *Provenance) { p.Seed = 5 }, "seed 5 (readout: 0)"},
-		{"padding", func(p *Provenance) { p.Padding = "reflect" }, "padding reflect (readout: zero)"},
+		{"padding", func(p *Provenance) { p.Padding = netspec.PadReflect }, "padding reflect (readout: zero)"},
 		{"normalize", func(p *Provenance) { p.Normalize = true }, "normalize true (readout: false)"},
 		{"size", func(p *Provenance) { p.InputSize = 256 }, "input size 256 (readout: 224)"},
 		{"taps", func(p *Provenance) { p.Taps = []string{"a"} }, "taps [a]"},
@@ -384,9 +386,9 @@ func TestCheckNamesEachDifference(t *testing.T) {
 		}
 	}
 	// A pretrained encoder's seed does not matter.
-	r.Meta.Init = "imagenet"
+	r.Meta.Init = netspec.InitImageNet
 	p := base
-	p.Init, p.Seed = "", 9
+	p.Init, p.Seed = netspec.InitImageNet, 9
 	if err := r.Check(p); err != nil {
 		t.Errorf("imagenet with another seed refused: %v", err)
 	}
