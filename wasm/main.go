@@ -18,6 +18,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 
+	"github.com/posprobe/posprobe/core/netspec"
 	"github.com/posprobe/posprobe/wasm/demo"
 )
 
@@ -129,7 +130,7 @@ func (g *Game) open() error {
 		logf("STATUS %v", err)
 	}
 	m := demo.Models[g.model]
-	if g.share.Model == "" && g.man.Readouts != nil && m.Init != "random" && m.Encoder != "none" && g.man.Encoders[m.Encoder] == "" && dataDir() == "" {
+	if g.share.Model == "" && g.man.Readouts != nil && m.Init != netspec.InitRandom && m.Encoder != "none" && g.man.Encoders[m.Encoder] == "" && dataDir() == "" {
 		g.model = demo.ModelIndex("sq-random")
 		logf("STATUS no pretrained weights in this site: starting with %s", demo.Models[g.model].Key)
 	}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/image/font/opentype"
 
 	"github.com/posprobe/posprobe/core/colormap"
+	"github.com/posprobe/posprobe/core/netspec"
 	"github.com/posprobe/posprobe/wasm/demo"
 )
 
@@ -293,14 +294,14 @@ func (g *Game) drawControls(screen *ebiten.Image) {
 		m := demo.Models[i]
 		label, tiny := modelShort[m.Key], modelTiny[m.Key]
 		if label == "" { // site --model adds ONNX models
-			label, tiny = "ONNX "+m.Padding, m.Padding
+			label, tiny = "ONNX "+m.Padding.String(), m.Padding.String()
 		}
 		if text.BoundString(face, label+" …").Dx() > l.Models[i].Dx()-8 {
 			label = tiny
 		}
 		g.mu.Lock()
 		missing := g.loadErr[i] != nil ||
-			(m.ONNX == "" && m.Init != "random" && m.Encoder != "none" && g.man.Readouts != nil && g.man.Encoders[m.Encoder] == "" && dataDir() == "")
+			(m.ONNX == "" && m.Init != netspec.InitRandom && m.Encoder != "none" && g.man.Readouts != nil && g.man.Encoders[m.Encoder] == "" && dataDir() == "")
 		if g.loading[i] {
 			label += " …"
 		}

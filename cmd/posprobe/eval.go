@@ -12,7 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/metric/score"
+	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
@@ -104,13 +106,13 @@ func loadReadouts(pe *probeEncoder, targets []posmap.Target, file, dir string) (
 	for _, t := range targets {
 		p := file
 		if p == "" {
-			p = filepath.Join(dir, readout.FileName(pe.enc.Name(), pe.init, pe.pad, t.String()))
+			p = filepath.Join(dir, readout.FileName(pe.enc.Name(), pe.init, pe.pad, t))
 		}
 		r, err := loadReadoutFile(p)
 		if err != nil {
 			return nil, err
 		}
-		if r.Meta.Target != t.String() {
+		if r.Meta.Target != t {
 			return nil, fmt.Errorf("%s: readout was trained for target %s, not %s", p, r.Meta.Target, t)
 		}
 		if err := checkReadout(p, r, pe); err != nil {
@@ -186,19 +188,19 @@ func scoreSet(ctx context.Context, pe *probeEncoder, readouts map[posmap.Target]
 }
 
 type scoreRow struct {
-	Encoder  string  `json:"encoder"`
-	Init     string  `json:"init"`
-	Padding  string  `json:"padding"`
-	Target   string  `json:"target"`
-	Images   string  `json:"images"`
-	NImages  int     `json:"n_images"`
-	SPC      float64 `json:"spc"`
-	MAE      float64 `json:"mae"`
-	SPCStd   float64 `json:"spc_std"`
-	MAEStd   float64 `json:"mae_std"`
-	Constant int     `json:"constant_predictions"`
-	Skipped  int     `json:"skipped_unreadable,omitempty"`
-	Source   string  `json:"source,omitempty"`
+	Encoder  string        `json:"encoder"`
+	Init     encoder.Init  `json:"init"`
+	Padding  nn.PadMode    `json:"padding"`
+	Target   posmap.Target `json:"target"`
+	Images   string        `json:"images"`
+	NImages  int           `json:"n_images"`
+	SPC      float64       `json:"spc"`
+	MAE      float64       `json:"mae"`
+	SPCStd   float64       `json:"spc_std"`
+	MAEStd   float64       `json:"mae_std"`
+	Constant int           `json:"constant_predictions"`
+	Skipped  int           `json:"skipped_unreadable,omitempty"`
+	Source   string        `json:"source,omitempty"`
 }
 
 func printScores(w io.Writer, pe *probeEncoder, targets []posmap.Target, res *setScores, asJSON bool) error {
@@ -206,7 +208,7 @@ func printScores(w io.Writer, pe *probeEncoder, targets []posmap.Target, res *se
 	var rows []scoreRow
 	for _, t := range targets {
 		s := res.scores[t]
-		rows = append(rows, scoreRow{Encoder: pe.enc.Name(), Init: pe.init, Padding: pe.pad, Target: t.String(),
+		rows = append(rows, scoreRow{Encoder: pe.enc.Name(), Init: pe.init, Padding: pe.pad, Target: t,
 			Images: set.Name, NImages: s.N, SPC: s.SPC, MAE: s.MAE, SPCStd: s.SPCStd,
 			MAEStd: s.MAEStd, Constant: s.Constant, Skipped: res.skipped, Source: set.Src})
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
 	"github.com/posprobe/posprobe/internal/atomicfile"
+	"gorgonia.org/tensor"
 )
 
 var featuresFlags struct {
@@ -92,7 +93,7 @@ func runFeatures(cmd *cobra.Command, _ []string) error {
 		t := taps[i]
 		_, c, h, w := nn.Dims4(t)
 		p := filepath.Join(ff.out, tp.Name+".npy")
-		if err := writeNpyFile(p, &weights.Tensor{Name: tp.Name, Shape: []int(t.Shape()), Data: nn.Data(t)}); err != nil {
+		if err := writeNpyFile(p, t); err != nil {
 			return err
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d x %d\t%d\t\n", tp.Name, c, h, w, tp.Stride)
@@ -105,6 +106,6 @@ func runFeatures(cmd *cobra.Command, _ []string) error {
 }
 
 // writeNpyFile writes t to p atomically (internal/atomicfile).
-func writeNpyFile(p string, t *weights.Tensor) error {
+func writeNpyFile(p string, t *tensor.Dense) error {
 	return atomicfile.Write(p, 0o644, func(w io.Writer) error { return weights.WriteNpy(w, t) })
 }

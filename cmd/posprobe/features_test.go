@@ -9,18 +9,20 @@ import (
 	"testing"
 
 	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
 	"github.com/posprobe/posprobe/internal/testphotos"
+	"gorgonia.org/tensor"
 )
 
 func runFeaturesCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	featuresFlags.enc = probeEncoderFlags{init: encoder.InitImageNet, padding: "zero"}
+	featuresFlags.enc = probeEncoderFlags{init: encoder.InitImageNet.String(), padding: "zero"}
 	featuresFlags.image, featuresFlags.out, featuresFlags.size = "", "", 224
 	return runCLI(t, append([]string{"features"}, args...)...)
 }
 
-func readNpyFile(t *testing.T, p string) *weights.Tensor {
+func readNpyFile(t *testing.T, p string) *tensor.Dense {
 	t.Helper()
 	x, err := weights.LoadNpy(p)
 	if err != nil {
@@ -42,12 +44,12 @@ func TestFeaturesCommand(t *testing.T) {
 		t.Fatalf("%v\n%s", err, msg)
 	}
 	rgb := readNpyFile(t, filepath.Join(out, "rgb.npy"))
-	if !slices.Equal(rgb.Shape, []int{1, 3, 16, 16}) {
-		t.Fatalf("rgb.npy shape %v", rgb.Shape)
+	if !slices.Equal(rgb.Shape(), tensor.Shape{1, 3, 16, 16}) {
+		t.Fatalf("rgb.npy shape %v", rgb.Shape())
 	}
 	for y := 0; y < 16; y++ {
 		for x := 0; x < 16; x++ {
-			if got, want := rgb.Data[256+y*16+x], float32(16*y)/255; got != want {
+			if got, want := nn.Data(rgb)[256+y*16+x], float32(16*y)/255; got != want {
 				t.Fatalf("green at %d,%d: %v, want %v", x, y, got, want)
 			}
 		}
@@ -62,8 +64,8 @@ func TestFeaturesCommand(t *testing.T) {
 	for i, name := range []string{"relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3"} {
 		tt := readNpyFile(t, filepath.Join(out, name+".npy"))
 		c, s := []int{64, 128, 256, 512, 512}[i], 32>>i
-		if !slices.Equal(tt.Shape, []int{1, c, s, s}) {
-			t.Errorf("%s.npy shape %v", name, tt.Shape)
+		if !slices.Equal(tt.Shape(), tensor.Shape{1, c, s, s}) {
+			t.Errorf("%s.npy shape %v", name, tt.Shape())
 		}
 		if !strings.Contains(msg, name) {
 			t.Errorf("table lacks %s:\n%s", name, msg)

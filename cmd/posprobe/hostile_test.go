@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/weights"
 	"github.com/posprobe/posprobe/internal/hostile"
@@ -133,12 +136,12 @@ func hostileWeights(t *testing.T, r *rand.Rand, dir string) (kdir, st80, stAny, 
 		`{"class_name":"Conv2D","config":{"name":"conv2d_1","filters":16,"kernel_size":[3,3],"padding":"same"},"inbound_nodes":[[[]]]}]}}},"weightsManifest":[]}`), 0o644)
 	set := weights.NewSet("x")
 	tname = fmt.Sprintf("features.%d.weight", r.IntN(13))
-	set.Add(&weights.Tensor{Name: tname, Shape: []int{2, 3}, Data: []float32{1, 2, 3, 4, 5, 6}})
+	set.Add(tname, nn.FromData([]float32{1, 2, 3, 4, 5, 6}, 2, 3))
 	st80 = filepath.Join(dir, "h80.safetensors")
 	os.WriteFile(st80, safetensorsWithHeaderByte(t, set, 0x80), 0o644)
 	stAny = filepath.Join(dir, "hany.safetensors")
 	os.WriteFile(stAny, safetensorsWithHeaderByte(t, set, byte(r.IntN(256))), 0o644)
-	bad := set.Tensors[tname].Data
+	bad := nn.Data(set.Tensors[tname])
 	bad[r.IntN(len(bad))] = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}[r.IntN(3)]
 	nanW = filepath.Join(dir, "nan.safetensors")
 	os.WriteFile(nanW, safetensorsWithHeaderByte(t, set, byte(r.IntN(256))), 0o644)
@@ -197,7 +200,7 @@ func TestHostileInputs(t *testing.T) {
 			t.Fatalf("training the readouts: rc %d\n%s", res.rc, res.stderr)
 		}
 	}
-	roFile := filepath.Join(ro, readout.FileName("none", "imagenet", "zero", "H"))
+	roFile := filepath.Join(ro, readout.FileName("none", encoder.InitImageNet, nn.PadZero, posmap.H))
 	if rd, err := loadReadoutFile(roFile); err != nil || rd.Meta.Training.LR != lr || rd.Meta.Training.Momentum != 0.9 || rd.Meta.Training.Batch != 2 {
 		t.Errorf("readout's recipe: %+v, %v", rd.Meta.Training, err)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/posprobe/posprobe/core/imageio"
+	"github.com/posprobe/posprobe/core/photo"
 )
 
 // Numeric flags carry their accepted range as a flag annotation; the root
@@ -68,13 +68,13 @@ var maxPixelsFlag int64
 
 func init() {
 	pf := rootCmd.PersistentFlags()
-	pf.Int64Var(&maxPixelsFlag, "max-pixels", imageio.DefaultMaxPixels, "largest image decoded, in pixels (width x height)")
+	pf.Int64Var(&maxPixelsFlag, "max-pixels", photo.DefaultMaxPixels, "largest image decoded, in pixels (width x height)")
 	limitFlag(pf, "max-pixels", 1, 2e9, false)
 	rootCmd.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := checkFlagRanges(cmd); err != nil {
 			return err
 		}
-		imageio.SetMaxPixels(maxPixelsFlag)
+		photo.SetMaxPixels(maxPixelsFlag)
 		return nil
 	}
 }

@@ -50,7 +50,7 @@ func tapSpec(s string) []string {
 // openModel opens --model as an encoder; flags that only concern built-in
 // encoders are refused rather than ignored.
 func openModel(path, init, weights, taps string, seed uint64, pad nn.PadMode, normalize bool) (*onnx.Encoder, error) {
-	if init != "" && init != encoder.InitImageNet {
+	if init != "" && init != encoder.InitImageNet.String() {
 		return nil, fmt.Errorf("--init %s: an ONNX model brings its own weights (--init applies to --encoder)", init)
 	}
 	if weights != "" {

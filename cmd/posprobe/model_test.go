@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
 )
 
@@ -36,13 +37,14 @@ func TestFeaturesModelMatchesPyTorch(t *testing.T) {
 	}
 	for _, name := range got.Names() {
 		g, w := got.Tensors[name], ref.Tensors[name]
-		if w == nil || len(g.Data) != len(w.Data) {
-			t.Fatalf("%s: shape %v, reference %v", name, g.Shape, w)
+		if w == nil || g.Len() != w.Len() {
+			t.Fatalf("%s: shape %v, reference %v", name, g.Shape(), w)
 		}
 		var d, m float64
-		for i := range w.Data {
-			d = max(d, math.Abs(float64(g.Data[i]-w.Data[i])))
-			m = max(m, math.Abs(float64(w.Data[i])))
+		gd, wd := nn.Data(g), nn.Data(w)
+		for i := range wd {
+			d = max(d, math.Abs(float64(gd[i]-wd[i])))
+			m = max(m, math.Abs(float64(wd[i])))
 		}
 		if d > 1e-4*m {
 			t.Errorf("%s: max diff %g of max %g", name, d, m)
@@ -131,7 +133,7 @@ func TestBuildSiteModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := readManifestFile(t, out)
-	if len(m.Models) != 2 || m.Models[0].Key != "tiny-zero" || m.Models[1].Padding != "none" || m.Models[0].File != "models/tiny.onnx" || m.Models[0].Taps != "auto" {
+	if len(m.Models) != 2 || m.Models[0].Key != "tiny-zero" || m.Models[1].Padding != nn.PadNone || m.Models[0].File != "models/tiny.onnx" || m.Models[0].Taps != "auto" {
 		t.Errorf("models %+v", m.Models)
 	}
 	if got, err := os.ReadFile(filepath.Join(out, "models", "tiny.onnx")); err != nil || len(got) != len(b) {

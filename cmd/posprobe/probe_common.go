@@ -17,11 +17,13 @@ import (
 
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/imageio"
+	"github.com/posprobe/posprobe/core/netspec"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/internal/atomicfile"
+	"gorgonia.org/tensor"
 )
 
 // probeEncoderFlags select the frozen encoder of train, eval and predict.
@@ -34,7 +36,7 @@ type probeEncoderFlags struct {
 
 func (e *probeEncoderFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&e.name, "encoder", "", "encoder name ("+strings.Join(encoder.Names(), ", ")+")")
-	f.StringVar(&e.init, "init", encoder.InitImageNet, "encoder weights: imagenet (pretrained) or random")
+	f.StringVar(&e.init, "init", encoder.InitImageNet.String(), "encoder weights: imagenet (pretrained) or random")
 	f.Uint64Var(&e.seed, "seed", 0, "seed of --init random")
 	f.StringVar(&e.padding, "padding", "zero", "encoder conv padding: zero, none, reflect, replicate, circular or full (F-Conv: k-1 zeros per side)")
 	f.StringVar(&e.weights, "weights", "", "encoder weight file or folder (default: found as 'posprobe weights list' shows)")
@@ -78,8 +80,8 @@ func addReadoutsFlag(f *pflag.FlagSet, p *string) {
 type probeEncoder struct {
 	enc  encoder.Encoder
 	taps []string
-	init string // normalised
-	pad  string
+	init encoder.Init
+	pad  nn.PadMode
 	seed uint64
 	norm bool
 }
@@ -96,16 +98,17 @@ func (e *probeEncoderFlags) build() (*probeEncoder, error) {
 		return nil, err
 	}
 	var enc encoder.Encoder
+	var init encoder.Init // an ONNX model's (its own weights) counts as imagenet
 	if e.model != "" {
 		enc, err = e.buildModel(pad)
-	} else {
-		enc, err = encoder.New(e.name, encoder.Options{Init: e.init, Seed: e.seed, Padding: pad,
+	} else if init, err = netspec.ParseInit(e.init); err == nil {
+		enc, err = encoder.New(e.name, encoder.Options{Init: init, Seed: e.seed, Padding: pad,
 			Weights: e.weights, DataDir: dataDir(), Normalize: e.normalize})
 	}
 	if err != nil {
 		return nil, err
 	}
-	p := &probeEncoder{enc: enc, init: readout.NormInit(e.init), pad: pad.String(), seed: e.seed, norm: e.normalize}
+	p := &probeEncoder{enc: enc, init: init, pad: pad, seed: e.seed, norm: e.normalize}
 	for _, t := range enc.Taps() {
 		p.taps = append(p.taps, t.Name)
 	}
@@ -131,7 +134,7 @@ func openImageSet(flag, spec string, recursive bool) (*probe.Images, error) {
 // extract runs pe over set, moving bar from done0 on, and lists every
 // unreadable file on errw (probe.Extract leaves them out).
 func extract(ctx context.Context, pe *probeEncoder, set *probe.Images, sel []int, size int, bar *progressbar.ProgressBar, done0 int,
-	errw io.Writer) (*readout.Features, []error, error) {
+	errw io.Writer) (*tensor.Dense, []error, error) {
 	feats, skipped, err := probe.Extract(ctx, pe.enc, set, sel, size, func(done, _ int) { bar.Set(done0 + done) })
 	for _, e := range skipped {
 		fmt.Fprintln(errw, e)

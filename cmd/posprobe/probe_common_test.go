@@ -13,6 +13,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/internal/testfiles"
 	"github.com/posprobe/posprobe/internal/testphotos"
@@ -60,8 +63,8 @@ func TestTrainEvalPredict(t *testing.T) {
 	if !strings.Contains(out, broken) || !strings.Contains(out, "features: 5 images (1 unreadable skipped)") {
 		t.Errorf("train output does not name and count the unreadable file:\n%s", out)
 	}
-	for _, tg := range []string{"H", "HS"} {
-		p := filepath.Join(outDir, readout.FileName("none", "imagenet", "zero", tg))
+	for _, tg := range []posmap.Target{posmap.H, posmap.HS} {
+		p := filepath.Join(outDir, readout.FileName("none", encoder.InitImageNet, nn.PadZero, tg))
 		r, err := loadReadoutFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -79,7 +82,7 @@ func TestTrainEvalPredict(t *testing.T) {
 	}
 	rows := scoreRows(t, out)
 	if len(rows) != 4 || rows[0].Images != "white" || rows[0].SPC != 0 || rows[0].Constant != 1 ||
-		rows[2].NImages != 5 || rows[2].Target != "H" || !(rows[0].MAE > 0.2 && rows[0].MAE < 0.3) ||
+		rows[2].NImages != 5 || rows[2].Target != posmap.H || !(rows[0].MAE > 0.2 && rows[0].MAE < 0.3) ||
 		rows[0].Skipped != 0 || rows[2].Skipped != 1 || !strings.Contains(out, broken) {
 		t.Fatalf("eval rows %+v\n%s", rows, out)
 	}
@@ -108,7 +111,7 @@ func TestTrainEvalPredict(t *testing.T) {
 		t.Fatalf("eval table: %v\n%s", err, out)
 	}
 	// A readout for another encoder setting is refused, naming the mismatch.
-	one := filepath.Join(outDir, readout.FileName("none", "imagenet", "zero", "H"))
+	one := filepath.Join(outDir, readout.FileName("none", encoder.InitImageNet, nn.PadZero, posmap.H))
 	_, err = runProbe(t, evalCmd, "--encoder", "none", "--init", "random", "--target", "H", "--readout", one, "--images", "black")
 	if err == nil || !strings.Contains(err.Error(), "init") {
 		t.Errorf("mismatched readout: %v", err)
@@ -183,7 +186,7 @@ func TestShippedReadoutsMatchReference(t *testing.T) {
 	}
 	n := 0
 	for _, r := range scoreRows(t, out) {
-		want := ref[r.Target]
+		want := ref[r.Target.String()]
 		if d, e := r.SPC-want[0], r.MAE-want[1]; d > 0.05 || d < -0.05 || e > 0.02 || e < -0.02 {
 			t.Errorf("%s on black: SPC %.3f MAE %.3f, reference %.3f / %.3f", r.Target, r.SPC, r.MAE, want[0], want[1])
 		}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/onnx"
 	"github.com/posprobe/posprobe/core/posmap"
@@ -52,7 +53,7 @@ func addSiteModel(log io.Writer, out, readouts string, man *siteManifest) error 
 	for _, p := range []nn.PadMode{nn.PadZero, nn.PadNone, nn.PadReflect, nn.PadReplicate, nn.PadCircular} {
 		n := 0
 		for _, t := range posmap.AllTargets() {
-			if _, err := os.Stat(filepath.Join(readouts, readout.FileName(name, "imagenet", p.String(), t.String()))); err == nil {
+			if _, err := os.Stat(filepath.Join(readouts, readout.FileName(name, encoder.InitImageNet, p, t))); err == nil {
 				n++
 			}
 		}
@@ -60,12 +61,12 @@ func addSiteModel(log io.Writer, out, readouts string, man *siteManifest) error 
 			continue
 		}
 		man.Models = append(man.Models, sitemodel.Model{Key: name + "-" + p.String(), Label: fmt.Sprintf("%s (ONNX), %s padding", name, p),
-			Name: name, Padding: p.String(), File: "models/" + base, Taps: siteModelFlags.taps})
+			Name: name, Padding: p, File: "models/" + base, Taps: siteModelFlags.taps})
 		fmt.Fprintf(log, "%s: %d readouts with %s padding\n", name, n, p)
 	}
 	if len(man.Models) == 0 {
 		return fmt.Errorf("--model %s: no readouts named %s in %s; train them with posprobe train --model %s --out %s/",
-			path, readout.FileName(name, "imagenet", "zero", "H"), readouts, path, readouts)
+			path, readout.FileName(name, encoder.InitImageNet, nn.PadZero, posmap.H), readouts, path, readouts)
 	}
 	return writeFileAtomic(filepath.Join(out, "models", base), b)
 }

@@ -7,6 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/study"
 	"github.com/posprobe/posprobe/core/study/boundary"
 )
@@ -50,28 +53,25 @@ func init() {
 }
 
 // boundaryPaddings are the padding modes the study compares by default.
-var boundaryPaddings = []string{"zero", "none", "full", "reflect"}
+var boundaryPaddings = []nn.PadMode{nn.PadZero, nn.PadNone, nn.PadFull, nn.PadReflect}
 
 func boundaryConfig() (boundary.Config, error) {
 	sf, bf := studyFlags, boundaryFlags
-	c := boundary.Config{Encoder: bf.encoder, Init: "imagenet", Paddings: boundaryPaddings, Epochs: 5,
-		Targets: []string{"H", "G"}, Band: 8, Inner: 160, Sizes: []int{224, 225, 226, 227}, AsymPhotos: 20, Seed: sf.seed, DataDir: dataDir(),
+	c := boundary.Config{Encoder: bf.encoder, Init: encoder.InitImageNet, Paddings: boundaryPaddings, Epochs: 5,
+		Targets: []posmap.Target{posmap.H, posmap.G}, Band: 8, Inner: 160, Sizes: []int{224, 225, 226, 227}, AsymPhotos: 20, Seed: sf.seed, DataDir: dataDir(),
 		Canvases: []boundary.Canvas{{Name: "black"}, {Name: "white", Color: [3]float32{1, 1, 1}},
 			{Name: "gray", Color: [3]float32{.5, .5, .5}}, {Name: "mean", Color: [3]float32{0.485, 0.456, 0.406}}}}
 	nTrain, nTest := 100, 30
 	if sf.quick {
-		c.Init, c.Width, c.Paddings, c.Epochs, c.Targets, c.Inner, c.Sizes, c.AsymPhotos = "random", 8, []string{"zero", "full"}, 1, []string{"H"}, 112, []int{64, 65}, 1
+		c.Init, c.Width, c.Paddings, c.Epochs, c.Targets, c.Inner, c.Sizes, c.AsymPhotos = encoder.InitRandom, 8, []nn.PadMode{nn.PadZero, nn.PadFull}, 1, []posmap.Target{posmap.H}, 112, []int{64, 65}, 1
 		c.Canvases = c.Canvases[:2]
 		nTrain, nTest = 3, 1
 	}
-	if sf.init != "" {
-		if sf.init != "imagenet" && sf.init != "random" {
-			return c, fmt.Errorf("--init: %q is not imagenet or random", sf.init)
-		}
-		c.Init = sf.init
+	if err := studyInit(&c.Init); err != nil {
+		return c, err
 	}
-	if sf.paddings != "" {
-		c.Paddings = splitList(sf.paddings)
+	if err := studyPaddings(&c.Paddings); err != nil {
+		return c, err
 	}
 	if bf.nTrain < 0 || bf.nTest < 0 || bf.inner < 0 || sf.epochs < 0 {
 		return c, fmt.Errorf("--n-train, --n-test, --inner and --epochs must not be negative")
@@ -109,7 +109,7 @@ func runBoundary(cmd *cobra.Command, c boundary.Config) (study.Outcome, error) {
 	}
 	settings := map[string]string{
 		"encoder":  fmt.Sprintf("%s (%s)", c.Encoder, c.Init),
-		"paddings": strings.Join(c.Paddings, ","), "targets": strings.Join(c.Targets, ","),
+		"paddings": joinNames(c.Paddings), "targets": joinNames(c.Targets),
 		"photos (train/test)": fmt.Sprintf("%d from %s / %d from %s", len(c.Train), photoSource(c.Train), len(c.Test), photoSource(c.Test)),
 		"readout epochs":      fmt.Sprint(c.Epochs), "canvases": fmt.Sprintf("%s, photo %d px", strings.Join(canv, ","), c.Inner),
 		"asymmetry sizes": strings.Trim(fmt.Sprint(c.Sizes), "[]"), "band": fmt.Sprintf("%d px", c.Band), "seed": fmt.Sprint(c.Seed),

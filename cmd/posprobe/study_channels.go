@@ -9,6 +9,9 @@ import (
 	"github.com/spf13/cobra"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/posprobe/posprobe/core/encoder"
+	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/study"
 	"github.com/posprobe/posprobe/core/study/channels"
@@ -58,20 +61,21 @@ func init() {
 
 func channelsConfig() (channels.Config, error) {
 	sf, cf := studyFlags, channelsFlags
-	c := channels.Config{Encoder: cf.encoder, Init: "imagenet", Padding: cf.padding, Ks: []int{0, 16, 32, 64, 128, 256, 512},
+	c := channels.Config{Encoder: cf.encoder, Init: encoder.InitImageNet, Ks: []int{0, 16, 32, 64, 128, 256, 512},
 		RandomRepeats: 3, Seed: sf.seed, DataDir: dataDir(), ShuffleLayer: cf.shuffleLayer, ShufflePer: cf.shufflePer}
 	if cf.shufflePer != "image" && cf.shufflePer != "position" {
 		return c, fmt.Errorf("--shuffle-per: %q is not image or position", cf.shufflePer)
 	}
+	var err error
+	if c.Padding, err = nn.ParsePadMode(cf.padding); err != nil {
+		return c, fmt.Errorf("--padding: %w", err)
+	}
 	n := 30
 	if sf.quick {
-		c.Init, c.Width, c.Ks, c.RandomRepeats, c.TrainEpochs, n = "random", 8, []int{0, 4, 8}, 1, 2, 3
+		c.Init, c.Width, c.Ks, c.RandomRepeats, c.TrainEpochs, n = encoder.InitRandom, 8, []int{0, 4, 8}, 1, 2, 3
 	}
-	if sf.init != "" {
-		if sf.init != "imagenet" && sf.init != "random" {
-			return c, fmt.Errorf("--init: %q is not imagenet or random", sf.init)
-		}
-		c.Init = sf.init
+	if err := studyInit(&c.Init); err != nil {
+		return c, err
 	}
 	if cf.photos < 0 {
 		return c, fmt.Errorf("--n-photos must not be negative")
@@ -93,13 +97,13 @@ func channelsConfig() (channels.Config, error) {
 	}
 
 	c.Readouts = map[string]*readout.Readout{}
-	for _, t := range []string{"H", "V", "G"} {
+	for _, t := range []posmap.Target{posmap.H, posmap.V, posmap.G} {
 		path := filepath.Join(cf.readouts, readout.FileName(c.Encoder, c.Init, c.Padding, t))
 		r, err := loadReadoutFile(path)
 		if err != nil {
 			return c, fmt.Errorf("--readouts: %w (train one with 'posprobe train --encoder %s --padding %s')", err, c.Encoder, c.Padding)
 		}
-		c.Readouts[t] = r
+		c.Readouts[t.String()] = r
 	}
 	if cf.shuffle > 0 {
 		if c.ShuffleTrain, err = photoList("--shuffle-train", "", "imagenet-sample", cf.shuffle); err != nil {

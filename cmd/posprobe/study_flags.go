@@ -8,7 +8,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/imageio"
+	"github.com/posprobe/posprobe/core/netspec"
+	"github.com/posprobe/posprobe/core/nn"
 )
 
 // The flags and flag parsing that several studies share.
@@ -24,8 +27,8 @@ func addInitFlag(f *pflag.FlagSet, quick string) {
 }
 
 // addPaddingsFlag adds a study's --paddings (into studyFlags.paddings).
-func addPaddingsFlag(f *pflag.FlagSet, defaults []string) {
-	f.StringVar(&studyFlags.paddings, "paddings", "", "comma-separated padding modes (default "+strings.Join(defaults, ",")+")")
+func addPaddingsFlag(f *pflag.FlagSet, defaults []nn.PadMode) {
+	f.StringVar(&studyFlags.paddings, "paddings", "", "comma-separated padding modes (default "+joinNames(defaults)+")")
 }
 
 // addPhotosFlag adds a study's --photos (into studyFlags.photos), whose
@@ -92,4 +95,44 @@ func parseInts(s string, ok func(int) bool, bad string) ([]int, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// studyInit sets *init from the studies' --init, when given.
+func studyInit(init *encoder.Init) error {
+	if studyFlags.init == "" {
+		return nil
+	}
+	v, err := netspec.ParseInit(studyFlags.init)
+	if err != nil {
+		return fmt.Errorf("--init: %q is not imagenet or random", studyFlags.init)
+	}
+	*init = v
+	return nil
+}
+
+// studyPaddings sets *modes from the studies' comma-separated --paddings,
+// when given.
+func studyPaddings(modes *[]nn.PadMode) error {
+	if studyFlags.paddings == "" {
+		return nil
+	}
+	var out []nn.PadMode
+	for _, p := range splitList(studyFlags.paddings) {
+		m, err := nn.ParsePadMode(p)
+		if err != nil {
+			return fmt.Errorf("--paddings: %w", err)
+		}
+		out = append(out, m)
+	}
+	*modes = out
+	return nil
+}
+
+// joinNames joins the names of xs with commas.
+func joinNames[T fmt.Stringer](xs []T) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = x.String()
+	}
+	return strings.Join(s, ",")
 }

@@ -58,14 +58,11 @@ func gridConfig() (grid.Config, error) {
 	if sf.encoders != "" {
 		c.Encoders = splitList(sf.encoders)
 	}
-	if sf.paddings != "" {
-		c.Paddings = splitList(sf.paddings)
+	if err := studyPaddings(&c.Paddings); err != nil {
+		return c, err
 	}
-	if sf.init != "" {
-		if sf.init != "imagenet" && sf.init != "random" {
-			return c, fmt.Errorf("--init: %q is not imagenet or random", sf.init)
-		}
-		c.Init = sf.init
+	if err := studyInit(&c.Init); err != nil {
+		return c, err
 	}
 	if sf.trainPhotos < 0 || sf.testPhotos < 0 || sf.cell < 0 {
 		return c, fmt.Errorf("--train-photos, --test-photos and --cell must not be negative")
@@ -92,7 +89,7 @@ var gridStudy = withConfig(gridConfig, runGrid)
 
 func runGrid(cmd *cobra.Command, c grid.Config) (study.Outcome, error) {
 	settings := map[string]string{
-		"encoders": fmt.Sprintf("%s (%s)", strings.Join(c.Encoders, ","), c.Init), "paddings": strings.Join(c.Paddings, ","),
+		"encoders": fmt.Sprintf("%s (%s)", strings.Join(c.Encoders, ","), c.Init), "paddings": joinNames(c.Paddings),
 		"photos (train/test)": fmt.Sprintf("%d/%d from %s", c.Train, c.Test, photoSource(c.Photos)),
 		"cell":                fmt.Sprintf("%d px, canvas colour %v", c.Cell, c.Canvas), "seed": fmt.Sprint(c.Seed),
 	}

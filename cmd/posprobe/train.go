@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
@@ -96,16 +97,16 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	if tf.epochs < 1 || tf.batch < 1 || !(tf.lr > 0) {
 		return fmt.Errorf("--epochs, --batch and --lr must be positive")
 	}
-	// Output paths.
-	outPath := func(t posmap.Target) string {
-		return filepath.Join(tf.out, readout.FileName(tf.enc.name, tf.enc.init, tf.enc.padding, t.String()))
-	}
-	if st, err := os.Stat(tf.out); len(targets) == 1 && !strings.HasSuffix(tf.out, "/") && (err != nil || !st.IsDir()) {
-		outPath = func(posmap.Target) string { return tf.out }
-	}
 	pe, err := tf.enc.build()
 	if err != nil {
 		return err
+	}
+	// Output paths.
+	outPath := func(t posmap.Target) string {
+		return filepath.Join(tf.out, readout.FileName(tf.enc.name, pe.init, pe.pad, t))
+	}
+	if st, err := os.Stat(tf.out); len(targets) == 1 && !strings.HasSuffix(tf.out, "/") && (err != nil || !st.IsDir()) {
+		outPath = func(posmap.Target) string { return tf.out }
 	}
 	sel, err := readout.SelectTaps(pe.taps, tf.enc.tapFilter())
 	if err != nil {
@@ -150,22 +151,23 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	if len(skipped) > 0 {
 		unreadable = fmt.Sprintf(" (%d unreadable skipped)", len(skipped))
 	}
-	fmt.Fprintf(errw, "features: %d images%s, %d channels at %dx%d, %.1f s (%.1f img/s), %.0f MB\n", feats.N, unreadable, feats.C, cfg.Size, cfg.Size,
-		time.Since(start).Seconds(), float64(feats.N)/time.Since(start).Seconds(), float64(4*len(feats.Data))/1e6)
+	nImages, nc, _, _ := nn.Dims4(feats)
+	fmt.Fprintf(errw, "features: %d images%s, %d channels at %dx%d, %.1f s (%.1f img/s), %.0f MB\n", nImages, unreadable, nc, cfg.Size, cfg.Size,
+		time.Since(start).Seconds(), float64(nImages)/time.Since(start).Seconds(), float64(4*feats.Len())/1e6)
 
 	trained := map[posmap.Target]*readout.Readout{}
 	for _, t := range targets {
 		gt := posmap.Map(t, cfg.OutSize, posmap.Options{Stripes: stripes})
 		meta := readout.Meta{Encoder: pe.enc.Name(), Init: pe.init, Seed: tf.enc.seed, Padding: pe.pad,
 			Normalize: tf.enc.normalize, InputSize: probe.InputSize,
-			Target: t.String(), Stripes: stripes.String(), Training: readout.TrainSummary{Images: tf.images}}
+			Target: t, Stripes: stripes.String(), Training: readout.TrainSummary{Images: tf.images}}
 		path := outPath(t)
 		opts := readout.TrainOptions{Epochs: tf.epochs, LR: tf.lr, Batch: tf.batch, Seed: probe.ReadoutSeed(tf.readoutSeed, t),
 			Checkpoint: func(r *readout.Readout, done int) error {
 				r.Meta = mergeMeta(meta, r.Meta.Training) // the recipe too (lr, batch, momentum, wd)
 				return saveReadout(path, r)
 			}}
-		steps := (feats.N + tf.batch - 1) / tf.batch
+		steps := (nImages + tf.batch - 1) / tf.batch
 		tbar := newBar(errw, tf.epochs*steps, fmt.Sprintf("train %-2s", t), "batch")
 		tstart := time.Now()
 		r, err := readout.Train(ctx, cfg, feats, gt, opts, func(p readout.Progress) {

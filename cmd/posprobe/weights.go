@@ -461,15 +461,16 @@ func sameTensors(a, b *weights.Set) error {
 	}
 	for name, t := range a.Tensors {
 		u := b.Tensors[name]
-		if !slices.Equal(t.Shape, u.Shape) {
-			return fmt.Errorf("tensor %q: shape %v vs %v", name, t.Shape, u.Shape)
+		td, ud := weights.Values(t), weights.Values(u)
+		if !slices.Equal(t.Shape(), u.Shape()) {
+			return fmt.Errorf("tensor %q: shape %v vs %v", name, []int(t.Shape()), []int(u.Shape()))
 		}
-		if len(t.Data) != len(u.Data) {
-			return fmt.Errorf("tensor %q: %d vs %d values", name, len(t.Data), len(u.Data))
+		if len(td) != len(ud) {
+			return fmt.Errorf("tensor %q: %d vs %d values", name, len(td), len(ud))
 		}
-		for i, v := range t.Data {
-			if math.Float32bits(v) != math.Float32bits(u.Data[i]) {
-				return fmt.Errorf("tensor %q: value %d is %g, read back %g", name, i, v, u.Data[i])
+		for i, v := range td {
+			if math.Float32bits(v) != math.Float32bits(ud[i]) {
+				return fmt.Errorf("tensor %q: value %d is %g, read back %g", name, i, v, ud[i])
 			}
 		}
 	}

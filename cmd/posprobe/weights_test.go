@@ -12,7 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
+	"gorgonia.org/tensor"
 )
 
 // toyWeights is a two-tensor .npy encoder served by a loopback server, with
@@ -26,15 +28,15 @@ type toyWeights struct {
 func setupToy(t *testing.T) *toyWeights {
 	t.Helper()
 	w := &toyWeights{files: map[string][]byte{}, data: t.TempDir(), cache: t.TempDir()}
-	for _, tn := range []*weights.Tensor{
-		{Name: "conv0_weight", Shape: []int{2, 1, 3, 3}, Data: []float32{1, -2, 3, 4.5, 5, 6, 7, 8, 9, 0, -1, 2, 3e-8, 4, 5, 6, 7, 8}},
-		{Name: "conv0_bias", Shape: []int{2}, Data: []float32{0.25, -0.5}},
+	for name, tn := range map[string]*tensor.Dense{
+		"conv0_weight": nn.FromData([]float32{1, -2, 3, 4.5, 5, 6, 7, 8, 9, 0, -1, 2, 3e-8, 4, 5, 6, 7, 8}, 2, 1, 3, 3),
+		"conv0_bias":   nn.FromData([]float32{0.25, -0.5}, 2),
 	} {
 		var b bytes.Buffer
 		if err := weights.WriteNpy(&b, tn); err != nil {
 			t.Fatal(err)
 		}
-		w.files["weights/"+tn.Name+".npy"] = b.Bytes()
+		w.files["weights/"+name+".npy"] = b.Bytes()
 	}
 	srv := httptest.NewServer(http.StripPrefix("/m/", http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		b, ok := w.files[r.URL.Path]

@@ -350,7 +350,7 @@ func (m *darknet) Classify(x *tensor.Dense) (*tensor.Dense, error) {
 	}
 	y = nn.GlobalAvgPool(m.head.Forward(y))
 	n, c, _, _ := nn.Dims4(y)
-	return nn.FromData(nn.Data(y), n, c), nil
+	return y, y.Reshape(n, c)
 }
 
 // classOrder: Darknet's ImageNet models output the ILSVRC2012 devkit order

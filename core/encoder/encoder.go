@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/posprobe/posprobe/core/netspec"
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
 	"gorgonia.org/tensor"
@@ -69,7 +70,7 @@ func TopK(v []float32, k int) []int {
 
 // Options select an encoder's weights and variant.
 type Options struct {
-	Init      string     // "imagenet" (default) or "random"
+	Init      Init       // InitImageNet (default) or InitRandom
 	Seed      uint64     // random init seed (default 0); math/rand/v2 PCG, same numbers on every platform
 	Padding   nn.PadMode // replaces every zero padding of the encoder (default PadZero)
 	Weights   string     // explicit weight file/folder
@@ -86,22 +87,26 @@ type Options struct {
 	Before func(tap int, x *tensor.Dense) *tensor.Dense
 }
 
-// Init values of Options.Init.
+// Init is where an encoder's weights come from (netspec.Init, which the
+// demo's UI names without linking this package).
+type Init = netspec.Init
+
+// The Init values.
 const (
-	InitImageNet = "imagenet"
-	InitRandom   = "random"
+	InitImageNet = netspec.InitImageNet
+	InitRandom   = netspec.InitRandom
 )
 
 // random reports whether o asks for random weights, and rejects unknown
 // Init values.
 func (o Options) random() (bool, error) {
 	switch o.Init {
-	case "", InitImageNet:
+	case InitImageNet:
 		return false, nil
 	case InitRandom:
 		return true, nil
 	}
-	return false, fmt.Errorf("unknown init %q (want %q or %q)", o.Init, InitImageNet, InitRandom)
+	return false, fmt.Errorf("unknown init %v (want %v or %v)", o.Init, InitImageNet, InitRandom)
 }
 
 // ImageNet channel statistics used by torchvision's preprocessing.
@@ -246,11 +251,11 @@ func (p *params) linear(name string, in, out int) *nn.Linear {
 	}
 	if out == 0 {
 		t, ok := p.set.Tensors[name+".weight"]
-		if !ok || len(t.Shape) != 2 {
+		if !ok || t.Dims() != 2 {
 			p.err = fmt.Errorf("%s: no 2-d tensor %q", p.set.Source, name+".weight")
 			return nil
 		}
-		out = t.Shape[0]
+		out = t.Shape()[0]
 	}
 	l := &nn.Linear{In: in, Out: out}
 	l.W = p.get(name+".weight", out, in)

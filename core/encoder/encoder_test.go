@@ -34,7 +34,7 @@ func TestRegistry(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "vgg16") {
 		t.Errorf("unknown encoder: error %v should list the known ones", err)
 	}
-	if _, err := New("vgg16", Options{Init: "xavier"}); err == nil || !strings.Contains(err.Error(), "xavier") {
+	if _, err := New("vgg16", Options{Init: Init(7)}); err == nil || !strings.Contains(err.Error(), "Init(7)") {
 		t.Errorf("unknown init: error %v", err)
 	}
 }

@@ -15,11 +15,11 @@ func TestFullPadding(t *testing.T) {
 		nn.Data(x)[i] = float32(i%7) / 7
 	}
 	for _, name := range Names() {
-		full, err := New(name, Options{Init: "random", Width: 8, Padding: nn.PadFull})
+		full, err := New(name, Options{Init: InitRandom, Width: 8, Padding: nn.PadFull})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		zero, err := New(name, Options{Init: "random", Width: 8})
+		zero, err := New(name, Options{Init: InitRandom, Width: 8})
 		if err != nil {
 			t.Fatal(err)
 		}

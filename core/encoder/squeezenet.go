@@ -152,5 +152,5 @@ func (m *squeezenet) logits(x *tensor.Dense, normalize bool) (*tensor.Dense, err
 	}
 	y := nn.GlobalAvgPool(nn.ReLU(m.classifier.Forward(taps[len(taps)-1])))
 	n, c, _, _ := nn.Dims4(y)
-	return nn.FromData(nn.Data(y), n, c), nil
+	return y, y.Reshape(n, c)
 }

@@ -9,9 +9,10 @@ import (
 	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/weights"
 	"github.com/posprobe/posprobe/internal/testfiles"
+	"gorgonia.org/tensor"
 )
 
-func readNpyFile(t *testing.T, path string) *weights.Tensor {
+func readNpyFile(t *testing.T, path string) *tensor.Dense {
 	t.Helper()
 	x, err := weights.LoadNpy(path)
 	if err != nil {
@@ -35,22 +36,22 @@ func TestSqueezeNetShippedLogits(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		dir := filepath.Join(data, "weights", "squeezenet1.1", "test_data_set", fmt.Sprint(i))
 		in := readNpyFile(t, filepath.Join(dir, "input_0.npy"))
-		want := readNpyFile(t, filepath.Join(dir, "output_0.npy"))
-		got, err := m.logits(nn.FromData(in.Data, in.Shape...), false)
+		want := nn.Data(readNpyFile(t, filepath.Join(dir, "output_0.npy")))
+		got, err := m.logits(in, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		g := nn.Data(got)
-		if len(g) != len(want.Data) {
-			t.Fatalf("%d logits, want %d", len(g), len(want.Data))
+		if len(g) != len(want) {
+			t.Fatalf("%d logits, want %d", len(g), len(want))
 		}
 		worst, am, wm := 0.0, 0, 0
 		for j := range g {
-			worst = math.Max(worst, math.Abs(float64(g[j]-want.Data[j])))
+			worst = math.Max(worst, math.Abs(float64(g[j]-want[j])))
 			if g[j] > g[am] {
 				am = j
 			}
-			if want.Data[j] > want.Data[wm] {
+			if want[j] > want[wm] {
 				wm = j
 			}
 		}

@@ -153,11 +153,9 @@ func (m *vggClassifier) Classify(x *tensor.Dense) (*tensor.Dense, error) {
 		return nil, err
 	}
 	y = adaptiveAvgPool(y, 7, 7)
-	n := y.Shape()[0]
 	h := nn.ReLU(m.head[0].Forward(y))
 	h = nn.ReLU(m.head[1].Forward(h))
-	out := m.head[2].Forward(h)
-	return nn.FromData(nn.Data(out), n, m.head[2].Out), nil
+	return m.head[2].Forward(h), nil // [N, 1000]
 }
 
 // adaptiveAvgPool is PyTorch's adaptive_avg_pool2d: output cell i averages

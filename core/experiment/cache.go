@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
@@ -130,10 +131,10 @@ func (r *runner) saveDemo(rr RowResult, rp *rowPlan) error {
 		init := s.Init
 		if s.Encoder == "none" {
 			// none has no weights; the demo and the train command name it by the default init.
-			init = readout.NormInit("")
+			init = encoder.InitImageNet
 			ro.Meta.Init = init
 		}
-		if err := saveReadoutFile(filepath.Join(r.cfg.DemoDir, readout.FileName(s.Encoder, init, s.Padding, t.String())), ro); err != nil {
+		if err := saveReadoutFile(filepath.Join(r.cfg.DemoDir, readout.FileName(s.Encoder, init, s.Padding, t)), ro); err != nil {
 			return err
 		}
 	}

@@ -6,7 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 // The committed results must read back and be written again byte for byte:
@@ -26,6 +30,14 @@ func TestCommittedResultsRoundTrip(t *testing.T) {
 	}
 	if len(rep.Rows) == 0 {
 		t.Fatal("results.json has no rows")
+	}
+	// Padding modes, inits and targets decode as typed values, not only names.
+	modes := map[nn.PadMode]bool{}
+	for _, rr := range rep.Rows {
+		modes[rr.Setting.Padding] = true
+	}
+	if !modes[nn.PadReflect] || !modes[nn.PadCircular] || rep.Tables[0].Targets[4] != posmap.VS {
+		t.Fatalf("decoded padding modes %v, Table 1 targets %v", modes, rep.Tables[0].Targets)
 	}
 	files := map[string]func(io.Writer) error{"results.json": rep.WriteJSON, "results.csv": rep.WriteCSV, "report.md": rep.WriteMarkdown}
 	for name, write := range files {
@@ -64,4 +76,22 @@ func firstDiff(a, b []byte) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// TestSettingRejectsUnknownNames: a padding mode, init or target that is
+// not one of the names fails at decode time, naming the value.
+func TestSettingRejectsUnknownNames(t *testing.T) {
+	for _, c := range []struct{ js, bad string }{
+		{`{"setting":{"encoder":"none","init":"xavier","padding":"zero"}}`, `"xavier"`},
+		{`{"setting":{"encoder":"none","init":"random","padding":"mirror"}}`, `"mirror"`},
+	} {
+		var r Row
+		if err := json.Unmarshal([]byte(c.js), &r); err == nil || !strings.Contains(err.Error(), c.bad) {
+			t.Errorf("%s: error %v, want one naming %s", c.js, err, c.bad)
+		}
+	}
+	var tb Table
+	if err := json.Unmarshal([]byte(`{"targets":["H","Q"]}`), &tb); err == nil || !strings.Contains(err.Error(), `"Q"`) {
+		t.Errorf("unknown target: error %v", err)
+	}
 }

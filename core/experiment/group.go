@@ -15,6 +15,7 @@ import (
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/weights"
+	"gorgonia.org/tensor"
 )
 
 // A group is the rows that share one encoder pass (Setting.FeatureKey). It
@@ -151,11 +152,7 @@ func (r *runner) planRow(g *group, p pending, totalC int, capNote string) (*rowP
 	} else {
 		rp.note = capNote
 	}
-	for _, tname := range p.table.Targets {
-		t, err := posmap.ParseTarget(tname)
-		if err != nil {
-			return nil, err
-		}
+	for _, t := range p.table.Targets {
 		rp.targets = append(rp.targets, t)
 		rp.readouts = append(rp.readouts, r.cachedReadout(st, t, c, g.trainN))
 	}
@@ -192,7 +189,7 @@ func (r *runner) trainGroup(ctx context.Context, g *group) error {
 
 // trainRow trains the row's missing readouts on its taps of feats. A
 // readout that diverges fails its row; the run goes on.
-func (r *runner) trainRow(ctx context.Context, g *group, rp *rowPlan, feats *readout.Features) error {
+func (r *runner) trainRow(ctx context.Context, g *group, rp *rowPlan, feats *tensor.Dense) error {
 	missing := 0
 	for _, ro := range rp.readouts {
 		if ro == nil {
@@ -210,7 +207,8 @@ func (r *runner) trainRow(ctx context.Context, g *group, rp *rowPlan, feats *rea
 	if rp.heavy {
 		f = probe.Subset(f, r.cfg.DeepImages)
 	}
-	steps := (f.N + 31) / 32
+	n, c, _, _ := nn.Dims4(f)
+	steps := (n + 31) / 32
 	total := steps * r.cfg.Epochs * missing
 	done := 0
 	for i, t := range rp.targets {
@@ -218,7 +216,7 @@ func (r *runner) trainRow(ctx context.Context, g *group, rp *rowPlan, feats *rea
 			continue
 		}
 		// Another row of this group may have trained the same readout just now.
-		if rp.readouts[i] = r.cachedReadout(st, t, f.C, g.trainN); rp.readouts[i] != nil {
+		if rp.readouts[i] = r.cachedReadout(st, t, c, g.trainN); rp.readouts[i] != nil {
 			done += steps * r.cfg.Epochs
 			continue
 		}
@@ -243,7 +241,7 @@ func (r *runner) trainRow(ctx context.Context, g *group, rp *rowPlan, feats *rea
 
 // trainReadout trains the readout of setting st for target t on f and
 // saves it in the cache; a training error is returned unsaved.
-func (r *runner) trainReadout(ctx context.Context, st Setting, t posmap.Target, f *readout.Features, tapNames []string,
+func (r *runner) trainReadout(ctx context.Context, st Setting, t posmap.Target, f *tensor.Dense, tapNames []string,
 	progress func(readout.Progress)) (*readout.Readout, error) {
 	cfg := readoutConfig(st, tapNames)
 	opts := readout.TrainOptions{Epochs: r.cfg.Epochs, Seed: probe.ReadoutSeed(r.cfg.Seed, t)}
@@ -251,7 +249,7 @@ func (r *runner) trainReadout(ctx context.Context, st Setting, t posmap.Target, 
 	if err != nil {
 		return nil, err
 	}
-	ro.Meta = readout.Meta{Encoder: st.Encoder, Init: st.Init, Seed: r.cfg.Seed, Padding: st.Padding, Target: t.String(),
+	ro.Meta = readout.Meta{Encoder: st.Encoder, Init: st.Init, Seed: r.cfg.Seed, Padding: st.Padding, Target: t,
 		Stripes: r.cfg.Stripes.String(), Training: ro.Meta.Training}
 	ro.Meta.Training.Images = r.cfg.TrainDir
 	return ro, r.saveReadout(st, t, ro)
@@ -420,11 +418,7 @@ type weightsError struct{ msg string }
 func (e *weightsError) Error() string { return e.msg }
 
 func (r *runner) buildEncoder(ctx context.Context, s Setting) (encoder.Encoder, error) {
-	pad, err := nn.ParsePadMode(s.Padding)
-	if err != nil {
-		return nil, err
-	}
-	if s.Encoder != "none" && readout.NormInit(s.Init) == encoder.InitImageNet {
+	if s.Encoder != "none" && s.Init == encoder.InitImageNet {
 		if r.cfg.Width != 0 { // the committed SqueezeNet weights are found, but only fit full width
 			return nil, &weightsError{fmt.Sprintf("%s: %s: pretrained weights exist at full width only, not width %d", reasonWeights, s.Encoder, r.cfg.Width)}
 		}
@@ -432,7 +426,7 @@ func (r *runner) buildEncoder(ctx context.Context, s Setting) (encoder.Encoder, 
 			return nil, &weightsError{fmt.Sprintf("%s: %v", reasonWeights, err)}
 		}
 	}
-	enc, err := encoder.New(s.Encoder, encoder.Options{Init: s.Init, Seed: r.cfg.Seed, Padding: pad, DataDir: r.cfg.DataDir, Width: r.cfg.Width})
+	enc, err := encoder.New(s.Encoder, encoder.Options{Init: s.Init, Seed: r.cfg.Seed, Padding: s.Padding, DataDir: r.cfg.DataDir, Width: r.cfg.Width})
 	if err != nil {
 		return nil, fmt.Errorf("encoder %s: %w", s.Encoder, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 var setTitle = map[string]string{Natural: "photos", Black: "black", White: "white", Noise: "noise"}
@@ -68,7 +70,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			fmt.Fprintf(b, "---|---|")
 		}
 		fmt.Fprintf(b, "---|\n")
-		for _, tg := range tb.Targets {
+		for _, tg := range posmap.Names(tb.Targets) {
 			for _, row := range tb.Rows {
 				res := r.Result(tb.ID, row.ID)
 				fmt.Fprintf(b, "| %s | %s |", tg, row.Label)

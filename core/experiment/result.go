@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/posprobe/posprobe/core/metric/score"
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 // Row states.
@@ -113,7 +114,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			if res != nil {
 				status = res.Status
 			}
-			for _, tg := range tb.Targets {
+			for _, tg := range posmap.Names(tb.Targets) {
 				for _, set := range tb.Sets {
 					ours, paperCell := "", ""
 					if s, ok := res.Score(tg, set); ok {

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/metric/score"
+	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
@@ -71,7 +73,7 @@ func TestRunQuickComplete(t *testing.T) {
 			res := rep.Result(tb.ID, row.ID)
 			switch res.Status {
 			case StatusOK:
-				for _, tg := range tb.Targets {
+				for _, tg := range posmap.Names(tb.Targets) {
 					for _, set := range tb.Sets {
 						s, ok := res.Score(tg, set)
 						want := 3
@@ -87,7 +89,7 @@ func TestRunQuickComplete(t *testing.T) {
 					}
 				}
 			case StatusUnavailable:
-				if row.Setting.Init != "imagenet" || !strings.HasPrefix(res.Reason, reasonWeights) || !strings.Contains(res.Reason, row.Setting.Encoder) {
+				if row.Setting.Init != encoder.InitImageNet || !strings.HasPrefix(res.Reason, reasonWeights) || !strings.Contains(res.Reason, row.Setting.Encoder) {
 					t.Errorf("table %s row %s unavailable: %q", tb.ID, row.ID, res.Reason)
 				}
 			default:
@@ -269,15 +271,14 @@ func TestRunFeatureBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := readout.NewFeatures(5, 3, 28)
-	for i := range f.Data {
-		f.Data[i] = float32(math.Cos(float64(i) * 0.011))
+	for i, d := 0, nn.Data(f); i < len(d); i++ {
+		d[i] = float32(math.Cos(float64(i) * 0.011))
 	}
 	gt := posmap.Map(posmap.V, 224, posmap.Options{})
 	whole, _ := probe.Evaluate(r, f, gt)
 	var got score.Score
 	for _, part := range [][2]int{{0, 2}, {2, 5}} {
-		l := 3 * 28 * 28
-		sc, _ := probe.Evaluate(r, &readout.Features{N: part[1] - part[0], C: 3, Size: 28, Data: f.Data[part[0]*l : part[1]*l]}, gt)
+		sc, _ := probe.Evaluate(r, nn.Batch(f, part[0], part[1]), gt)
 		got = score.Merge(got, sc)
 	}
 	if got.N != 5 || math.Abs(got.SPC-whole.SPC) > 1e-12 || math.Abs(got.MAE-whole.MAE) > 1e-12 || math.Abs(got.SPCStd-whole.SPCStd) > 1e-9 {

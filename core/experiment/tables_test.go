@@ -1,6 +1,10 @@
 package experiment
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/posprobe/posprobe/core/posmap"
+)
 
 func TestTablesWellFormed(t *testing.T) {
 	tables := Tables()
@@ -22,7 +26,7 @@ func TestTablesWellFormed(t *testing.T) {
 				continue
 			}
 			// Every paper row named must have a reported value for each target on the natural set.
-			for _, tg := range tb.Targets {
+			for _, tg := range posmap.Names(tb.Targets) {
 				if _, ok := Paper(tb.ID, r.PaperRow, tg, Natural); !ok {
 					t.Errorf("table %s row %s: no paper value for %s/%s", tb.ID, r.ID, r.PaperRow, tg)
 				}

@@ -19,28 +19,19 @@ type kernel struct {
 	// edges are narrower kernels (ascending nr) for the last, partial panel,
 	// so that e.g. n = 196 does not compute 240 columns.
 	edges []edgeKernel
-	// rowEdges are kernels for exactly rows < mr rows and nr columns, for
-	// the last row strip when mr does not divide m (6 rows and 16 or 64
-	// channels), instead of a zero-padded tile and a copy out of it.
-	rowEdges []rowEdge
-}
-
-type rowEdge struct {
-	rows int
-	fn   kernFunc
-}
-
-// rowKernel is the kernel for exactly rows rows (nr wide), or nil.
-func (kn *kernel) rowKernel(rows int) kernFunc {
-	for _, e := range kn.rowEdges {
-		if e.rows == rows {
-			return e.fn
-		}
-	}
-	return nil
+	// strip, if set, does fn's work on panels consecutive full panels (B
+	// panels kc·nr apart, C tiles nr apart) in one call per row strip.
+	strip stripFunc
+	// packA, if set, copies rows (<= mr) rows × kc of A (stride lda) to dst
+	// in the kernel's layout, aStep values per k step, zero rows after rows;
+	// fn then gets dst (its lda unused) instead of A in place.
+	packA func(dst, a []float32, lda, rows, kc int)
+	aStep int
 }
 
 type kernFunc func(kc int, a []float32, lda int, b []float32, c []float32, ldc int, load bool)
+
+type stripFunc func(kc int, a []float32, lda int, b []float32, panels int, c []float32, ldc int, load bool)
 
 type edgeKernel struct {
 	nr int
@@ -80,8 +71,8 @@ func getScratch(kn *kernel, nc int) *scratch {
 	if cap(s.bp) < nb {
 		s.bp = make([]float32, nb)
 	}
-	if cap(s.a) < kn.mr*kcBlock {
-		s.a = make([]float32, kn.mr*kcBlock)
+	if na := max(kn.mr, kn.aStep) * kcBlock; cap(s.a) < na {
+		s.a = make([]float32, na)
 	}
 	if cap(s.c) < kn.mr*kn.nr {
 		s.c = make([]float32, kn.mr*kn.nr)
@@ -215,44 +206,52 @@ func (kn *kernel) block(s *scratch, pre []float32, r0, r1, c0, c1, k int, a []fl
 		}
 		load := accumulate || pc > 0
 		for i := r0; i < r1; i += mr {
-			rows := min(mr, r1-i)
-			ap, alda := a[i*lda+pc:], lda
-			var rowFn kernFunc
-			if rows < mr {
-				rowFn = kn.rowKernel(rows)
-				// Too few rows left: a zero-padded copy keeps the kernel in bounds.
-				ap, alda = s.a[:mr*kc], kc
-				clear(ap)
-				for r := 0; r < rows; r++ {
-					copy(ap[r*kc:(r+1)*kc], a[(i+r)*lda+pc:])
+			kn.rowStrip(s, min(mr, r1-i), kc, a[i*lda+pc:], lda, bp, c0, c1, c[i*ldc:], ldc, load)
+		}
+	}
+}
+
+// rowStrip computes rows (<= mr) rows × columns [c0,c1) of C over one k
+// block: A's rows in place (stride lda), B packed in bp.
+func (kn *kernel) rowStrip(s *scratch, rows, kc int, a []float32, lda int, bp []float32, c0, c1 int, c []float32, ldc int, load bool) {
+	mr, nr := kn.mr, kn.nr
+	if kn.packA != nil {
+		ap := s.a[:kn.aStep*kc]
+		kn.packA(ap, a, lda, rows, kc)
+		a, lda = ap, 0
+	} else if rows < mr {
+		// Too few rows left: a zero-padded copy keeps the kernel in bounds.
+		ap := s.a[:mr*kc]
+		clear(ap)
+		for r := 0; r < rows; r++ {
+			copy(ap[r*kc:(r+1)*kc], a[r*lda:])
+		}
+		a, lda = ap, kc
+	}
+	j := c0
+	if full := (c1 - c0) / nr; kn.strip != nil && rows == mr && full > 0 {
+		kn.strip(kc, a, lda, bp, full, c[c0:], ldc, load)
+		j += full * nr
+	}
+	for ; j < c1; j += nr {
+		cols := min(nr, c1-j)
+		fn, pnr := kn.panelKernel(cols)
+		bpan := bp[(j-c0)*kc : (j-c0)*kc+kc*pnr]
+		if rows == mr && cols == pnr {
+			fn(kc, a, lda, bpan, c[j:], ldc, load)
+			continue
+		}
+		ct := s.c[:mr*pnr]
+		fn(kc, a, lda, bpan, ct, pnr, false)
+		for r := 0; r < rows; r++ {
+			dst := c[r*ldc+j : r*ldc+j+cols]
+			src := ct[r*pnr : r*pnr+cols]
+			if load {
+				for x, v := range src {
+					dst[x] += v
 				}
-			}
-			for jp := 0; jp < panels; jp++ {
-				j := c0 + jp*nr
-				cols := min(nr, c1-j)
-				fn, pnr := kn.panelKernel(cols)
-				bpan := bp[jp*kc*nr : jp*kc*nr+kc*pnr]
-				if rowFn != nil && cols == nr {
-					rowFn(kc, a[i*lda+pc:], lda, bpan, c[i*ldc+j:], ldc, load)
-					continue
-				}
-				if rows == mr && cols == pnr {
-					fn(kc, ap, alda, bpan, c[i*ldc+j:], ldc, load)
-					continue
-				}
-				ct := s.c[:mr*pnr]
-				fn(kc, ap, alda, bpan, ct, pnr, false)
-				for r := 0; r < rows; r++ {
-					dst := c[(i+r)*ldc+j : (i+r)*ldc+j+cols]
-					src := ct[r*pnr : r*pnr+cols]
-					if load {
-						for x, v := range src {
-							dst[x] += v
-						}
-					} else {
-						copy(dst, src)
-					}
-				}
+			} else {
+				copy(dst, src)
 			}
 		}
 	}

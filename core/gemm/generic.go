@@ -40,40 +40,20 @@ func kernGeneric3x4(kc int, a []float32, lda int, b []float32, c []float32, ldc 
 		c22 += x2 * b2
 		c23 += x2 * b3
 	}
-	cr0 := c[0*ldc : 0*ldc+4 : 0*ldc+4]
+	put1x4(c[0:4], c00, c01, c02, c03, load)
+	put1x4(c[ldc:ldc+4], c10, c11, c12, c13, load)
+	put1x4(c[2*ldc:2*ldc+4], c20, c21, c22, c23, load)
+}
+
+// put1x4 writes (or with load adds) v0..v3 to cr[0:4].
+func put1x4(cr []float32, v0, v1, v2, v3 float32, load bool) {
+	cr = cr[:4:4]
 	if load {
-		cr0[0] += c00
-		cr0[1] += c01
-		cr0[2] += c02
-		cr0[3] += c03
+		cr[0] += v0
+		cr[1] += v1
+		cr[2] += v2
+		cr[3] += v3
 	} else {
-		cr0[0] = c00
-		cr0[1] = c01
-		cr0[2] = c02
-		cr0[3] = c03
-	}
-	cr1 := c[1*ldc : 1*ldc+4 : 1*ldc+4]
-	if load {
-		cr1[0] += c10
-		cr1[1] += c11
-		cr1[2] += c12
-		cr1[3] += c13
-	} else {
-		cr1[0] = c10
-		cr1[1] = c11
-		cr1[2] = c12
-		cr1[3] = c13
-	}
-	cr2 := c[2*ldc : 2*ldc+4 : 2*ldc+4]
-	if load {
-		cr2[0] += c20
-		cr2[1] += c21
-		cr2[2] += c22
-		cr2[3] += c23
-	} else {
-		cr2[0] = c20
-		cr2[1] = c21
-		cr2[2] = c22
-		cr2[3] = c23
+		cr[0], cr[1], cr[2], cr[3] = v0, v1, v2, v3
 	}
 }

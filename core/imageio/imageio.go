@@ -1,119 +1,28 @@
-// Package imageio decodes photos and turns them into the [1,3,S,S] float
-// tensors in [0,1] the encoders take, reproducing the reference pipeline
+// Package imageio loads photos (decoded by core/photo, within its pixel
+// budget) and turns them into the [1,3,S,S] float tensors in [0,1] the
+// encoders take, reproducing the reference pipeline
 // PIL open().convert("RGB").resize((S,S), BILINEAR) / 255.
 package imageio
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
-	_ "image/gif" // registered decoders: jpeg, png, gif
-	_ "image/jpeg"
-	_ "image/png"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync/atomic"
 
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/photo"
 	"golang.org/x/sync/semaphore"
 	"gorgonia.org/tensor"
 )
-
-// DefaultMaxPixels is the largest image (width x height) decoded unless
-// SetMaxPixels raises it: 50 megapixels, about 200 MB decoded as RGBA. A
-// PNG of a few bytes can declare 100000x100000 pixels; the budget is checked
-// on the header before any pixel memory is allocated.
-const DefaultMaxPixels = 50_000_000
-
-var maxPixels atomic.Int64
-
-func init() { maxPixels.Store(DefaultMaxPixels) }
-
-// SetMaxPixels sets the pixel budget of Decode (n >= 1).
-func SetMaxPixels(n int64) {
-	if n < 1 {
-		panic("imageio.SetMaxPixels: budget must be positive")
-	}
-	maxPixels.Store(n)
-}
-
-// MaxPixels returns the current pixel budget.
-func MaxPixels() int64 { return maxPixels.Load() }
-
-// BudgetError is an image whose header declares more pixels than the budget.
-type BudgetError struct {
-	Source    string
-	W, H, Max int64
-}
-
-func (e *BudgetError) Error() string {
-	return fmt.Sprintf("%s: %dx%d image has %d pixels, over the limit of %d (raise it with --max-pixels)",
-		e.Source, e.W, e.H, e.W*e.H, e.Max)
-}
-
-// CheckConfig checks an image header against the pixel budget.
-func CheckConfig(cfg image.Config, source string) error {
-	w, h, m := int64(cfg.Width), int64(cfg.Height), MaxPixels()
-	if w <= 0 || h <= 0 {
-		return fmt.Errorf("%s: empty image (%dx%d)", source, w, h)
-	}
-	if w > m || h > m || w*h > m {
-		return &BudgetError{Source: source, W: w, H: h, Max: m}
-	}
-	return nil
-}
-
-// Decode reads one JPEG, PNG or GIF image, checking its declared size
-// against the pixel budget first. source names the data in errors.
-func Decode(r io.Reader, source string) (image.Image, error) {
-	_, r, err := readHeader(r, source)
-	if err != nil {
-		return nil, err
-	}
-	return decodeBody(r, source)
-}
-
-// readHeader reads and checks the image header; the returned reader gives
-// the whole data again.
-func readHeader(r io.Reader, source string) (image.Config, io.Reader, error) {
-	var head bytes.Buffer
-	cfg, _, err := image.DecodeConfig(io.TeeReader(r, &head))
-	if err != nil {
-		return cfg, nil, decodeError(err, source)
-	}
-	if err := CheckConfig(cfg, source); err != nil {
-		return cfg, nil, err
-	}
-	return cfg, io.MultiReader(&head, r), nil
-}
-
-func decodeBody(r io.Reader, source string) (image.Image, error) {
-	img, format, err := image.Decode(r)
-	if err != nil {
-		return nil, decodeError(err, source)
-	}
-	b := img.Bounds()
-	if b.Dx() <= 0 || b.Dy() <= 0 {
-		return nil, fmt.Errorf("%s: empty %s image (%dx%d)", source, format, b.Dx(), b.Dy())
-	}
-	return img, nil
-}
-
-func decodeError(err error, source string) error {
-	if errors.Is(err, image.ErrFormat) {
-		return fmt.Errorf("%s: not a JPEG, PNG or GIF image", source)
-	}
-	return fmt.Errorf("%s: decoding image: %w", source, err)
-}
 
 // RGB returns the image as 8-bit interleaved RGB (w*h*3 bytes), like PIL's
 // convert("RGB"): alpha is dropped without compositing, gray is replicated.
@@ -246,14 +155,14 @@ func LoadTensor(path string, size int) (*tensor.Dense, error) {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, r, err := readHeader(bufio.NewReader(f), path)
+	cfg, r, err := photo.ReadHeader(bufio.NewReader(f), path)
 	if err != nil {
 		return nil, err
 	}
 	cost := decodeCost(cfg)
 	decodeSem.Acquire(context.Background(), cost) // never fails without a deadline
 	defer decodeSem.Release(cost)
-	img, err := decodeBody(r, path)
+	img, err := photo.DecodeBody(r, path)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +177,7 @@ func Load(path string) (image.Image, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return Decode(bufio.NewReader(f), path)
+	return photo.Decode(bufio.NewReader(f), path)
 }
 
 // OpenRegular opens path for reading if it is a regular file (or a link to

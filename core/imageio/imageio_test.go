@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/photo"
 )
 
 const fixtures = "../../testdata/probe/"
@@ -26,7 +27,7 @@ func readFixture(t *testing.T, name string) []byte {
 
 func TestDecodeErrorsNameTheSource(t *testing.T) {
 	for _, data := range [][]byte{nil, []byte("not an image"), readFixture(t, "imageio_rgb.png")[:100]} {
-		_, err := Decode(bytes.NewReader(data), "photos/x.png")
+		_, err := photo.Decode(bytes.NewReader(data), "photos/x.png")
 		if err == nil || !strings.Contains(err.Error(), "photos/x.png") {
 			t.Errorf("Decode(%d bytes) error %v, want one naming the file", len(data), err)
 		}
@@ -35,7 +36,7 @@ func TestDecodeErrorsNameTheSource(t *testing.T) {
 
 // PIL's convert("RGB") drops alpha without compositing; so must we.
 func TestRGBAlphaDroppedLikePIL(t *testing.T) {
-	img, err := Decode(bytes.NewReader(readFixture(t, "imageio_rgba.png")), "rgba")
+	img, err := photo.Decode(bytes.NewReader(readFixture(t, "imageio_rgba.png")), "rgba")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestToTensorExact(t *testing.T) {
 // The full pipeline against PIL convert("RGB").resize(BILINEAR) of a PNG:
 // exact to the 8-bit level.
 func TestToTensorMatchesPIL(t *testing.T) {
-	img, err := Decode(bytes.NewReader(readFixture(t, "imageio_rgb.png")), "rgb.png")
+	img, err := photo.Decode(bytes.NewReader(readFixture(t, "imageio_rgb.png")), "rgb.png")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestToTensorMatchesPIL(t *testing.T) {
 // JPEG: Go's decoder upsamples chroma without libjpeg's "fancy" filter and
 // rounds its IDCT differently; measured max 5, mean 0.81 levels here.
 func TestJPEGCloseToPIL(t *testing.T) {
-	img, err := Decode(bytes.NewReader(readFixture(t, "imageio_rgb.jpg")), "rgb.jpg")
+	img, err := photo.Decode(bytes.NewReader(readFixture(t, "imageio_rgb.jpg")), "rgb.jpg")
 	if err != nil {
 		t.Fatal(err)
 	}

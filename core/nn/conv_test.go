@@ -152,11 +152,12 @@ func TestBiasLateExact(t *testing.T) {
 	defer SetWinogradMode("auto")
 	SetWinogradMode("off")
 	r := rand.New(rand.NewPCG(9, 10))
-	for _, cfg := range [][3]int{{1, 1, 1}, {9, 1, 1}, {256, 1, 1}, {28, 3, 1}, {3, 7, 2}, {7, 3, 2}} {
+	// The last two give n = 4 and 1 columns (the narrow dot-product GEMM).
+	for _, cfg := range [][5]int{{1, 1, 1, 15, 19}, {9, 1, 1, 15, 19}, {256, 1, 1, 15, 19}, {28, 3, 1, 15, 19}, {3, 7, 2, 15, 19}, {7, 3, 2, 15, 19}, {200, 1, 1, 2, 2}, {24, 3, 1, 1, 1}} {
 		c := &Conv2D{InC: cfg[0], OutC: 7, KH: cfg[1], KW: cfg[1], Stride: cfg[2], Pad: cfg[1] / 2}
 		c.W = randSlice(r, c.OutC*c.InC*c.KH*c.KW)
 		c.B = randSlice(r, c.OutC)
-		x := FromData(randSlice(r, c.InC*15*19), 1, c.InC, 15, 19)
+		x := FromData(randSlice(r, c.InC*cfg[3]*cfg[4]), 1, c.InC, cfg[3], cfg[4])
 		biasLate = false
 		want := Data(c.ForwardActIn(nil, x, ActReLU))
 		biasLate = true

@@ -2,51 +2,27 @@ package nn
 
 import (
 	"fmt"
-	"strings"
 
+	"github.com/posprobe/posprobe/core/netspec"
 	"gorgonia.org/tensor"
 )
 
-// PadMode is how a layer fills the border it pads, with the semantics of
-// PyTorch's Conv2d padding_mode / F.pad mode.
-type PadMode int
+// PadMode is how a layer fills the border it pads (netspec.PadMode, which
+// the demo's UI names without linking this package).
+type PadMode = netspec.PadMode
 
+// The padding modes; netspec documents each.
 const (
-	PadZero      PadMode = iota // zeros outside the input
-	PadNone                     // no padding at all ("valid"), whatever the nominal padding
-	PadReflect                  // mirror without repeating the edge: d c b | a b c d | c b a
-	PadReplicate                // repeat the edge: a a a | a b c d | d d d
-	PadCircular                 // wrap around: b c d | a b c d | a b c
-	// PadFull is F-Conv (Kayhan & van Gemert, CVPR 2020): a conv that pads
-	// at all pads k-1 zeros per side instead, so every input pixel meets
-	// every kernel tap and a 3x3 conv grows its input by 2. Pad2D treats it
-	// as zeros.
-	PadFull
+	PadZero      = netspec.PadZero
+	PadNone      = netspec.PadNone
+	PadReflect   = netspec.PadReflect
+	PadReplicate = netspec.PadReplicate
+	PadCircular  = netspec.PadCircular
+	PadFull      = netspec.PadFull
 )
 
-var padNames = [...]string{"zero", "none", "reflect", "replicate", "circular", "full"}
-
-func (m PadMode) String() string {
-	if m >= 0 && int(m) < len(padNames) {
-		return padNames[m]
-	}
-	return fmt.Sprintf("PadMode(%d)", int(m))
-}
-
-// ParsePadMode reads a mode name as written by String ("zeros" is accepted too,
-// as PyTorch spells it).
-func ParsePadMode(s string) (PadMode, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	if t == "zeros" {
-		return PadZero, nil
-	}
-	for i, n := range padNames {
-		if t == n {
-			return PadMode(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown padding mode %q (want one of %s)", s, strings.Join(padNames[:], ", "))
-}
+// ParsePadMode is netspec.ParsePadMode.
+func ParsePadMode(s string) (PadMode, error) { return netspec.ParsePadMode(s) }
 
 // srcIndex maps a coordinate i of the padded axis (relative to the input's
 // origin, so it may be negative or >= n) to the input index it copies, or -1
@@ -84,9 +60,6 @@ func srcIndex(i, n int, m PadMode) int {
 	}
 	return -1 // zero and full
 }
-
-// Zeros reports whether m fills its border with zeros (zero and full).
-func (m PadMode) Zeros() bool { return m == PadZero || m == PadFull }
 
 // Pad2D pads the two spatial axes of x by t(op), b(ottom), l(eft), r(ight)
 // like PyTorch's F.pad(x, (l, r, t, b), mode). PadNone returns x itself.

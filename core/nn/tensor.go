@@ -50,3 +50,20 @@ func Dims4(t *tensor.Dense) (n, c, h, w int) {
 	}
 	return s[0], s[1], s[2], s[3]
 }
+
+// Batch returns items lo to hi-1 of t's leading (batch) axis as a view that
+// shares t's values, shape [hi-lo, ...]: gorgonia's Slice, with the axis
+// kept when hi-lo is 1 (Slice drops it). The view's values are one run,
+// so Data works on it. It panics unless 0 <= lo < hi <= t.Shape()[0].
+func Batch(t *tensor.Dense, lo, hi int) *tensor.Dense {
+	s := t.Shape()
+	v, err := t.Slice(tensor.S(lo, hi))
+	if err != nil || len(s) == 0 || lo < 0 || hi <= lo || hi > s[0] {
+		panic(fmt.Sprintf("nn.Batch: items %d to %d of shape %v: %v", lo, hi, s, err))
+	}
+	view := v.(*tensor.Dense)
+	if err := view.Reshape(append([]int{hi - lo}, s[1:]...)...); err != nil {
+		panic(err)
+	}
+	return view
+}

@@ -215,18 +215,16 @@ func checkImage(name string, x *tensor.Dense) (n, h, w int, err error) {
 // Forward implements encoder.Encoder: one pass per image of the batch (an
 // exported graph may fix its batch size).
 func (e *Encoder) Forward(x *tensor.Dense) ([]*tensor.Dense, error) {
-	n, h, w, err := checkImage(e.name, x)
+	n, _, _, err := checkImage(e.name, x)
 	if err != nil {
 		return nil, err
 	}
 	if n == 1 {
 		return e.run(x, e.tapNames, e.normalize)
 	}
-	xd := nn.Data(x)
 	var out []*tensor.Dense
 	for i := 0; i < n; i++ {
-		xi := nn.FromData(xd[i*3*h*w:(i+1)*3*h*w], 1, 3, h, w)
-		taps, err := e.run(xi, e.tapNames, e.normalize)
+		taps, err := e.run(nn.Batch(x, i, i+1), e.tapNames, e.normalize)
 		if err != nil {
 			return nil, err
 		}
@@ -275,15 +273,14 @@ func (e *Encoder) Classify(x *tensor.Dense) (*tensor.Dense, error) {
 	if e.classOut == "" {
 		return nil, fmt.Errorf("%s: the graph has no 2-d output (class scores)", e.name)
 	}
-	n, h, w, err := checkImage(e.name, x)
+	n, _, _, err := checkImage(e.name, x)
 	if err != nil {
 		return nil, err
 	}
 	var rows []float32
 	k := 0
-	xd := nn.Data(x)
 	for i := 0; i < n; i++ {
-		out, err := e.run(nn.FromData(xd[i*3*h*w:(i+1)*3*h*w], 1, 3, h, w), []string{e.classOut}, true)
+		out, err := e.run(nn.Batch(x, i, i+1), []string{e.classOut}, true)
 		if err != nil {
 			return nil, err
 		}

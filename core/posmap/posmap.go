@@ -30,6 +30,8 @@ const (
 
 var names = [...]string{"H", "V", "G", "HS", "VS"}
 
+var descriptions = [len(names)]string{"horizontal gradient", "vertical gradient", "Gaussian at the centre", "horizontal stripes", "vertical stripes"}
+
 func (t Target) String() string {
 	if t < 0 || int(t) >= len(names) {
 		return fmt.Sprintf("Target(%d)", int(t))
@@ -37,11 +39,28 @@ func (t Target) String() string {
 	return names[t]
 }
 
+// Description says what the map is, in words ("horizontal gradient").
+func (t Target) Description() string {
+	if t < 0 || int(t) >= len(descriptions) {
+		return t.String()
+	}
+	return descriptions[t]
+}
+
 // IsStripes reports whether t is HS or VS (the targets StripeRange affects).
 func (t Target) IsStripes() bool { return t == HS || t == VS }
 
-// AllTargets returns H, V, G, HS, VS in that order.
+// AllTargets returns H, V, G, HS, VS in that order: the one list of targets.
 func AllTargets() []Target { return []Target{H, V, G, HS, VS} }
+
+// Names returns the names of ts, e.g. Names(AllTargets()) is H, V, G, HS, VS.
+func Names(ts []Target) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.String()
+	}
+	return out
+}
 
 // ParseTarget accepts H, V, G, HS, VS in any case.
 func ParseTarget(s string) (Target, error) {
@@ -50,7 +69,25 @@ func ParseTarget(s string) (Target, error) {
 			return Target(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown target %q (want one of H, V, G, HS, VS)", s)
+	return 0, fmt.Errorf("unknown target %q (want one of %s)", s, strings.Join(names[:], ", "))
+}
+
+// MarshalText writes the target's name; a value outside the list is an error.
+func (t Target) MarshalText() ([]byte, error) {
+	if t < 0 || int(t) >= len(names) {
+		return nil, fmt.Errorf("invalid target %d (want one of %s)", int(t), strings.Join(names[:], ", "))
+	}
+	return []byte(names[t]), nil
+}
+
+// UnmarshalText reads a name ParseTarget takes.
+func (t *Target) UnmarshalText(b []byte) error {
+	v, err := ParseTarget(string(b))
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
 }
 
 // StripeRange is the value range of the stripe targets.

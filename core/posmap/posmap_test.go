@@ -1,7 +1,9 @@
 package posmap
 
 import (
+	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/posprobe/posprobe/internal/testfiles"
@@ -126,5 +128,34 @@ func TestReferenceNoise(t *testing.T) {
 	// reference-results.md: pixel mean 0.4999
 	if m := sum / (224 * 224 * 3 * 255); math.Abs(m-0.4999) > 5e-4 {
 		t.Errorf("mean %.5f, want 0.4999", m)
+	}
+}
+
+func TestTargetText(t *testing.T) {
+	for _, tg := range AllTargets() {
+		b, err := json.Marshal(tg)
+		if err != nil || string(b) != `"`+tg.String()+`"` {
+			t.Errorf("%v: %s, %v", tg, b, err)
+		}
+		var back Target
+		if err := json.Unmarshal(b, &back); err != nil || back != tg {
+			t.Errorf("%s: back %v, %v", b, back, err)
+		}
+	}
+	var tg Target
+	for _, bad := range []string{`"Q"`, `""`} {
+		err := json.Unmarshal([]byte(bad), &tg)
+		if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "H, V, G, HS, VS") {
+			t.Errorf("%s: %v, want it named with the valid targets", bad, err)
+		}
+	}
+	if _, err := json.Marshal(Target(7)); err == nil {
+		t.Error("Target(7) marshalled")
+	}
+	if got := strings.Join(Names(AllTargets()), ","); got != "H,V,G,HS,VS" {
+		t.Errorf("Names = %s", got)
+	}
+	if HS.Description() != "horizontal stripes" || Target(7).Description() != "Target(7)" {
+		t.Errorf("descriptions: %q, %q", HS.Description(), Target(7).Description())
 	}
 }

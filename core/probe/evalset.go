@@ -11,6 +11,7 @@ import (
 	"github.com/posprobe/posprobe/core/metric/score"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
+	"gorgonia.org/tensor"
 )
 
 // ReadoutSeed is the seed (init and shuffling) of the readout trained for
@@ -114,7 +115,7 @@ func EvaluateSet(ctx context.Context, enc encoder.Encoder, set *Images, evals []
 		res.ExtractSeconds += time.Since(t0).Seconds()
 		// Evals in a row on the same taps share one selection of them; one
 		// is held at a time.
-		var picked *readout.Features
+		var picked *tensor.Dense
 		var pickedTaps []int
 		for k, e := range evals {
 			t1 := time.Now()
@@ -140,7 +141,7 @@ func EvaluateSet(ctx context.Context, enc encoder.Encoder, set *Images, evals []
 
 // score adds Eval k's score on the features f of the chunk starting at lo
 // (kept: the indices in the chunk of its readable images).
-func (res *SetResult) score(k int, e Eval, f *readout.Features, lo int, kept []int) error {
+func (res *SetResult) score(k int, e Eval, f *tensor.Dense, lo int, kept []int) error {
 	var keep func(int, []float32)
 	if e.Keep != nil {
 		keep = func(i int, p []float32) { e.Keep(lo+kept[i], p) }

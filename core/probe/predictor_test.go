@@ -59,7 +59,7 @@ func TestPredictorMatchesReadouts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := r.Predict(f.Image(0))
+		want, err := r.Predict(readout.Image(f, 0))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -63,7 +63,7 @@ const Batch = 8
 // Files that cannot be decoded are left out and returned, each a
 // *SkipError naming the file; it is an error when none is left. progress,
 // if set, is called with the images done so far.
-func Extract(ctx context.Context, enc encoder.Encoder, set *Images, sel []int, size int, progress func(done, total int)) (*readout.Features, []error, error) {
+func Extract(ctx context.Context, enc encoder.Encoder, set *Images, sel []int, size int, progress func(done, total int)) (*tensor.Dense, []error, error) {
 	taps := enc.Taps()
 	if sel == nil {
 		for i := range taps {
@@ -152,7 +152,7 @@ func Extract(ctx context.Context, enc encoder.Encoder, set *Images, sel []int, s
 			for j, k := range sel {
 				chosen[j] = out[k]
 			}
-			if _, err := readout.Prepare(feats.Data[kept*per:(kept+len(good))*per], chosen, size); err != nil {
+			if _, err := readout.Prepare(nn.Data(feats)[kept*per:(kept+len(good))*per], chosen, size); err != nil {
 				return nil, skipped, fmt.Errorf("%s: %w", enc.Name(), err)
 			}
 			// The taps are copied into the features: hand their memory back
@@ -170,23 +170,25 @@ func Extract(ctx context.Context, enc encoder.Encoder, set *Images, sel []int, s
 	if kept == 0 {
 		return nil, skipped, fmt.Errorf("%s: no readable image (%d skipped)", set.Name, len(skipped))
 	}
-	feats.N = kept
-	feats.Data = feats.Data[: kept*per : kept*per]
-	return feats, skipped, nil
+	return Subset(feats, kept), skipped, nil
 }
 
 // SelectChannels returns the features of the taps in sel (indices into
-// taps, all of them in f, in order) as a new Features; nil sel returns f.
-func SelectChannels(f *readout.Features, taps []encoder.Tap, sel []int) (*readout.Features, error) {
+// taps, all of them in f, in order) as new features; nil sel returns f.
+func SelectChannels(f *tensor.Dense, taps []encoder.Tap, sel []int) (*tensor.Dense, error) {
 	if sel == nil {
 		return f, nil
+	}
+	n, fc, size, err := readout.FeatureDims(f)
+	if err != nil {
+		return nil, err
 	}
 	off := make([]int, len(taps)+1)
 	for i, t := range taps {
 		off[i+1] = off[i] + t.Channels
 	}
-	if off[len(taps)] != f.C {
-		return nil, fmt.Errorf("features have %d channels, the taps %d", f.C, off[len(taps)])
+	if off[len(taps)] != fc {
+		return nil, fmt.Errorf("features have %d channels, the taps %d", fc, off[len(taps)])
 	}
 	c := 0
 	for _, k := range sel {
@@ -195,10 +197,10 @@ func SelectChannels(f *readout.Features, taps []encoder.Tap, sel []int) (*readou
 		}
 		c += taps[k].Channels
 	}
-	ss := f.Size * f.Size
-	out := readout.NewFeatures(f.N, c, f.Size)
-	for i := 0; i < f.N; i++ {
-		src, dst := f.Image(i), out.Image(i)
+	ss := size * size
+	out := readout.NewFeatures(n, c, size)
+	for i := 0; i < n; i++ {
+		src, dst := readout.Image(f, i), readout.Image(out, i)
 		o := 0
 		for _, k := range sel {
 			n := taps[k].Channels * ss
@@ -209,37 +211,43 @@ func SelectChannels(f *readout.Features, taps []encoder.Tap, sel []int) (*readou
 	return out, nil
 }
 
-// Subset returns the first n images of f (a view); f itself when n <= 0 or
-// n >= f.N.
-func Subset(f *readout.Features, n int) *readout.Features {
-	if n <= 0 || n >= f.N {
+// Subset returns the first n images of features f [N,C,S,S] (a view
+// sharing f's values); f itself when n <= 0 or n >= N.
+func Subset(f *tensor.Dense, n int) *tensor.Dense {
+	if n <= 0 || n >= f.Shape()[0] {
 		return f
 	}
-	l := f.C * f.Size * f.Size
-	return &readout.Features{N: n, C: f.C, Size: f.Size, Data: f.Data[:n*l]}
+	return nn.Batch(f, 0, n)
 }
 
 // Evaluate predicts every image of feats with r and scores the maps against
 // gt (r's output size squared). Images are spread over the CPUs.
-func Evaluate(r *readout.Readout, feats *readout.Features, gt []float32) (score.Score, error) {
+func Evaluate(r *readout.Readout, feats *tensor.Dense, gt []float32) (score.Score, error) {
 	return EvaluateEach(r, feats, gt, nil)
 }
 
 // EvaluateEach is Evaluate that also hands each prediction to keep (from
 // several goroutines; the slice is the caller's).
-func EvaluateEach(r *readout.Readout, feats *readout.Features, gt []float32, keep func(i int, pred []float32)) (score.Score, error) {
-	if feats == nil || feats.N == 0 {
+func EvaluateEach(r *readout.Readout, feats *tensor.Dense, gt []float32, keep func(i int, pred []float32)) (score.Score, error) {
+	if feats == nil {
 		return score.Score{}, fmt.Errorf("probe: no features to evaluate")
 	}
-	if feats.C != r.Channels || feats.Size != r.Config.Size {
-		return score.Score{}, fmt.Errorf("probe: features are %d channels at %d, the readout wants %d at %d", feats.C, feats.Size, r.Channels, r.Config.Size)
+	n, c, size, err := readout.FeatureDims(feats)
+	if err != nil {
+		return score.Score{}, err
+	}
+	if n == 0 {
+		return score.Score{}, fmt.Errorf("probe: no features to evaluate")
+	}
+	if c != r.Channels || size != r.Config.Size {
+		return score.Score{}, fmt.Errorf("probe: features are %d channels at %d, the readout wants %d at %d", c, size, r.Channels, r.Config.Size)
 	}
 	if len(gt) != r.Config.OutSize*r.Config.OutSize {
 		return score.Score{}, fmt.Errorf("probe: ground truth has %d values, want %d", len(gt), r.Config.OutSize*r.Config.OutSize)
 	}
 	ranked := metric.NewRanked(gt)
-	per := make([]score.Score, feats.N) // summed in image order below
-	errs := make([]error, feats.N)
+	per := make([]score.Score, n) // summed in image order below
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < max(1, runtime.GOMAXPROCS(0)); w++ {
@@ -247,7 +255,7 @@ func EvaluateEach(r *readout.Readout, feats *readout.Features, gt []float32, kee
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				p, err := r.Predict(feats.Image(i))
+				p, err := r.Predict(readout.Image(feats, i))
 				if err != nil {
 					errs[i] = err
 					continue
@@ -259,13 +267,13 @@ func EvaluateEach(r *readout.Readout, feats *readout.Features, gt []float32, kee
 			}
 		}()
 	}
-	for i := 0; i < feats.N; i++ {
+	for i := 0; i < n; i++ {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
 	var s metric.Scores
-	for i := 0; i < feats.N; i++ {
+	for i := 0; i < n; i++ {
 		if errs[i] != nil {
 			return score.Score{}, errs[i]
 		}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,8 +69,8 @@ func TestExtractSkipsAndMatchesPrepare(t *testing.T) {
 	if !errors.As(skipped[0], &se) || se.Index != 2 {
 		t.Fatalf("skip error %#v, want index 2 (sorted after pb.png)", skipped[0])
 	}
-	if feats.N != 11 || feats.C != 3 || feats.Size != 28 {
-		t.Fatalf("features %dx%dx%d, want 11x3x28", feats.N, feats.C, feats.Size)
+	if s := feats.Shape(); !slices.Equal(s, tensor.Shape{11, 3, 28, 28}) {
+		t.Fatalf("features %v, want (11, 3, 28, 28)", s)
 	}
 	kept := Kept(set.Len(), skipped)
 	if len(kept) != 11 || kept[1] != 1 || kept[2] != 3 {
@@ -85,7 +86,7 @@ func TestExtractSkipsAndMatchesPrepare(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := feats.Image(j)
+		got := readout.Image(feats, j)
 		for k := range want {
 			if got[k] != want[k] {
 				t.Fatalf("image %d value %d: %v, want %v", i, k, got[k], want[k])
@@ -122,28 +123,37 @@ func TestExtractErrors(t *testing.T) {
 func TestSelectChannelsAndSubset(t *testing.T) {
 	taps := []encoder.Tap{{Name: "a", Channels: 2}, {Name: "b", Channels: 1}, {Name: "c", Channels: 3}}
 	f := readout.NewFeatures(2, 6, 2)
-	for i := range f.Data {
-		f.Data[i] = float32(i)
+	for i, d := 0, nn.Data(f); i < len(d); i++ {
+		d[i] = float32(i)
 	}
 	g, err := SelectChannels(f, taps, []int{2, 0})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.C != 5 {
-		t.Fatalf("C=%d", g.C)
+	if s := g.Shape(); !slices.Equal(s, tensor.Shape{2, 5, 2, 2}) {
+		t.Fatalf("shape %v", s)
 	}
 	// image 1, first selected channel = channel 3 of f.
-	if got, want := g.Image(1)[0], f.Image(1)[3*4]; got != want {
+	if got, want := readout.Image(g, 1)[0], readout.Image(f, 1)[3*4]; got != want {
 		t.Fatalf("got %v want %v", got, want)
 	}
-	if got, want := g.Image(1)[3*4], f.Image(1)[0]; got != want {
+	if got, want := readout.Image(g, 1)[3*4], readout.Image(f, 1)[0]; got != want {
 		t.Fatalf("tap a: got %v want %v", got, want)
 	}
 	if _, err := SelectChannels(f, taps, []int{5}); err == nil {
 		t.Fatal("bad index: no error")
 	}
-	if s := Subset(f, 1); s.N != 1 || len(s.Data) != 24 {
-		t.Fatalf("subset %d %d", s.N, len(s.Data))
+	// One image keeps its image axis, and shares f's values.
+	if s := Subset(f, 1); !slices.Equal(s.Shape(), tensor.Shape{1, 6, 2, 2}) || len(nn.Data(s)) != 24 || &nn.Data(s)[0] != &nn.Data(f)[0] {
+		t.Fatalf("subset %v, %d values", s.Shape(), len(nn.Data(s)))
+	}
+	// A view across channels is not one run of values: refused, not misread.
+	v, err := f.Slice(nil, tensor.S(0, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SelectChannels(v.(*tensor.Dense), taps[:2], []int{0}); err == nil || !strings.Contains(err.Error(), "contiguous") {
+		t.Fatalf("channel view: %v, want an error", err)
 	}
 }
 
@@ -156,12 +166,12 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := readout.NewFeatures(5, 3, cfg.Size)
-	for i := range f.Data {
-		f.Data[i] = float32(math.Sin(float64(i) * 0.37))
+	for i, d := 0, nn.Data(f); i < len(d); i++ {
+		d[i] = float32(math.Sin(float64(i) * 0.37))
 	}
 	// Image 4 is constant: its prediction is constant and scores SPC 0.
-	for i := range f.Image(4) {
-		f.Image(4)[i] = 0.5
+	for i := range readout.Image(f, 4) {
+		readout.Image(f, 4)[i] = 0.5
 	}
 	gt := posmap.Map(posmap.G, cfg.OutSize, posmap.Options{})
 	got, err := Evaluate(r, f, gt)
@@ -169,8 +179,8 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var spc, mae metric.Mean
-	for i := 0; i < f.N; i++ {
-		p, _ := r.Predict(f.Image(i))
+	for i := 0; i < 5; i++ {
+		p, _ := r.Predict(readout.Image(f, i))
 		spc.Add(metric.Spearman(p, gt))
 		mae.Add(metric.MAE(p, gt))
 	}
@@ -179,12 +189,11 @@ func TestEvaluate(t *testing.T) {
 		t.Fatalf("Evaluate %+v, one by one SPC %v±%v MAE %v", got, spc.Mean(), spc.Std(), mae.Mean())
 	}
 	// Scored in two chunks and merged, the set scores as a whole.
-	l := f.C * f.Size * f.Size
 	a, err := Evaluate(r, Subset(f, 2), gt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Evaluate(r, &readout.Features{N: 3, C: f.C, Size: f.Size, Data: f.Data[2*l:]}, gt)
+	b, err := Evaluate(r, nn.Batch(f, 2, 5), gt)
 	if err != nil {
 		t.Fatal(err)
 	}

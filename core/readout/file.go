@@ -11,19 +11,22 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/posprobe/posprobe/core/netspec"
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 // Meta says what a readout was trained on; it travels in the file header.
 type Meta struct {
-	Encoder string `json:"encoder"`
-	Init    string `json:"init"`    // encoder weights: imagenet or random
-	Seed    uint64 `json:"seed"`    // encoder seed (random init)
-	Padding string `json:"padding"` // encoder padding mode
+	Encoder string          `json:"encoder"`
+	Init    netspec.Init    `json:"init"`    // encoder weights: imagenet or random
+	Seed    uint64          `json:"seed"`    // encoder seed (random init)
+	Padding netspec.PadMode `json:"padding"` // encoder padding mode
 	// Normalize: ImageNet mean/std applied to the input; InputSize: the
 	// encoder input side (0 in files written before it was recorded: 224).
 	Normalize bool               `json:"normalize,omitempty"`
 	InputSize int                `json:"input_size,omitempty"`
-	Target    string             `json:"target"`  // H, V, G, HS or VS
+	Target    posmap.Target      `json:"target"`  // H, V, G, HS or VS
 	Stripes   string             `json:"stripes"` // HS/VS value range: 01 or pm1
 	Training  TrainSummary       `json:"training"`
 	Metrics   map[string]float64 `json:"metrics,omitempty"` // scores at save time
@@ -201,11 +204,13 @@ func Load(rd io.Reader, source string) (*Readout, error) {
 // photos: the encoder, its weights (init, seed of a random init), padding,
 // input normalisation and size, and the taps read.
 type Provenance struct {
-	Encoder, Init, Padding string
-	Seed                   uint64
-	Normalize              bool
-	InputSize              int
-	Taps                   []string
+	Encoder   string
+	Init      netspec.Init
+	Padding   netspec.PadMode
+	Seed      uint64
+	Normalize bool
+	InputSize int
+	Taps      []string
 }
 
 // DefaultInputSize is the input side of readouts that do not record one.
@@ -223,14 +228,13 @@ func (r *Readout) Check(p Provenance) error {
 	if p.Encoder != m.Encoder {
 		differ("encoder", strconv.Quote(p.Encoder), strconv.Quote(m.Encoder))
 	}
-	init := NormInit(p.Init)
-	if init != NormInit(m.Init) {
-		differ("init", init, NormInit(m.Init))
-	} else if init == "random" && p.Seed != m.Seed {
+	if p.Init != m.Init {
+		differ("init", p.Init, m.Init)
+	} else if p.Init == netspec.InitRandom && p.Seed != m.Seed {
 		differ("seed", p.Seed, m.Seed)
 	}
-	if NormPadding(p.Padding) != NormPadding(m.Padding) {
-		differ("padding", NormPadding(p.Padding), NormPadding(m.Padding))
+	if p.Padding != m.Padding {
+		differ("padding", p.Padding, m.Padding)
 	}
 	if p.Normalize != m.Normalize {
 		differ("normalize", p.Normalize, m.Normalize)
@@ -254,24 +258,8 @@ func normSize(n int) int {
 	return n
 }
 
-// NormInit maps "" to "imagenet".
-func NormInit(s string) string {
-	if s == "" {
-		return "imagenet"
-	}
-	return s
-}
-
-// NormPadding maps "" to "zero".
-func NormPadding(s string) string {
-	if s == "" {
-		return "zero"
-	}
-	return s
-}
-
 // FileName is the shipped readout's name in weights/readouts/, e.g.
 // "squeezenet1.1_imagenet_zero_H.readout".
-func FileName(encoder, init, padding, target string) string {
-	return fmt.Sprintf("%s_%s_%s_%s%s", encoder, NormInit(init), NormPadding(padding), target, Ext)
+func FileName(encoder string, init netspec.Init, padding netspec.PadMode, target posmap.Target) string {
+	return fmt.Sprintf("%s_%s_%s_%s%s", encoder, init, padding, target, Ext)
 }

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posprobe/posprobe/core/netspec"
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
 	"gorgonia.org/tensor"
 )
 
@@ -73,7 +75,7 @@ func TestAgainstPyTorch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr0 := newTrainer(r, &Features{N: c.Batch, C: c.C, Size: c.Size, Data: c.Features}, c.Target, 2)
+		tr0 := newTrainer(r, nn.FromData(c.Features, c.Batch, c.C, c.Size, c.Size), c.Target, 2)
 		for i, p := range tr0.params {
 			copy(p, c.Init[i])
 		}
@@ -114,7 +116,7 @@ func TestAgainstPyTorch(t *testing.T) {
 }
 
 // lossAt evaluates the training-mode loss without touching r's state.
-func lossAt(r *Readout, f *Features, target []float32, idx []int) float64 {
+func lossAt(r *Readout, f *tensor.Dense, target []float32, idx []int) float64 {
 	return newTrainer(r.Clone(), f, target, 1).forwardBackward(idx)
 }
 
@@ -127,8 +129,8 @@ func TestGradientsFiniteDifferences(t *testing.T) {
 	} {
 		rng := rand.New(rand.NewPCG(1, 2))
 		f := NewFeatures(4, 3, cfg.Size)
-		for i := range f.Data {
-			f.Data[i] = float32(rng.NormFloat64())
+		for i, d := 0, nn.Data(f); i < len(d); i++ {
+			d[i] = float32(rng.NormFloat64())
 		}
 		target := make([]float32, cfg.OutSize*cfg.OutSize)
 		for i := range target {
@@ -187,8 +189,8 @@ func TestTrainLearnsAndCancels(t *testing.T) {
 	cfg := Config{Kernel: 3, Depth: 1, Size: 8, OutSize: 16}
 	rng := rand.New(rand.NewPCG(3, 4))
 	f := NewFeatures(40, 2, 8)
-	for n := 0; n < f.N; n++ {
-		d := f.Image(n)
+	for n := 0; n < 40; n++ {
+		d := Image(f, n)
 		for i := 0; i < 64; i++ {
 			d[i] = float32(i%8) / 7
 			d[64+i] = float32(rng.NormFloat64())
@@ -246,7 +248,7 @@ func testReadout(t testing.TB) *Readout {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Meta = Meta{Encoder: "enc", Init: "random", Padding: "zero", Target: "G", Stripes: "01",
+	r.Meta = Meta{Encoder: "enc", Init: netspec.InitRandom, Padding: netspec.PadZero, Target: posmap.G, Stripes: "01",
 		Metrics: map[string]float64{"spc": 0.5}}
 	r.layers[0].bn.Mean[0] = 0.25
 	return r
@@ -271,7 +273,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if maxDiff(a, b) != 0 || q.Meta.Metrics["spc"] != 0.5 || q.Meta.Encoder != "enc" {
 		t.Fatal("round trip changed the readout")
 	}
-	same := Provenance{Encoder: "enc", Init: "random", Seed: q.Meta.Seed, Padding: "zero", Taps: []string{"a", "b"}}
+	same := Provenance{Encoder: "enc", Init: netspec.InitRandom, Seed: q.Meta.Seed, Padding: netspec.PadZero, Taps: []string{"a", "b"}}
 	if err := q.Check(same); err != nil {
 		t.Error(err)
 	}
@@ -282,7 +284,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			t.Errorf("%d bytes: error %v", len(bad), err)
 		}
 	}
-	if got := FileName("squeezenet1.1", "", "", "HS"); got != "squeezenet1.1_imagenet_zero_HS.readout" {
+	if got := FileName("squeezenet1.1", netspec.InitImageNet, netspec.PadZero, posmap.HS); got != "squeezenet1.1_imagenet_zero_HS.readout" {
 		t.Errorf("FileName = %s", got)
 	}
 }
@@ -337,8 +339,8 @@ func TestPrepare(t *testing.T) {
 // (C=1344, batch 32): the training cost per batch.
 func BenchmarkTrainStepC1344(b *testing.B) {
 	f := NewFeatures(32, 1344, 28)
-	for i := range f.Data {
-		f.Data[i] = float32(i%97) / 97
+	for i, d := 0, nn.Data(f); i < len(d); i++ {
+		d[i] = float32(i%97) / 97
 	}
 	target := make([]float32, 224*224)
 	r, _ := New(DefaultConfig(), 1344, 1)
@@ -359,8 +361,8 @@ func BenchmarkTrainStepC1344(b *testing.B) {
 // is compared, and a mismatch names the field with both values.
 func TestCheckNamesEachDifference(t *testing.T) {
 	r := testReadout(t)
-	r.Meta.Init, r.Meta.Seed, r.Meta.Padding = "random", 0, "zero"
-	base := Provenance{Encoder: r.Meta.Encoder, Init: "random", Padding: "zero", Taps: r.Config.Taps, InputSize: 224}
+	r.Meta.Init, r.Meta.Seed, r.Meta.Padding = netspec.InitRandom, 0, netspec.PadZero
+	base := Provenance{Encoder: r.Meta.Encoder, Init: netspec.InitRandom, Padding: netspec.PadZero, Taps: r.Config.Taps, InputSize: 224}
 	if err := r.Check(base); err != nil {
 		t.Fatalf("same provenance refused: %v", err)
 	}
@@ -370,9 +372,9 @@ func TestCheckNamesEachDifference(t *testing.T) {
 		want string
 	}{
 		{"encoder", func(p *Provenance) { p.Encoder = "vgg16" }, `encoder "vgg16"`},
-		{"init", func(p *Provenance) { p.Init = "imagenet" }, "init imagenet (readout: random)"},
+		{"init", func(p *Provenance) { p.Init = netspec.InitImageNet }, "init imagenet (readout: random)"},
 		{"seed", func(p *Provenance) { p.Seed = 5 }, "seed 5 (readout: 0)"},
-		{"padding", func(p *Provenance) { p.Padding = "reflect" }, "padding reflect (readout: zero)"},
+		{"padding", func(p *Provenance) { p.Padding = netspec.PadReflect }, "padding reflect (readout: zero)"},
 		{"normalize", func(p *Provenance) { p.Normalize = true }, "normalize true (readout: false)"},
 		{"size", func(p *Provenance) { p.InputSize = 256 }, "input size 256 (readout: 224)"},
 		{"taps", func(p *Provenance) { p.Taps = []string{"a"} }, "taps [a]"},
@@ -384,9 +386,9 @@ func TestCheckNamesEachDifference(t *testing.T) {
 		}
 	}
 	// A pretrained encoder's seed does not matter.
-	r.Meta.Init = "imagenet"
+	r.Meta.Init = netspec.InitImageNet
 	p := base
-	p.Init, p.Seed = "", 9
+	p.Init, p.Seed = netspec.InitImageNet, 9
 	if err := r.Check(p); err != nil {
 		t.Errorf("imagenet with another seed refused: %v", err)
 	}

@@ -7,23 +7,41 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+
+	"github.com/posprobe/posprobe/core/nn"
+	"gorgonia.org/tensor"
 )
 
-// Features are the cached readout inputs of N images, [N, C, Size, Size].
-type Features struct {
-	N, C, Size int
-	Data       []float32
-}
+// The cached readout inputs of N images ("features") are a float32
+// *tensor.Dense [N, C, Size, Size]: NewFeatures makes one, FeatureDims
+// checks one, Image(f, i) is image i's values [C, Size, Size] and
+// nn.Batch(f, lo, hi) a view of images lo to hi-1.
 
 // NewFeatures allocates features for n images.
-func NewFeatures(n, c, size int) *Features {
-	return &Features{N: n, C: c, Size: size, Data: make([]float32, n*c*size*size)}
+func NewFeatures(n, c, size int) *tensor.Dense { return nn.New(n, c, size, size) }
+
+// FeatureDims returns N, C and Size of features f, or an error when f is
+// not a float32 [N, C, Size, Size] tensor with its values in one run.
+func FeatureDims(f *tensor.Dense) (n, c, size int, err error) {
+	if f == nil {
+		return 0, 0, 0, fmt.Errorf("readout: no features")
+	}
+	s := f.Shape()
+	if len(s) != 4 || s[2] != s[3] || f.Dtype() != tensor.Float32 {
+		return 0, 0, 0, fmt.Errorf("readout: features are %v %v, want float32 [N,C,Size,Size]", f.Dtype(), s)
+	}
+	if f.Len() > 0 && (!f.DataOrder().IsRowMajor() || f.RequiresIterator()) {
+		return 0, 0, 0, fmt.Errorf("readout: features %v are not contiguous", s)
+	}
+	return s[0], s[1], s[2], nil
 }
 
-// Image returns image i's features [C, Size, Size] (a view, not a copy).
-func (f *Features) Image(i int) []float32 {
-	l := f.C * f.Size * f.Size
-	return f.Data[i*l : (i+1)*l]
+// Image returns image i's features [C, Size, Size] of f: its values in
+// f's backing, not a copy.
+func Image(f *tensor.Dense, i int) []float32 {
+	s := f.Shape()
+	l := s[1] * s[2] * s[3]
+	return nn.Data(f)[i*l : (i+1)*l]
 }
 
 // TrainOptions is the training recipe; zero fields take the reference
@@ -82,16 +100,20 @@ type Progress struct {
 // Train fits a fresh readout (seeded by opts.Seed) to target (OutSize² values)
 // on the cached features. On cancellation it returns the readout as of
 // the last finished epoch (nil before the first) and ctx.Err().
-func Train(ctx context.Context, cfg Config, feats *Features, target []float32, opts TrainOptions, progress func(Progress)) (*Readout, error) {
+func Train(ctx context.Context, cfg Config, feats *tensor.Dense, target []float32, opts TrainOptions, progress func(Progress)) (*Readout, error) {
 	opts = opts.withDefaults()
-	if feats == nil || feats.N == 0 {
+	if feats == nil {
 		return nil, fmt.Errorf("readout: no training features")
 	}
-	if feats.Size != cfg.Size {
-		return nil, fmt.Errorf("readout: features are %dx%d, config wants %dx%d", feats.Size, feats.Size, cfg.Size, cfg.Size)
+	nImages, nc, size, err := FeatureDims(feats)
+	if err != nil {
+		return nil, err
 	}
-	if len(feats.Data) != feats.N*feats.C*feats.Size*feats.Size {
-		return nil, fmt.Errorf("readout: feature buffer has %d values, want %d", len(feats.Data), feats.N*feats.C*feats.Size*feats.Size)
+	if nImages == 0 {
+		return nil, fmt.Errorf("readout: no training features")
+	}
+	if size != cfg.Size {
+		return nil, fmt.Errorf("readout: features are %dx%d, config wants %dx%d", size, size, cfg.Size, cfg.Size)
 	}
 	if len(target) != cfg.OutSize*cfg.OutSize {
 		return nil, fmt.Errorf("readout: target has %d values, want %d", len(target), cfg.OutSize*cfg.OutSize)
@@ -99,29 +121,29 @@ func Train(ctx context.Context, cfg Config, feats *Features, target []float32, o
 	if opts.Batch < 1 || opts.Epochs < 0 || opts.LR < 0 {
 		return nil, fmt.Errorf("readout: bad recipe (batch %d, epochs %d, lr %g)", opts.Batch, opts.Epochs, opts.LR)
 	}
-	r, err := New(cfg, feats.C, opts.Seed)
+	r, err := New(cfg, nc, opts.Seed)
 	if err != nil {
 		return nil, err
 	}
 	// The recipe goes in before the first epoch, so checkpoints carry it.
 	r.Meta.Training = TrainSummary{Epochs: opts.Epochs, LR: opts.LR, LRDecayEpoch: opts.LRDecayEpoch, LRDecay: opts.LRDecay,
-		Batch: opts.Batch, Momentum: opts.Momentum, WeightDecay: opts.WeightDecay, Seed: opts.Seed, NImages: feats.N}
+		Batch: opts.Batch, Momentum: opts.Momentum, WeightDecay: opts.WeightDecay, Seed: opts.Seed, NImages: nImages}
 	tr := newTrainer(r, feats, target, opts.Workers)
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x73687566666c65))
-	steps := (feats.N + opts.Batch - 1) / opts.Batch
+	steps := (nImages + opts.Batch - 1) / opts.Batch
 	var last *Readout
 	for ep := 0; ep < opts.Epochs; ep++ {
 		lr := opts.LR
 		if ep >= opts.LRDecayEpoch {
 			lr *= opts.LRDecay
 		}
-		perm := rng.Perm(feats.N)
+		perm := rng.Perm(nImages)
 		sum := 0.0
 		for s := 0; s < steps; s++ {
 			if err := ctx.Err(); err != nil {
 				return last, err
 			}
-			idx := perm[s*opts.Batch : min((s+1)*opts.Batch, feats.N)]
+			idx := perm[s*opts.Batch : min((s+1)*opts.Batch, nImages)]
 			loss := tr.forwardBackward(idx)
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return last, fmt.Errorf("readout: training diverged (loss %v) in epoch %d", loss, ep+1)
@@ -171,7 +193,8 @@ func (r *Readout) Clone() *Readout {
 // trainer holds the gradients, momenta and activations of one run.
 type trainer struct {
 	r       *Readout
-	f       *Features
+	f       []float32 // the features' values, an image every fLen
+	fLen    int
 	target  []float32
 	workers int
 	ws      []workspace
@@ -192,8 +215,8 @@ type trainer struct {
 	tmp   [][]float32
 }
 
-func newTrainer(r *Readout, f *Features, target []float32, workers int) *trainer {
-	t := &trainer{r: r, f: f, target: target, workers: workers, ws: make([]workspace, workers)}
+func newTrainer(r *Readout, f *tensor.Dense, target []float32, workers int) *trainer {
+	t := &trainer{r: r, f: nn.Data(f), fLen: r.FeatureLen(), target: target, workers: workers, ws: make([]workspace, workers)}
 	t.up = newUpsampler(r.LowSize(), r.Config.OutSize)
 	L := len(r.layers)
 	t.dWT = make([][][]float32, workers)
@@ -283,7 +306,8 @@ func (t *trainer) forwardBackward(idx []int) float64 {
 // or the previous layer's ReLU output.
 func (t *trainer) input(idx []int, l, b int) []float32 {
 	if l == 0 {
-		return t.f.Image(idx[b])
+		i := idx[b]
+		return t.f[i*t.fLen : (i+1)*t.fLen]
 	}
 	n := t.r.layers[l].conv.InC * t.r.layers[l].h * t.r.layers[l].w
 	return t.act[l][b*n : (b+1)*n]

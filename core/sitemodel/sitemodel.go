@@ -4,14 +4,16 @@
 // CLI importing anything from wasm/.
 package sitemodel
 
+import "github.com/posprobe/posprobe/core/netspec"
+
 // Model is an ONNX model a site was built with: the file in the site, the
 // encoder name its readouts were trained under, the padding they were
 // trained with, and the --taps spec.
 type Model struct {
-	Key     string `json:"key"`
-	Label   string `json:"label"`
-	Name    string `json:"name"`
-	Padding string `json:"padding"`
-	File    string `json:"file"`
-	Taps    string `json:"taps,omitempty"`
+	Key     string          `json:"key"`
+	Label   string          `json:"label"`
+	Name    string          `json:"name"`
+	Padding netspec.PadMode `json:"padding"`
+	File    string          `json:"file"`
+	Taps    string          `json:"taps,omitempty"`
 }

@@ -53,12 +53,12 @@ func TestBuiltinMatchesData(t *testing.T) {
 	}
 	for name, want := range f32.Tensors {
 		got := f16.Tensors[name]
-		if got == nil || len(got.Data) != len(want.Data) {
+		if got == nil || got.Len() != want.Len() {
 			t.Fatalf("tensor %s missing or resized", name)
 		}
-		for i, v := range want.Data {
-			if math.Float32bits(got.Data[i]) != math.Float32bits(v) {
-				t.Fatalf("%s[%d] = %g, data rounded to float16 = %g", name, i, got.Data[i], v)
+		for i, v := range Values(want) {
+			if g := Values(got)[i]; math.Float32bits(g) != math.Float32bits(v) {
+				t.Fatalf("%s[%d] = %g, data rounded to float16 = %g", name, i, g, v)
 			}
 		}
 	}

@@ -33,7 +33,7 @@ func TestSafetensorsEveryHeaderLengthByte(t *testing.T) {
 	seen := map[byte]bool{}
 	for name := 1; name <= 300; name++ { // the writer's own files
 		s := NewSet("x")
-		s.Add(&Tensor{Name: strings.Repeat("w", name), Shape: []int{2}, Data: []float32{1, -2}})
+		s.Add(strings.Repeat("w", name), newTensor([]int{2}, []float32{1, -2}))
 		var b bytes.Buffer
 		if err := WriteSafetensors(&b, s); err != nil {
 			t.Fatal(err)
@@ -48,7 +48,7 @@ func TestSafetensorsEveryHeaderLengthByte(t *testing.T) {
 		t.Error("the writer wrote a header length starting with 0x80 (it pads past it, so older readers do not take the file for a pickle)")
 	}
 	s := NewSet("x")
-	s.Add(&Tensor{Name: "w", Shape: []int{3}, Data: []float32{1, 2, 3}})
+	s.Add("w", newTensor([]int{3}, []float32{1, 2, 3}))
 	var b bytes.Buffer
 	WriteSafetensors(&b, s)
 	for lo := 0; lo < 256; lo++ {
@@ -61,7 +61,7 @@ func TestSafetensorsEveryHeaderLengthByte(t *testing.T) {
 		if err != nil {
 			t.Fatalf("header length %#x: %v", n, err)
 		}
-		if w := got.Tensors["w"]; w == nil || w.Data[2] != 3 {
+		if w := got.Tensors["w"]; w == nil || Values(w)[2] != 3 {
 			t.Fatalf("header length %#x: read %v", n, got.Tensors)
 		}
 	}
@@ -71,8 +71,8 @@ func TestNonFiniteWeightsRefused(t *testing.T) {
 	dir := t.TempDir()
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
 		s := NewSet("x")
-		s.Add(&Tensor{Name: "features.0.weight", Shape: []int{4}, Data: []float32{1, 2, bad, 4}})
-		s.Add(&Tensor{Name: "features.0.bias", Shape: []int{1}, Data: []float32{0}})
+		s.Add("features.0.weight", newTensor([]int{4}, []float32{1, 2, bad, 4}))
+		s.Add("features.0.bias", newTensor([]int{1}, []float32{0}))
 		var b bytes.Buffer
 		WriteSafetensors(&b, s)
 		p := filepath.Join(dir, "bad.safetensors")
@@ -93,7 +93,7 @@ func TestNonFiniteWeightsRefused(t *testing.T) {
 // every file that ParseSafetensors reads (the detection order).
 func FuzzParse(f *testing.F) {
 	s := NewSet("x")
-	s.Add(&Tensor{Name: "w", Shape: []int{2}, Data: []float32{1, 2}})
+	s.Add("w", newTensor([]int{2}, []float32{1, 2}))
 	var b bytes.Buffer
 	WriteSafetensors(&b, s)
 	f.Add(b.Bytes())

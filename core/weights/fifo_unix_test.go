@@ -22,7 +22,7 @@ func TestFIFOsRefused(t *testing.T) {
 		}
 		if name == "conv.weight.npy" {
 			var b strings.Builder
-			WriteNpy(&b, &Tensor{Name: "a", Shape: []int{1}, Data: []float32{1}})
+			WriteNpy(&b, newTensor([]int{1}, []float32{1}))
 			os.WriteFile(filepath.Join(dir, "a.npy"), []byte(b.String()), 0o644)
 		}
 		done := make(chan error, 2)

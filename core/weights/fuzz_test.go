@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"github.com/posprobe/posprobe/internal/hostile"
+	"gorgonia.org/tensor"
 )
 
 // checkSet is what every parser promises on any input: an error naming the
@@ -21,13 +22,13 @@ func checkSet(t *testing.T, s *Set, err error, source string, maxElems int) {
 	total := 0
 	for n, x := range s.Tensors {
 		want := 1
-		for _, d := range x.Shape {
+		for _, d := range x.Shape() {
 			want *= d
 		}
-		if want != len(x.Data) || n != x.Name {
-			t.Fatalf("tensor %q: shape %v with %d values", n, x.Shape, len(x.Data))
+		if want != len(Values(x)) || x.Dtype() != tensor.Float32 {
+			t.Fatalf("tensor %q: %v %v with %d values", n, x.Dtype(), x.Shape(), len(Values(x)))
 		}
-		total += len(x.Data)
+		total += len(Values(x))
 	}
 	if total > maxElems {
 		t.Fatalf("%d elements from a %d-element budget", total, maxElems)
@@ -51,7 +52,7 @@ func FuzzReadNpy(f *testing.F) {
 		var s *Set
 		if err == nil {
 			s = NewSet("f.npy")
-			s.Add(x)
+			s.Add("f", x)
 		}
 		checkSet(t, s, err, "f.npy", len(b))
 	})

@@ -64,7 +64,7 @@ func Parse(data []byte, source string) (*Set, error) {
 			return nil, err
 		}
 		s := NewSet(source)
-		s.Add(t)
+		s.Add(NpyName(source), t)
 		return finite(s, nil)
 	}
 	return nil, errors.New(source + ": unknown weight format (not .npy, TF.js, torch or safetensors)")
@@ -92,10 +92,10 @@ func finite(s *Set, err error) (*Set, error) {
 		return nil, err
 	}
 	for _, name := range s.Names() {
-		t := s.Tensors[name]
-		for i, v := range t.Data {
+		d := Values(s.Tensors[name])
+		for i, v := range d {
 			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, fmt.Errorf("%s: tensor %q holds %v at index %d of %d: refusing non-finite weights", s.Source, name, v, i, len(t.Data))
+				return nil, fmt.Errorf("%s: tensor %q holds %v at index %d of %d: refusing non-finite weights", s.Source, name, v, i, len(d))
 			}
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"gorgonia.org/tensor"
 )
 
 const (
@@ -22,18 +24,22 @@ const (
 )
 
 // ReadNpy reads one .npy array (format versions 1-3, C order). float32 is
-// taken as is; float64 and float16 are converted. The tensor is named after
-// source without its directory and ".npy".
-func ReadNpy(r io.Reader, source string) (*Tensor, error) {
+// taken as is; float64 and float16 are converted. In a set the tensor is
+// named after its file (NpyName).
+func ReadNpy(r io.Reader, source string) (*tensor.Dense, error) {
 	t, err := readNpy(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
-	t.Name = strings.TrimSuffix(path.Base(filepath.ToSlash(source)), ".npy")
 	return t, nil
 }
 
-func readNpy(r io.Reader) (*Tensor, error) {
+// NpyName is the tensor name of a .npy file: its base name without ".npy".
+func NpyName(file string) string {
+	return strings.TrimSuffix(path.Base(filepath.ToSlash(file)), ".npy")
+}
+
+func readNpy(r io.Reader) (*tensor.Dense, error) {
 	var pre [8]byte
 	if _, err := io.ReadFull(r, pre[:]); err != nil {
 		return nil, fmt.Errorf("not a .npy file: %w", eofErr(err))
@@ -95,7 +101,7 @@ func readNpy(r io.Reader) (*Tensor, error) {
 	if len(raw) != n*size {
 		return nil, fmt.Errorf("truncated .npy data: shape %v needs %d bytes, file has %d", shape, n*size, len(raw))
 	}
-	return &Tensor{Shape: shape, Data: decodeFloats(raw, size, n)}, nil
+	return newTensor(shape, decodeFloats(raw, size, n)), nil
 }
 
 // readAtMost reads up to n bytes, allocating no more than the reader holds:
@@ -287,13 +293,14 @@ func (p *pyLit) tuple() ([]int, bool) {
 }
 
 // WriteNpy writes t as a version 1.0 '<f4' C-order .npy array.
-func WriteNpy(w io.Writer, t *Tensor) error {
-	n, err := numel(t.Shape, math.MaxInt/8)
-	if err != nil || n != len(t.Data) {
-		return fmt.Errorf("tensor %q: shape %v does not match %d values", t.Name, t.Shape, len(t.Data))
+func WriteNpy(w io.Writer, t *tensor.Dense) error {
+	shape, data := []int(t.Shape()), Values(t)
+	n, err := numel(shape, math.MaxInt/8)
+	if err != nil || n != len(data) || !oneRun(t) {
+		return fmt.Errorf("tensor of shape %v: not %d values in one run", shape, len(data))
 	}
-	dims := joinShape(t.Shape)
-	if len(t.Shape) == 1 {
+	dims := joinShape(shape)
+	if len(shape) == 1 {
 		dims += ","
 	}
 	h := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", dims)
@@ -305,7 +312,7 @@ func WriteNpy(w io.Writer, t *Tensor) error {
 	buf.Write([]byte{1, 0})
 	binary.Write(&buf, binary.LittleEndian, uint16(len(h)))
 	buf.WriteString(h)
-	binary.Write(&buf, binary.LittleEndian, t.Data)
+	binary.Write(&buf, binary.LittleEndian, data)
 	_, err = w.Write(buf.Bytes())
 	return err
 }
@@ -332,7 +339,7 @@ func ReadNpyFS(fsys fs.FS, dir, source string) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.Add(t)
+		s.Add(NpyName(e.Name()), t)
 	}
 	if len(s.Tensors) == 0 {
 		return nil, fmt.Errorf("%s: no .npy files", source)
@@ -341,7 +348,7 @@ func ReadNpyFS(fsys fs.FS, dir, source string) (*Set, error) {
 }
 
 // LoadNpy reads the .npy file at path (see ReadNpy).
-func LoadNpy(path string) (*Tensor, error) {
+func LoadNpy(path string) (*tensor.Dense, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

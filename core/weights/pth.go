@@ -13,6 +13,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"gorgonia.org/tensor"
 )
 
 // storageType describes a torch.<X>Storage class: element size and the
@@ -463,12 +465,12 @@ func pthSet(obj any, source string, fileSize int) (*Set, error) {
 			if s.Has(name) {
 				return fmt.Errorf("tensor %q appears twice", name)
 			}
-			t, err := v.materialize(name, budget)
+			t, err := v.materialize(budget)
 			if err != nil {
 				return fmt.Errorf("tensor %q: %w", name, err)
 			}
-			budget -= len(t.Data)
-			s.Add(t)
+			budget -= t.Len()
+			s.Add(name, t)
 		case *pyDict:
 			if seen[v] || depth > 16 {
 				return nil
@@ -500,7 +502,7 @@ func pthSet(obj any, source string, fileSize int) (*Set, error) {
 
 // materialize gathers the tensor's elements in row-major order, honouring
 // storage offset and strides, after checking they stay inside the storage.
-func (t *pthTensor) materialize(name string, limit int) (*Tensor, error) {
+func (t *pthTensor) materialize(limit int) (*tensor.Dense, error) {
 	n, err := numel(t.size, limit)
 	if err != nil {
 		return nil, err
@@ -510,9 +512,8 @@ func (t *pthTensor) materialize(name string, limit int) (*Tensor, error) {
 	if raw == nil || len(raw) != st.numel*st.typ.size {
 		return nil, fmt.Errorf("storage %s has no data", st.key)
 	}
-	shape := append([]int{}, t.size...)
 	if n == 0 {
-		return &Tensor{Name: name, Shape: shape, Data: []float32{}}, nil
+		return newTensor(t.size, []float32{}), nil
 	}
 	// The last element (all strides are non-negative) must lie inside the
 	// storage; checked term by term so nothing overflows.
@@ -544,7 +545,7 @@ func (t *pthTensor) materialize(name string, limit int) (*Tensor, error) {
 			idx[d] = 0
 		}
 	}
-	return &Tensor{Name: name, Shape: shape, Data: out}, nil
+	return newTensor(t.size, out), nil
 }
 
 // pySeq returns the items of a Python list or tuple; ok is false for

@@ -37,8 +37,8 @@ func checkAgainstTorch(t *testing.T, s *Set) {
 			t.Error(err)
 			continue
 		}
-		if !slices.Equal(got, want.Data) {
-			t.Errorf("%s: %s = %v, torch has %v", s.Source, n, got, want.Data)
+		if !slices.Equal(got, Values(want)) {
+			t.Errorf("%s: %s = %v, torch has %v", s.Source, n, got, Values(want))
 		}
 	}
 }
@@ -233,14 +233,14 @@ func TestMaterializeStrides(t *testing.T) {
 		{0, []int{2, 2}, []int{1 << 62, 1 << 62}, nil, "beyond"},
 		{0, []int{40}, []int{0}, nil, "larger than"}, // over the element budget
 	} {
-		x, err := (&pthTensor{storage: st, offset: c.off, size: c.size, stride: c.stride}).materialize("x", 24)
+		x, err := (&pthTensor{storage: st, offset: c.off, size: c.size, stride: c.stride}).materialize(24)
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("%+v: got %v", c, err)
 			}
 			continue
 		}
-		if err != nil || !slices.Equal(x.Data, c.want) || !slices.Equal(x.Shape, c.size) {
+		if err != nil || !slices.Equal(Values(x), c.want) || !slices.Equal([]int(x.Shape()), c.size) {
 			t.Errorf("%+v: got %v %v", c, x, err)
 		}
 	}
@@ -259,13 +259,13 @@ func TestLoadPthOldLegacy(t *testing.T) {
 		t.Fatalf("expected %v, loaded %v", m, s.Names())
 	}
 	for _, p := range m {
-		want := readNpyFile(t, p)
-		got, err := s.Get(want.Name, want.Shape...)
+		want, name := readNpyFile(t, p), NpyName(p)
+		got, err := s.Get(name, want.Shape()...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(got, want.Data) {
-			t.Errorf("%s: %v, torch has %v", want.Name, got, want.Data)
+		if !slices.Equal(got, Values(want)) {
+			t.Errorf("%s: %v, torch has %v", name, got, Values(want))
 		}
 	}
 }

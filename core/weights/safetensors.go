@@ -101,7 +101,7 @@ func parseSafetensors(data []byte, source string) (*Set, error) {
 		} else {
 			vals = decodeFloats(b, size, cnt)
 		}
-		s.Add(&Tensor{Name: name, Shape: append([]int{}, e.Shape...), Data: vals})
+		s.Add(name, newTensor(e.Shape, vals))
 		spans = append(spans, span{name, from, to})
 	}
 	sort.Slice(spans, func(i, j int) bool {
@@ -141,11 +141,11 @@ func WriteSafetensorsAs(w io.Writer, s *Set, dtype string) error {
 	names := s.Names()
 	for _, n := range names {
 		t := s.Tensors[n]
-		cnt, err := numel(t.Shape, math.MaxInt/8)
-		if err != nil || cnt != len(t.Data) {
-			return fmt.Errorf("%s: tensor %q: shape %v does not match %d values", s.Source, n, t.Shape, len(t.Data))
+		cnt, err := numel(t.Shape(), math.MaxInt/8)
+		if err != nil || cnt != len(Values(t)) || !oneRun(t) {
+			return fmt.Errorf("%s: tensor %q: shape %v: not %d values in one run", s.Source, n, []int(t.Shape()), len(Values(t)))
 		}
-		shape := slices.Clone(t.Shape)
+		shape := slices.Clone([]int(t.Shape()))
 		if shape == nil {
 			shape = []int{}
 		}
@@ -167,7 +167,7 @@ func WriteSafetensorsAs(w io.Writer, s *Set, dtype string) error {
 	binary.LittleEndian.PutUint64(out, uint64(len(h)))
 	out = append(out, h...)
 	for _, n := range names {
-		for _, v := range s.Tensors[n].Data {
+		for _, v := range Values(s.Tensors[n]) {
 			if size == 2 {
 				out = binary.LittleEndian.AppendUint16(out, floatToHalf(v))
 			} else {
@@ -183,8 +183,9 @@ func WriteSafetensorsAs(w io.Writer, s *Set, dtype string) error {
 // values an F16 file of s reads back as.
 func RoundF16(s *Set) {
 	for _, t := range s.Tensors {
-		for i, v := range t.Data {
-			t.Data[i] = HalfToFloat(floatToHalf(v))
+		d := Values(t)
+		for i, v := range d {
+			d[i] = HalfToFloat(floatToHalf(v))
 		}
 	}
 }

@@ -10,20 +10,17 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/posprobe/posprobe/core/nn"
+	"gorgonia.org/tensor"
 )
 
-// Tensor is one named float32 array in row-major (C) order.
-type Tensor struct {
-	Name  string
-	Shape []int
-	Data  []float32
-}
-
-// Set is the tensors of one weight file or folder. Source names the file for
-// error messages.
+// Set is the tensors of one weight file or folder by name, each a float32
+// *tensor.Dense in row-major (C) order (a 0-d shape is a scalar). Source
+// names the file for error messages.
 type Set struct {
 	Source  string
-	Tensors map[string]*Tensor
+	Tensors map[string]*tensor.Dense
 
 	mu   sync.Mutex
 	used map[string]bool
@@ -31,16 +28,28 @@ type Set struct {
 
 // NewSet returns an empty set for source.
 func NewSet(source string) *Set {
-	return &Set{Source: source, Tensors: map[string]*Tensor{}}
+	return &Set{Source: source, Tensors: map[string]*tensor.Dense{}}
 }
 
-// Add stores t, replacing a tensor of the same name.
-func (s *Set) Add(t *Tensor) {
+// Add stores t as name, replacing a tensor of the same name.
+func (s *Set) Add(name string, t *tensor.Dense) {
 	if s.Tensors == nil {
-		s.Tensors = map[string]*Tensor{}
+		s.Tensors = map[string]*tensor.Dense{}
 	}
-	s.Tensors[t.Name] = t
+	s.Tensors[name] = t
 }
+
+// newTensor wraps data (row-major, len = the product of shape); the tensor
+// keeps a copy of shape.
+func newTensor(shape []int, data []float32) *tensor.Dense { return nn.FromData(data, shape...) }
+
+// oneRun reports whether t's values lie in one row-major run, all of
+// Values(t) in order (a strided view's do not).
+func oneRun(t *tensor.Dense) bool { return t.Len() == 0 || !t.RequiresIterator() }
+
+// Values returns t's float32 values in row-major order, the scalar of a 0-d
+// tensor included (nn.Data panics on scalars).
+func Values(t *tensor.Dense) []float32 { return t.Float32s() }
 
 // Get returns the data of tensor name, checking its shape when one is given.
 // The error names the source and the tensor.
@@ -49,8 +58,8 @@ func (s *Set) Get(name string, shape ...int) ([]float32, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: no tensor %q", s.Source, name)
 	}
-	if len(shape) > 0 && !slices.Equal(shape, t.Shape) {
-		return nil, fmt.Errorf("%s: tensor %q: want %v, file has %v", s.Source, name, shape, t.Shape)
+	if len(shape) > 0 && !slices.Equal(shape, []int(t.Shape())) {
+		return nil, fmt.Errorf("%s: tensor %q: want %v, file has %v", s.Source, name, shape, []int(t.Shape()))
 	}
 	s.mu.Lock()
 	if s.used == nil {
@@ -58,7 +67,7 @@ func (s *Set) Get(name string, shape ...int) ([]float32, error) {
 	}
 	s.used[name] = true
 	s.mu.Unlock()
-	return t.Data, nil
+	return Values(t), nil
 }
 
 // Has reports whether the set holds a tensor called name.

@@ -93,7 +93,7 @@ func ReadTFJSFS(fsys fs.FS, name, source string) (*Set, error) {
 				data[i] = decode(buf[off+i*size:])
 			}
 			off += n * size
-			s.Add(&Tensor{Name: w.Name, Shape: append([]int{}, w.Shape...), Data: data})
+			s.Add(w.Name, newTensor(w.Shape, data))
 		}
 		if off != len(buf) {
 			return nil, fmt.Errorf("%s: weight group %d: weights use %d bytes, shards have %d", source, gi, off, len(buf))

@@ -62,7 +62,7 @@ func TestReadTFJSFS(t *testing.T) {
 		t.Fatalf("names %v", s.Names())
 	}
 	for n, w := range want {
-		if got := s.Tensors[n].Data; !slices.Equal(got, w) {
+		if got := Values(s.Tensors[n]); !slices.Equal(got, w) {
 			t.Errorf("%s: got %v want %v", n, got, w)
 		}
 	}

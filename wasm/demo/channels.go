@@ -3,6 +3,8 @@ package demo
 import (
 	"image"
 	"math"
+
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 // ChannelsShown is how many top position channels the channels view shows
@@ -14,12 +16,12 @@ const ChannelsCaption = "Top position channels: ranked once per model by |SPC| o
 
 // ChannelMap is one encoder channel of the crop, for the channels view.
 type ChannelMap struct {
-	Tap    string    // encoder tap (layer) name
-	Index  int       // channel within the tap
-	Score  float64   // its ranking score: Spearman correlation with Target (signed)
-	Target string    // the position map (H, V or G) it correlates with most
-	Size   int       // the map is Size×Size, the tap's own resolution
-	Map    []float32 // this crop's activation, min-max normalised to [0,1]
+	Tap    string        // encoder tap (layer) name
+	Index  int           // channel within the tap
+	Score  float64       // its ranking score: Spearman correlation with Target (signed)
+	Target posmap.Target // the position map (H, V or G) it correlates with most
+	Size   int           // the map is Size×Size, the tap's own resolution
+	Map    []float32     // this crop's activation, min-max normalised to [0,1]
 }
 
 // ChannelPredictor is a Predictor that can also show the channels that

@@ -4,6 +4,8 @@ import (
 	"image"
 	"math"
 	"testing"
+
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 func TestRankCropsAndNormalize(t *testing.T) {
@@ -34,7 +36,7 @@ func TestRankCropsAndNormalize(t *testing.T) {
 
 // The hook reports the channels shown without their maps.
 func TestHookChannels(t *testing.T) {
-	s := State{ChannelsView: true, Channels: []ChannelMap{{Tap: "fire9", Index: 3, Score: -0.5, Target: "V", Size: 13, Map: make([]float32, 169)}}}
+	s := State{ChannelsView: true, Channels: []ChannelMap{{Tap: "fire9", Index: 3, Score: -0.5, Target: posmap.V, Size: 13, Map: make([]float32, 169)}}}
 	h := s.Hook()
 	chs := h["channels"].([]any)
 	if h["channelsView"] != true || len(chs) != 1 {

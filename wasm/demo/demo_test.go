@@ -10,6 +10,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/colormap"
 	"github.com/posprobe/posprobe/core/metric/score"
+	"github.com/posprobe/posprobe/core/netspec"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
@@ -361,7 +362,7 @@ func TestMeter(t *testing.T) {
 }
 
 func TestHook(t *testing.T) {
-	s := State{Ready: true, Encoder: "squeezenet1.1", Padding: "zero", Target: "G",
+	s := State{Ready: true, Encoder: "squeezenet1.1", Padding: netspec.PadZero, Target: "G",
 		Crop: Crop{1, 2, 3}, SPC: math.NaN(), MAE: 0.25, LatencyMs: 12}
 	h := s.Hook()
 	if h["spc"] != nil || h["mae"] != 0.25 || h["salient"] != nil {

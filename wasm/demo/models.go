@@ -3,6 +3,7 @@ package demo
 import (
 	"slices"
 
+	"github.com/posprobe/posprobe/core/netspec"
 	"github.com/posprobe/posprobe/core/sitemodel"
 )
 
@@ -18,7 +19,7 @@ func addSiteModels(ms []SiteModel) {
 		if s.Key == "" || s.File == "" || ModelIndex(s.Key) >= 0 || slices.ContainsFunc(add, func(m Model) bool { return m.Key == s.Key }) {
 			continue
 		}
-		add = append(add, Model{Key: s.Key, Label: s.Label, Encoder: s.Name, Padding: s.Padding, Init: "imagenet", ONNX: s.File, Taps: s.Taps})
+		add = append(add, Model{Key: s.Key, Label: s.Label, Encoder: s.Name, Padding: s.Padding, Init: netspec.InitImageNet, ONNX: s.File, Taps: s.Taps})
 	}
 	Models = append(add, Models...)
 }

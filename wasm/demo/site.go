@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
-	_ "image/jpeg" // photos
-	_ "image/png"
+
+	"github.com/posprobe/posprobe/core/photo"
 )
 
 // Manifest is site.json, written by `posprobe site`: what the built site holds.
@@ -46,28 +46,20 @@ func ReadManifest(src Source) (Manifest, error) {
 	return m, nil
 }
 
-// MaxPhotoPixels is the largest photo (width x height) the demo decodes,
-// imageio.DefaultMaxPixels (not imported: the UI module stays small).
-const MaxPhotoPixels = 50_000_000
-
 // MinPhoto is the smallest photo side the demo accepts.
 const MinPhoto = 32
 
-// DecodePhoto decodes a PNG or JPEG photo and moves it to origin (0,0), the
-// coordinates the crop works in. The UI and the inference worker decode the
-// same bytes with it, so they agree on every pixel.
+// DecodePhoto decodes a photo with core/photo (JPEG, PNG or GIF, within its
+// 50-megapixel budget) and moves it to origin (0,0), the coordinates the
+// crop works in. The UI and the inference worker decode the same bytes with
+// it, so they agree on every pixel.
 func DecodePhoto(data []byte, name string) (image.Image, error) {
-	// The header's size first: a few bytes can declare gigapixels.
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a PNG or JPEG photo (%v)", name, err)
+	img, err := photo.Decode(bytes.NewReader(data), name)
+	if be, ok := err.(*photo.BudgetError); ok { // photo returns it as is; not the CLI's --max-pixels hint
+		return nil, fmt.Errorf("%s: %dx%d is over the demo's %d-megapixel limit", name, be.W, be.H, be.Max/1_000_000)
 	}
-	if w, h := int64(cfg.Width), int64(cfg.Height); w > MaxPhotoPixels || h > MaxPhotoPixels || w*h > MaxPhotoPixels {
-		return nil, fmt.Errorf("%s: %dx%d is over the demo's %d-megapixel limit", name, w, h, MaxPhotoPixels/1_000_000)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a PNG or JPEG photo (%v)", name, err)
+		return nil, err
 	}
 	b := img.Bounds()
 	if b.Dx() < MinPhoto || b.Dy() < MinPhoto {

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/posprobe/posprobe/core/imageio"
 	"github.com/posprobe/posprobe/internal/hostile"
 )
 
@@ -19,12 +18,6 @@ func (b bytesSource) Read(path string, _ func(int64, int64)) ([]byte, error) {
 	return b, nil
 }
 
-func TestPhotoBudgetMatchesImageio(t *testing.T) {
-	if MaxPhotoPixels != imageio.DefaultMaxPixels {
-		t.Fatalf("demo budget %d, imageio's %d", MaxPhotoPixels, imageio.DefaultMaxPixels)
-	}
-}
-
 func TestDecodePhotoRefusesBombs(t *testing.T) {
 	for _, format := range []string{"png", "jpeg", "gif"} {
 		for _, wh := range [][2]int{{65000, 65000}, {60000, 1000}, {100000, 100000}} {
@@ -32,13 +25,16 @@ func TestDecodePhotoRefusesBombs(t *testing.T) {
 				continue
 			}
 			_, err := DecodePhoto(hostile.Bomb(format, wh[0], wh[1]), "drop."+format)
-			if err == nil || !strings.Contains(err.Error(), "drop."+format) {
-				t.Errorf("%s %v: %v, want an error naming the file", format, wh, err)
+			if err == nil || !strings.Contains(err.Error(), "drop."+format) || !strings.Contains(err.Error(), "over the demo's 50-megapixel limit") {
+				t.Errorf("%s %v: %v, want an error naming the file and the demo's limit", format, wh, err)
 			}
 		}
 	}
 	if _, err := DecodePhoto(hostile.Small("png", 64, 48), "ok.png"); err != nil {
 		t.Error(err)
+	}
+	if _, err := DecodePhoto([]byte("GIF87a, cut"), "cut.gif"); err == nil || !strings.Contains(err.Error(), "cut.gif") {
+		t.Errorf("truncated photo: %v, want an error naming it", err)
 	}
 }
 

@@ -3,6 +3,9 @@ package demo
 import (
 	"image"
 	"math"
+
+	"github.com/posprobe/posprobe/core/netspec"
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 // Model is one encoder choice the visitor can switch to.
@@ -10,8 +13,8 @@ type Model struct {
 	Key     string // short id, also used in URLs (?model=)
 	Label   string
 	Encoder string // encoder.New name
-	Padding string // nn.ParsePadMode name
-	Init    string // "imagenet" or "random"
+	Padding netspec.PadMode
+	Init    netspec.Init
 	Seed    uint64
 	ONNX    string // site path of an ONNX model (site --model), else a built-in encoder
 	Taps    string // the model's --taps (see models.go)
@@ -19,10 +22,10 @@ type Model struct {
 
 // Models are the demo's encoders, the default first.
 var Models = []Model{
-	{Key: "sq-zero", Label: "SqueezeNet 1.1, zero padding", Encoder: "squeezenet1.1", Padding: "zero", Init: "imagenet"},
-	{Key: "sq-none", Label: "SqueezeNet 1.1, no padding", Encoder: "squeezenet1.1", Padding: "none", Init: "imagenet"},
-	{Key: "pixels", Label: "No encoder (readout on pixels)", Encoder: "none", Padding: "zero", Init: "imagenet"},
-	{Key: "sq-random", Label: "SqueezeNet 1.1, random init", Encoder: "squeezenet1.1", Padding: "zero", Init: "random"},
+	{Key: "sq-zero", Label: "SqueezeNet 1.1, zero padding", Encoder: "squeezenet1.1", Padding: netspec.PadZero, Init: netspec.InitImageNet},
+	{Key: "sq-none", Label: "SqueezeNet 1.1, no padding", Encoder: "squeezenet1.1", Padding: netspec.PadNone, Init: netspec.InitImageNet},
+	{Key: "pixels", Label: "No encoder (readout on pixels)", Encoder: "none", Padding: netspec.PadZero, Init: netspec.InitImageNet},
+	{Key: "sq-random", Label: "SqueezeNet 1.1, random init", Encoder: "squeezenet1.1", Padding: netspec.PadZero, Init: netspec.InitRandom},
 }
 
 // ModelIndex returns the index of the model with key, or -1.
@@ -35,24 +38,24 @@ func ModelIndex(key string) int {
 	return -1
 }
 
-// Targets are the five position maps, in display order.
-var Targets = []string{"H", "V", "G", "HS", "VS"}
+// Targets are the five position maps' names, in display order.
+var Targets = posmap.Names(posmap.AllTargets())
 
-// TargetNames explain the targets in words.
-var TargetNames = map[string]string{
-	"H":  "horizontal gradient",
-	"V":  "vertical gradient",
-	"G":  "Gaussian at the centre",
-	"HS": "horizontal stripes",
-	"VS": "vertical stripes",
-}
+// TargetNames explain the targets in words, by name.
+var TargetNames = func() map[string]string {
+	m := map[string]string{}
+	for _, t := range posmap.AllTargets() {
+		m[t.String()] = t.Description()
+	}
+	return m
+}()
 
 // State is what the app shows, and what the page's test hook reports.
 type State struct {
-	Ready     bool    // model loaded and a first prediction of it drawn
-	Encoder   string  // encoder name
-	Padding   string  // padding mode
-	Init      string  // "imagenet" or "random"
+	Ready     bool   // model loaded and a first prediction of it drawn
+	Encoder   string // encoder name
+	Padding   netspec.PadMode
+	Init      netspec.Init
 	Target    string  // selected target
 	Crop      Crop    // photo pixels
 	Salient   *Point  // photo pixels, nil when unknown
@@ -98,13 +101,13 @@ func (s State) Hook() map[string]any {
 	}
 	chs := []any{}
 	for _, c := range s.Channels {
-		chs = append(chs, map[string]any{"tap": c.Tap, "index": c.Index, "score": num(c.Score), "target": c.Target, "size": c.Size})
+		chs = append(chs, map[string]any{"tap": c.Tap, "index": c.Index, "score": num(c.Score), "target": c.Target.String(), "size": c.Size})
 	}
 	return map[string]any{
 		"ready":     s.Ready,
 		"encoder":   s.Encoder,
-		"padding":   s.Padding,
-		"init":      s.Init,
+		"padding":   s.Padding.String(),
+		"init":      s.Init.String(),
 		"target":    s.Target,
 		"crop":      crop(s.Crop),
 		"salient":   sal,

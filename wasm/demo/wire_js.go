@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/posprobe/posprobe/core/metric/score"
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 // The page and its inference worker exchange plain JS objects (structured
@@ -132,7 +133,7 @@ func ResultToJS(r Result) js.Value {
 		co.Set("tap", c.Tap)
 		co.Set("index", c.Index)
 		co.Set("score", c.Score)
-		co.Set("target", c.Target)
+		co.Set("target", c.Target.String())
 		co.Set("size", c.Size)
 		co.Set("map", FloatsToJS(c.Map))
 		chs.SetIndex(i, co)
@@ -178,8 +179,9 @@ func ResultFromJS(o js.Value, req Request) Result {
 	if chs := o.Get("channels"); chs.Type() == js.TypeObject {
 		for i := 0; i < chs.Length(); i++ {
 			c := chs.Index(i)
+			tg, _ := posmap.ParseTarget(c.Get("target").String()) // a name ResultToJS wrote
 			r.Channels = append(r.Channels, ChannelMap{Tap: c.Get("tap").String(), Index: c.Get("index").Int(),
-				Score: num(c.Get("score")), Target: c.Get("target").String(), Size: c.Get("size").Int(), Map: FloatsFromJS(c.Get("map"))})
+				Score: num(c.Get("score")), Target: tg, Size: c.Get("size").Int(), Map: FloatsFromJS(c.Get("map"))})
 		}
 	}
 	return r

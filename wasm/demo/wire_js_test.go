@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/posprobe/posprobe/core/metric/score"
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 // The wire format is what the page and the worker agree on: a round trip
@@ -28,7 +29,7 @@ func TestWireRoundTrip(t *testing.T) {
 	res := Result{Seq: 41, Maps: map[string][]float32{"G": {0, 0.5, 1, -2}, "H": {3}},
 		Scores:  map[string]score.Score{"G": {SPC: 0.75, MAE: 0.1}, "H": {SPC: math.NaN(), MAE: 0.2}},
 		Salient: &Point{100.25, 50}, Latency: 152500 * time.Microsecond,
-		Channels: []ChannelMap{{Tap: "fire9", Index: 7, Score: -0.5, Target: "V", Size: 2, Map: []float32{0, 1, 0.25, 0.5}}}}
+		Channels: []ChannelMap{{Tap: "fire9", Index: 7, Score: -0.5, Target: posmap.V, Size: 2, Map: []float32{0, 1, 0.25, 0.5}}}}
 	back := ResultFromJS(ResultToJS(res), req)
 	if !reflect.DeepEqual(back.Maps, res.Maps) || back.Salient == nil || *back.Salient != *res.Salient ||
 		back.Latency != res.Latency || back.Err != nil || back.Seq != 41 || !reflect.DeepEqual(back.Channels, res.Channels) {

@@ -26,7 +26,7 @@ type ChannelRank struct {
 	Name   string // the tap's name
 	Index  int    // channel within the tap
 	Score  float64
-	Target string
+	Target posmap.Target
 }
 
 // channels is the ranking state of a Predictor.
@@ -130,10 +130,10 @@ func RankMeans(names []string, sel []int, means []*tensor.Dense) []ChannelRank {
 			ranks := metric.Ranks(m)
 			for ti, t := range targets {
 				if s := stat.Correlation(ranks, truth[h][ti], nil); !math.IsNaN(s) && math.Abs(s) > math.Abs(r.Score) {
-					r.Score, r.Target = s, t.String()
+					r.Score, r.Target = s, t
 				}
 			}
-			if r.Target != "" {
+			if r.Score != 0 { // correlated with a target
 				out = append(out, r)
 			}
 		}

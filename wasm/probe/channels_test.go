@@ -38,10 +38,10 @@ func TestRankMeans(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("ranked %d channels, want 3 (constant skipped, tap b not read): %+v", len(got), got)
 	}
-	if got[0].Name != "a" || got[0].Index != 1 || got[0].Target != "H" || math.Abs(got[0].Score-1) > 1e-9 {
+	if got[0].Name != "a" || got[0].Index != 1 || got[0].Target != posmap.H || math.Abs(got[0].Score-1) > 1e-9 {
 		t.Errorf("first %+v, want a/1 H 1", got[0])
 	}
-	if got[1].Index != 2 || got[1].Target != "V" || got[1].Score > -0.8 {
+	if got[1].Index != 2 || got[1].Target != posmap.V || got[1].Score > -0.8 {
 		t.Errorf("second %+v, want a/2 V about -1", got[1])
 	}
 	if got[2].Index != 0 || math.Abs(got[2].Score) > 0.5 {

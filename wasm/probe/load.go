@@ -12,6 +12,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
 	coreprobe "github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/weights"
@@ -60,12 +61,10 @@ func NewPredictor(enc encoder.Encoder, readouts map[string]*readout.Readout) (*P
 // dataDir, when set (desktop), is where the encoder finds its ImageNet
 // weights; otherwise they are fetched from src as the manifest says.
 func LoadModel(m demo.Model, src demo.Source, man demo.Manifest, dataDir string, progress func(float64, string)) (*Predictor, error) {
-	pad, err := nn.ParsePadMode(m.Padding)
-	if err != nil {
-		return nil, err
-	}
+	pad := m.Padding
 	opts := encoder.Options{Init: m.Init, Seed: m.Seed, Padding: pad, DataDir: dataDir}
 	var set *weights.Set
+	var err error
 	if m.ONNX == "" && m.Encoder != "none" && m.Init != encoder.InitRandom && opts.DataDir == "" {
 		if set, err = encoderWeights(m, src, man, progress); err != nil {
 			return nil, err
@@ -83,8 +82,8 @@ func LoadModel(m demo.Model, src demo.Source, man demo.Manifest, dataDir string,
 	}
 	p := &Predictor{Predictor: coreprobe.NewPredictor(enc)}
 	var missing []string
-	for i, t := range demo.Targets {
-		name := readout.FileName(m.Encoder, m.Init, m.Padding, t)
+	for i, tg := range posmap.AllTargets() {
+		t, name := tg.String(), readout.FileName(m.Encoder, m.Init, m.Padding, tg)
 		path := "readouts/" + name
 		if man.Readouts != nil && !slices.Contains(man.Readouts, path) {
 			missing = append(missing, name)
@@ -155,10 +154,6 @@ func addHead(enc string, set *weights.Set) {
 		if set.Tensors[name] != nil {
 			continue
 		}
-		n := 1
-		for _, d := range shape {
-			n *= d
-		}
-		set.Add(&weights.Tensor{Name: name, Shape: slices.Clone(shape), Data: make([]float32, n)})
+		set.Add(name, nn.New(shape...))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/posprobe/posprobe/core/onnx"
+	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/wasm/demo"
 )
@@ -47,7 +48,7 @@ func TestLoadONNXModel(t *testing.T) {
 	if err := untrained(t, enc, m, "G").Save(&buf); err != nil {
 		t.Fatal(err)
 	}
-	src["readouts/"+readout.FileName(m.Encoder, m.Init, m.Padding, "G")] = buf.Bytes()
+	src["readouts/"+readout.FileName(m.Encoder, m.Init, m.Padding, posmap.G)] = buf.Bytes()
 	p, err := LoadModel(m, src, man, "", func(float64, string) {})
 	if err != nil {
 		t.Fatal(err)

@@ -44,7 +44,7 @@ func untrained(t testing.TB, enc encoder.Encoder, m demo.Model, target string) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Meta.Encoder, r.Meta.Init, r.Meta.Padding, r.Meta.Target, r.Meta.Seed = m.Encoder, m.Init, m.Padding, target, m.Seed
+	r.Meta.Encoder, r.Meta.Init, r.Meta.Padding, r.Meta.Target, r.Meta.Seed = m.Encoder, m.Init, m.Padding, tgt(target), m.Seed
 	return r
 }
 
@@ -68,7 +68,7 @@ func TestLoadModelReadouts(t *testing.T) {
 		if err := untrained(t, enc, m, tg).Save(&b); err != nil {
 			t.Fatal(err)
 		}
-		src["readouts/"+readout.FileName(m.Encoder, m.Init, m.Padding, tg)] = b.Bytes()
+		src["readouts/"+readout.FileName(m.Encoder, m.Init, m.Padding, tgt(tg))] = b.Bytes()
 	}
 	p, err := LoadModel(m, src, demo.Manifest{}, "", func(float64, string) {})
 	if err != nil {
@@ -100,7 +100,7 @@ func TestLoadModelReadouts(t *testing.T) {
 	bad := untrained(t, enc, model(t, "sq-zero"), "G")
 	var b bytes.Buffer
 	bad.Save(&b)
-	src["readouts/"+readout.FileName(m.Encoder, m.Init, m.Padding, "G")] = b.Bytes()
+	src["readouts/"+readout.FileName(m.Encoder, m.Init, m.Padding, posmap.G)] = b.Bytes()
 	if _, err := LoadModel(m, src, demo.Manifest{}, "", func(float64, string) {}); err == nil || !strings.Contains(err.Error(), "squeezenet1.1") {
 		t.Errorf("readout of another encoder accepted: %v", err)
 	}
@@ -109,7 +109,7 @@ func TestLoadModelReadouts(t *testing.T) {
 func TestLoadModelMissing(t *testing.T) {
 	// No readouts at all: the error names the files.
 	_, err := LoadModel(model(t, "pixels"), mapSource{}, demo.Manifest{}, "", func(float64, string) {})
-	if err == nil || !strings.Contains(err.Error(), readout.FileName("none", "", "", "G")) {
+	if err == nil || !strings.Contains(err.Error(), readout.FileName("none", encoder.InitImageNet, nn.PadZero, posmap.G)) {
 		t.Errorf("error %v does not name the missing readout", err)
 	}
 	// Pretrained weights absent from the site: the error says so.
@@ -118,7 +118,7 @@ func TestLoadModelMissing(t *testing.T) {
 		t.Errorf("missing weights: %v", err)
 	}
 	// A corrupt readout is an error naming the file, not a panic.
-	name := readout.FileName("none", "", "", "G")
+	name := readout.FileName("none", encoder.InitImageNet, nn.PadZero, posmap.G)
 	_, err = LoadModel(model(t, "pixels"), mapSource{"readouts/" + name: []byte("POSPROBE garbage")}, demo.Manifest{}, "", func(float64, string) {})
 	if err == nil || !strings.Contains(err.Error(), name) {
 		t.Errorf("corrupt readout: %v", err)
@@ -189,7 +189,7 @@ func TestPipeline(t *testing.T) {
 // benchPredictor builds model m with untrained readouts for all five
 // targets (ImageNet models need POSPROBE_DATA).
 func benchPredictor(b *testing.B, m demo.Model) *Predictor {
-	pad, _ := nn.ParsePadMode(m.Padding)
+	pad := m.Padding
 	opts := encoder.Options{Init: m.Init, Seed: m.Seed, Padding: pad, DataDir: os.Getenv("POSPROBE_DATA")}
 	if m.Init != encoder.InitRandom && m.Encoder != "none" && opts.DataDir == "" {
 		b.Skip("POSPROBE_DATA not set")
@@ -234,4 +234,13 @@ func BenchmarkPrediction(b *testing.B) {
 			}
 		})
 	}
+}
+
+// tgt is the target named s (a test's literal).
+func tgt(s string) posmap.Target {
+	t, err := posmap.ParseTarget(s)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }

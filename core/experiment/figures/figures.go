@@ -51,7 +51,7 @@ func SPCBars(rep *experiment.Report, tableID, title string) (*Chart, error) {
 	p.Y.Label.Text = "SPC (test photos)"
 	p.Y.Min, p.Y.Max = math.Min(0, minSPC(rep, tb, rows)), 1 // the legend sits beside the data
 	w := vg.Points(math.Max(3, 40/float64(len(tb.Targets))))
-	for k, tg := range tb.Targets {
+	for k, tg := range posmap.Names(tb.Targets) {
 		vals := make(plotter.Values, len(rows))
 		for i, row := range rows {
 			if s, ok := rep.Result(tb.ID, row.ID).Score(tg, experiment.Natural); ok {
@@ -79,7 +79,7 @@ func SPCBars(rep *experiment.Report, tableID, title string) (*Chart, error) {
 func minSPC(rep *experiment.Report, tb experiment.Table, rows []experiment.Row) float64 {
 	m := 0.0
 	for _, row := range rows {
-		for _, tg := range tb.Targets {
+		for _, tg := range posmap.Names(tb.Targets) {
 			if s, ok := rep.Result(tb.ID, row.ID).Score(tg, experiment.Natural); ok {
 				m = math.Min(m, s.SPC)
 			}
@@ -116,11 +116,7 @@ func MapGrid(rep *experiment.Report, results, tableID string, photo int) (image.
 		maps  []image.Image
 	}
 	gtLine := line{label: "ground truth"}
-	for _, tg := range tb.Targets {
-		t, err := posmap.ParseTarget(tg)
-		if err != nil {
-			return nil, err
-		}
+	for _, t := range tb.Targets {
 		gtLine.maps = append(gtLine.maps, grey(posmap.Map(t, 224, posmap.Options{Stripes: stripes(rep)}), 224))
 	}
 	lines := []line{gtLine}
@@ -130,7 +126,7 @@ func MapGrid(rep *experiment.Report, results, tableID string, photo int) (image.
 			continue
 		}
 		l := line{label: row.ID}
-		for _, tg := range tb.Targets {
+		for _, tg := range posmap.Names(tb.Targets) {
 			im, err := loadPNG(filepath.Join(results, experiment.MapFile(tb.ID, row.ID, tg, photo)))
 			if err != nil {
 				return nil, fmt.Errorf("figures: table %s row %s target %s: %w", tb.ID, row.ID, tg, err)
@@ -156,7 +152,7 @@ func MapGrid(rep *experiment.Report, results, tableID string, photo int) (image.
 			default:
 				p.Add(plotter.NewImage(l.maps[x-1], 0, 0, 1, 1))
 				if y == 0 {
-					p.Title.Text = tb.Targets[x-1]
+					p.Title.Text = tb.Targets[x-1].String()
 				}
 			}
 			plots[y][x] = p

@@ -15,6 +15,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/experiment"
 	"github.com/posprobe/posprobe/core/metric/score"
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 func writeGrey(t *testing.T, path string, v uint8) {
@@ -43,7 +44,7 @@ func testReport(t *testing.T, results string) *experiment.Report {
 	rep := &experiment.Report{Tables: []experiment.Table{tb}, Rows: map[string]experiment.RowResult{},
 		Info: experiment.RunInfo{Stripes: "01", FigurePhotos: []string{photo}}}
 	sc := map[string]map[string]score.Score{}
-	for i, tg := range tb.Targets {
+	for i, tg := range posmap.Names(tb.Targets) {
 		sc[tg] = map[string]score.Score{experiment.Natural: {SPC: 0.2*float64(i) - 0.1, MAE: 0.2, N: 3}}
 		writeGrey(t, filepath.Join(results, experiment.MapFile("1", "none", tg, 0)), uint8(20*i))
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/posprobe/posprobe/core/probe"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/core/study"
+	"gorgonia.org/tensor"
 )
 
 // Canvas is a named background colour in [0,1].
@@ -30,19 +31,20 @@ type Canvas struct {
 
 // Config is one boundary study.
 type Config struct {
-	Encoder, Init string
-	Paddings      []string
-	Train, Test   []string // photo paths
-	Epochs        int      // readout training epochs (official recipe otherwise)
-	Targets       []string // H, V, G, ...
-	Band          int      // width of a distance band in output pixels (of 224)
-	Canvases      []Canvas
-	Inner         int   // the photo's side on a canvas
-	Sizes         []int // input sizes for the asymmetry
-	AsymPhotos    int   // photos (from Test) averaged for the asymmetry
-	Seed          uint64
-	Width         int
-	DataDir       string
+	Encoder     string
+	Init        encoder.Init
+	Paddings    []nn.PadMode
+	Train, Test []string // photo paths
+	Epochs      int      // readout training epochs (official recipe otherwise)
+	Targets     []posmap.Target
+	Band        int // width of a distance band in output pixels (of 224)
+	Canvases    []Canvas
+	Inner       int   // the photo's side on a canvas
+	Sizes       []int // input sizes for the asymmetry
+	AsymPhotos  int   // photos (from Test) averaged for the asymmetry
+	Seed        uint64
+	Width       int
+	DataDir     string
 }
 
 // Band is the readout's error in one ring of pixels.
@@ -56,8 +58,8 @@ type Band struct {
 
 // Readout is one padding and target.
 type Readout struct {
-	Padding  string        `json:"padding"`
-	Target   string        `json:"target"`
+	Padding  nn.PadMode    `json:"padding"`
+	Target   posmap.Target `json:"target"`
 	SPC, MAE float64       `json:"-"`
 	Overall  [2]float64    `json:"spc_mae"` // whole map, mean over test photos
 	Bands    []Band        `json:"bands"`
@@ -83,10 +85,10 @@ type Asym struct {
 
 // Result is the whole study.
 type Result struct {
-	Encoder  string    `json:"encoder"`
-	Init     string    `json:"init"`
-	Readouts []Readout `json:"readouts"`
-	Asym     []Asym    `json:"asymmetry"` // zero padding
+	Encoder  string       `json:"encoder"`
+	Init     encoder.Init `json:"init"`
+	Readouts []Readout    `json:"readouts"`
+	Asym     []Asym       `json:"asymmetry"` // zero padding
 }
 
 // Progress is called after every encoder pass.
@@ -99,11 +101,7 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 			len(c.Train), len(c.Test), c.Band, c.Inner)
 	}
 	res := &Result{Encoder: c.Encoder, Init: c.Init}
-	for _, pad := range c.Paddings {
-		mode, err := nn.ParsePadMode(pad)
-		if err != nil {
-			return nil, err
-		}
+	for _, mode := range c.Paddings {
 		enc, err := encoder.New(c.Encoder, encoder.Options{Init: c.Init, Seed: c.Seed, Padding: mode, DataDir: c.DataDir, Width: c.Width})
 		if err != nil {
 			return nil, err
@@ -126,11 +124,7 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 		var ros []Readout
 		var rs []*readout.Readout
 		var gts [][]float32
-		for _, tn := range c.Targets {
-			t, err := posmap.ParseTarget(tn)
-			if err != nil {
-				return nil, err
-			}
+		for _, t := range c.Targets {
 			cfg := readout.DefaultConfig()
 			gt := posmap.Map(t, cfg.OutSize, posmap.Options{})
 			r, err := readout.Train(ctx, cfg, train, gt, readout.TrainOptions{Epochs: c.Epochs, Seed: c.Seed}, nil)
@@ -141,7 +135,7 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
-			ro.Padding, ro.Target = mode.String(), t.String()
+			ro.Padding, ro.Target = mode, t
 			ros, rs, gts = append(ros, ro), append(rs, r), append(gts, gt)
 		}
 		train, test = nil, nil // the canvases need only the readouts
@@ -201,8 +195,8 @@ func canvasScores(ctx context.Context, c Config, enc encoder.Encoder, rs []*read
 }
 
 // score evaluates r on the test features, whole and by distance band.
-func score(c Config, r *readout.Readout, test *readout.Features, gt []float32) (Readout, error) {
-	n := r.Config.OutSize
+func score(c Config, r *readout.Readout, test *tensor.Dense, gt []float32) (Readout, error) {
+	n, nTest := r.Config.OutSize, test.Shape()[0]
 	var ro Readout
 	nb := (n/2 + c.Band - 1) / c.Band
 	idx := make([][]int, nb)
@@ -215,20 +209,20 @@ func score(c Config, r *readout.Readout, test *readout.Features, gt []float32) (
 	for b := range idx {
 		ro.Bands = append(ro.Bands, Band{From: b * c.Band, To: min((b+1)*c.Band, n/2) - 1})
 	}
-	for i := 0; i < test.N; i++ {
-		pred, err := r.Predict(test.Image(i))
+	for i := 0; i < nTest; i++ {
+		pred, err := r.Predict(readout.Image(test, i))
 		if err != nil {
 			return ro, err
 		}
-		ro.SPC += metric.Spearman(pred, gt) / float64(test.N)
-		ro.MAE += metric.MAE(pred, gt) / float64(test.N)
+		ro.SPC += metric.Spearman(pred, gt) / float64(nTest)
+		ro.MAE += metric.MAE(pred, gt) / float64(nTest)
 		for b, ix := range idx {
 			p, g := make([]float32, len(ix)), make([]float32, len(ix))
 			for k, j := range ix {
 				p[k], g[k] = pred[j], gt[j]
 			}
-			ro.Bands[b].MAE += metric.MAE(p, g) / float64(test.N)
-			ro.Bands[b].SPC += metric.Spearman(p, g) / float64(test.N)
+			ro.Bands[b].MAE += metric.MAE(p, g) / float64(nTest)
+			ro.Bands[b].SPC += metric.Spearman(p, g) / float64(nTest)
 		}
 	}
 	for b := range ro.Bands {

@@ -8,6 +8,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/posprobe/posprobe/core/experiment/figures"
+	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 // Markdown is the study's section.
@@ -60,9 +62,9 @@ func Markdown(c Config, r *Result) string {
 // where the error is largest.
 func reading(r *Result) string {
 	var lines []string
-	best, full := map[string]Readout{}, map[string]Readout{}
+	best, full := map[posmap.Target]Readout{}, map[posmap.Target]Readout{}
 	for _, ro := range r.Readouts {
-		if ro.Padding == "full" { // not one of the common modes the IJCV claim is about
+		if ro.Padding == nn.PadFull { // not one of the common modes the IJCV claim is about
 			full[ro.Target] = ro
 		} else if cur, ok := best[ro.Target]; !ok || ro.Overall[0] > cur.Overall[0] {
 			best[ro.Target] = ro
@@ -93,7 +95,7 @@ func reading(r *Result) string {
 	var tail []string
 	for t, ro := range best {
 		verdict := "as the IJCV paper says"
-		if ro.Padding != "zero" {
+		if ro.Padding != nn.PadZero {
 			verdict = "not zero padding, unlike the IJCV paper's claim"
 		}
 		s := fmt.Sprintf("- Highest %s SPC among the common modes: %s padding (%.3f), %s.", t, ro.Padding, ro.Overall[0], verdict)
@@ -145,7 +147,7 @@ func Figure(r *Result) (*figures.Chart, error) {
 		for k, bd := range ro.Bands {
 			pts[k].X, pts[k].Y = float64(bd.From+bd.To)/2, bd.MAE
 		}
-		if err := ch.AddLine(ro.Padding+" "+ro.Target, pts, i); err != nil {
+		if err := ch.AddLine(ro.Padding.String()+" "+ro.Target.String(), pts, i); err != nil {
 			return nil, err
 		}
 	}

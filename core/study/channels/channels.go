@@ -28,19 +28,21 @@ import (
 
 // Config is one channels study.
 type Config struct {
-	Encoder, Init, Padding string
-	Photos                 []string
-	Readouts               map[string]*readout.Readout // by target (H, V, G); trained on this encoder
-	TrainEpochs            int                         // without Readouts: train H, V, G readouts on the study's photos (quick runs)
-	ShuffleTrain           []string                    // PermuteNet-style test: readouts trained on these photos' features
-	ShuffleEpochs          int                         // with each image's channels shuffled, and without
-	ShuffleLayer           string                      // PermuteNet-style: permute the input channels of this tap's layers (squeezenet1.1)
-	ShufflePer             string                      // "image" (default: one permutation per image) or "position" (per pixel)
-	Ks                     []int                       // channels zeroed
-	RandomRepeats          int
-	Seed                   uint64
-	Width                  int
-	DataDir                string
+	Encoder       string
+	Init          encoder.Init
+	Padding       nn.PadMode
+	Photos        []string
+	Readouts      map[string]*readout.Readout // by target (H, V, G); trained on this encoder
+	TrainEpochs   int                         // without Readouts: train H, V, G readouts on the study's photos (quick runs)
+	ShuffleTrain  []string                    // PermuteNet-style test: readouts trained on these photos' features
+	ShuffleEpochs int                         // with each image's channels shuffled, and without
+	ShuffleLayer  string                      // PermuteNet-style: permute the input channels of this tap's layers (squeezenet1.1)
+	ShufflePer    string                      // "image" (default: one permutation per image) or "position" (per pixel)
+	Ks            []int                       // channels zeroed
+	RandomRepeats int
+	Seed          uint64
+	Width         int
+	DataDir       string
 }
 
 // Ranked is one channel with its scores.
@@ -55,24 +57,24 @@ type Ranked struct {
 
 // Curve is a readout's SPC as k channels are zeroed.
 type Curve struct {
-	Target string    `json:"target"`
-	Rank   string    `json:"ranking"` // flip, spc or random (mean over repeats)
-	K      []int     `json:"k"`
-	SPC    []float64 `json:"spc"`
+	Target posmap.Target `json:"target"`
+	Rank   string        `json:"ranking"` // flip, spc or random (mean over repeats)
+	K      []int         `json:"k"`
+	SPC    []float64     `json:"spc"`
 }
 
 // Result is the whole study.
 type Result struct {
-	Encoder  string   `json:"encoder"`
-	Init     string   `json:"init"`
-	Padding  string   `json:"padding"`
-	FlipBy   string   `json:"flip_by"` // "kernels" (weights flipped) or "input" (mirror in, mirror out)
-	Photos   int      `json:"photos"`
-	Channels int      `json:"channels"`
-	TopFlip  []Ranked `json:"top_flip"` // the 10 highest of each ranking
-	TopSPC   []Ranked `json:"top_spc"`
-	Overlap  int      `json:"top50_overlap"` // channels in both top-50 lists
-	Curves   []Curve  `json:"curves"`
+	Encoder  string       `json:"encoder"`
+	Init     encoder.Init `json:"init"`
+	Padding  nn.PadMode   `json:"padding"`
+	FlipBy   string       `json:"flip_by"` // "kernels" (weights flipped) or "input" (mirror in, mirror out)
+	Photos   int          `json:"photos"`
+	Channels int          `json:"channels"`
+	TopFlip  []Ranked     `json:"top_flip"` // the 10 highest of each ranking
+	TopSPC   []Ranked     `json:"top_spc"`
+	Overlap  int          `json:"top50_overlap"` // channels in both top-50 lists
+	Curves   []Curve      `json:"curves"`
 	// TrainedHere: the readouts were trained on the study's own photos
 	// (quick runs), not loaded.
 	TrainedHere bool      `json:"readouts_trained_here"`
@@ -87,9 +89,9 @@ type Result struct {
 // shuffled by a new permutation for every image, so that channel identity
 // means nothing and only what all channels share spatially is left.
 type Shuffle struct {
-	Target   string  `json:"target"`
-	Plain    float64 `json:"plain_spc"`
-	Shuffled float64 `json:"shuffled_spc"`
+	Target   posmap.Target `json:"target"`
+	Plain    float64       `json:"plain_spc"`
+	Shuffled float64       `json:"shuffled_spc"`
 }
 
 // shuffleTest trains a readout per target on plain and on per-image
@@ -112,22 +114,23 @@ func shuffleTest(ctx context.Context, c Config, enc encoder.Encoder, test [][]fl
 			copy(dst[to*ss:(to+1)*ss], src[from*ss:(from+1)*ss])
 		}
 	}
-	strain := readout.NewFeatures(train.N, C, 28)
-	for i := 0; i < train.N; i++ {
-		shuffle(strain.Image(i), train.Image(i))
+	nTrain := train.Shape()[0]
+	strain := readout.NewFeatures(nTrain, C, 28)
+	for i := 0; i < nTrain; i++ {
+		shuffle(readout.Image(strain, i), readout.Image(train, i))
 	}
 	plainTest := readout.NewFeatures(len(test), C, 28)
 	shufTest := readout.NewFeatures(len(test), C, 28)
 	for i, f := range test {
-		copy(plainTest.Image(i), f)
-		shuffle(shufTest.Image(i), f)
+		copy(readout.Image(plainTest, i), f)
+		shuffle(readout.Image(shufTest, i), f)
 	}
 	var out []Shuffle
 	for _, t := range []posmap.Target{posmap.H, posmap.G} {
 		cfg := readout.DefaultConfig()
 		gt := posmap.Map(t, cfg.OutSize, posmap.Options{})
-		sh := Shuffle{Target: t.String()}
-		for k, pair := range [][2]*readout.Features{{train, plainTest}, {strain, shufTest}} {
+		sh := Shuffle{Target: t}
+		for k, pair := range [][2]*tensor.Dense{{train, plainTest}, {strain, shufTest}} {
 			r, err := readout.Train(ctx, cfg, pair[0], gt, readout.TrainOptions{Epochs: c.ShuffleEpochs, Seed: c.Seed}, nil)
 			if err != nil {
 				return nil, err
@@ -150,7 +153,7 @@ func shuffleTest(ctx context.Context, c Config, enc encoder.Encoder, test [][]fl
 func trainReadouts(ctx context.Context, c Config, feats [][]float32, C int) (map[string]*readout.Readout, error) {
 	f := readout.NewFeatures(len(feats), C, 28)
 	for i, x := range feats {
-		copy(f.Image(i), x)
+		copy(readout.Image(f, i), x)
 	}
 	out := map[string]*readout.Readout{}
 	for _, t := range []posmap.Target{posmap.H, posmap.V, posmap.G} {
@@ -191,6 +194,7 @@ func eachPhoto(ctx context.Context, c Config, stage string, progress Progress, f
 // targetReadout is one of Config.Readouts with its ground-truth map.
 type targetReadout struct {
 	name string
+	t    posmap.Target
 	r    *readout.Readout
 	gt   *metric.Ranked
 }
@@ -204,7 +208,7 @@ func sortedReadouts(c Config) ([]targetReadout, error) {
 			return nil, err
 		}
 		r := c.Readouts[tn]
-		out = append(out, targetReadout{name: tn, r: r, gt: metric.NewRanked(posmap.Map(t, r.Config.OutSize, posmap.Options{}))})
+		out = append(out, targetReadout{name: tn, t: t, r: r, gt: metric.NewRanked(posmap.Map(t, r.Config.OutSize, posmap.Options{}))})
 	}
 	return out, nil
 }
@@ -234,10 +238,7 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 	if len(c.Photos) == 0 || (len(c.Readouts) == 0 && c.TrainEpochs < 1) || c.RandomRepeats < 1 {
 		return nil, fmt.Errorf("channels: need photos (%d), readouts (%d) and random repeats (%d)", len(c.Photos), len(c.Readouts), c.RandomRepeats)
 	}
-	mode, err := nn.ParsePadMode(c.Padding)
-	if err != nil {
-		return nil, err
-	}
+	mode := c.Padding
 	opts := encoder.Options{Init: c.Init, Seed: c.Seed, Padding: mode, DataDir: c.DataDir, Width: c.Width}
 	enc, err := encoder.New(c.Encoder, opts)
 	if err != nil {
@@ -294,7 +295,7 @@ func Run(ctx context.Context, c Config, progress Progress) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Encoder: c.Encoder, Init: c.Init, Padding: mode.String(), FlipBy: flipBy, Photos: len(c.Photos), Channels: C}
+	res := &Result{Encoder: c.Encoder, Init: c.Init, Padding: mode, FlipBy: flipBy, Photos: len(c.Photos), Channels: C}
 	ranked := make([]Ranked, C)
 	for ch, n := range names {
 		tap, idx := splitName(n)
@@ -370,15 +371,15 @@ func order(rs []Ranked, key func(Ranked) float64) []int {
 // input with its output mirrored back, which equals flipping the kernels
 // wherever the layers are mirror-symmetric.
 func flippedEncoder(name string, opts encoder.Options) (encoder.Encoder, string) {
-	if opts.Init != "random" {
+	if opts.Init != encoder.InitRandom {
 		if p, err := weights.Locate(name, opts.Weights, opts.DataDir); err == nil {
 			if set, err := weights.Load(p); err == nil {
 				fs := weights.NewSet(set.Source + " (kernels flipped)")
 				for _, n := range set.Names() {
 					t := set.Tensors[n]
-					d := append([]float32(nil), t.Data...)
-					if len(t.Shape) == 4 {
-						w := t.Shape[3]
+					d := slices.Clone(weights.Values(t))
+					if t.Dims() == 4 {
+						w := t.Shape()[3]
 						for r := 0; r < len(d)/w; r++ {
 							row := d[r*w : (r+1)*w]
 							for a, b := 0, w-1; a < b; a, b = a+1, b-1 {
@@ -386,7 +387,7 @@ func flippedEncoder(name string, opts encoder.Options) (encoder.Encoder, string)
 							}
 						}
 					}
-					fs.Add(&weights.Tensor{Name: t.Name, Shape: t.Shape, Data: d})
+					fs.Add(n, nn.FromData(d, t.Shape().Clone()...))
 				}
 				o := opts
 				o.Set = fs
@@ -469,7 +470,7 @@ func ablate(ctx context.Context, c Config, feats [][]float32, C int, byFlip, byS
 			}
 			return s / float64(len(feats)), err
 		}
-		curves := []Curve{{Target: tn, Rank: "flip", K: ks}, {Target: tn, Rank: "spc", K: ks}, {Target: tn, Rank: "random", K: ks}}
+		curves := []Curve{{Target: tr.t, Rank: "flip", K: ks}, {Target: tr.t, Rank: "spc", K: ks}, {Target: tr.t, Rank: "random", K: ks}}
 		for _, k := range ks {
 			if err := ctx.Err(); err != nil {
 				return nil, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/posprobe/posprobe/core/encoder"
 	"github.com/posprobe/posprobe/core/nn"
+	"github.com/posprobe/posprobe/core/posmap"
 )
 
 // LayerShuffle is the PermuteNet-style test inside the encoder: the channels
@@ -18,11 +19,11 @@ import (
 // features. The encoder is frozen, so a drop says that the layers after the
 // shuffle rely on channel order, not only that position went.
 type LayerShuffle struct {
-	Layer    string  `json:"layer"`
-	Per      string  `json:"per"` // "image" or "position"
-	Target   string  `json:"target"`
-	Plain    float64 `json:"plain_spc"`
-	Shuffled float64 `json:"shuffled_spc"`
+	Layer    string        `json:"layer"`
+	Per      string        `json:"per"` // "image" or "position"
+	Target   posmap.Target `json:"target"`
+	Plain    float64       `json:"plain_spc"`
+	Shuffled float64       `json:"shuffled_spc"`
 }
 
 // permuter returns an Options.Before that permutes the channels of tap
@@ -108,7 +109,7 @@ func layerShuffle(ctx context.Context, c Config, opts encoder.Options, feats [][
 	}
 	var out []LayerShuffle
 	for _, tr := range trs {
-		ls := LayerShuffle{Layer: c.ShuffleLayer, Per: per, Target: tr.name}
+		ls := LayerShuffle{Layer: c.ShuffleLayer, Per: per, Target: tr.t}
 		for k, set := range [][][]float32{feats, shuffled} {
 			spc, err := tr.spcs(set, nil)
 			if err != nil {

@@ -109,7 +109,7 @@ func SaveFigure(r *Result, w, h vg.Length, path string) error {
 	}
 	var charts []*figures.Chart
 	for i := 0; i+2 < len(r.Curves); i += 3 {
-		ch := figures.NewChart("readout " + r.Curves[i].Target)
+		ch := figures.NewChart("readout " + r.Curves[i].Target.String())
 		ch.Plot.X.Label.Text = "channels zeroed (k)"
 		ch.Plot.Y.Label.Text = "SPC"
 		ch.Plot.Y.Min, ch.Plot.Y.Max = 0, 1 // the same scale in every panel

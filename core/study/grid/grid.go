@@ -24,8 +24,8 @@ import (
 // Config is one grid study.
 type Config struct {
 	Encoders []string // encoder names
-	Init     string   // imagenet or random
-	Paddings []string // nn.ParsePadMode names
+	Init     encoder.Init
+	Paddings []nn.PadMode
 	Photos   []string // photo paths: the first Train for training, the next Test for testing
 	Train    int
 	Test     int
@@ -43,28 +43,28 @@ type Config struct {
 // are multiples of SqueezeNet's total stride 16, so every cell meets the
 // same sampling phase and stride aliasing gives no cue of its own.
 func Default() Config {
-	return Config{Encoders: []string{"squeezenet1.1"}, Init: "imagenet", Paddings: []string{"zero", "none", "full", "circular", "reflect"},
+	return Config{Encoders: []string{"squeezenet1.1"}, Init: encoder.InitImageNet, Paddings: []nn.PadMode{nn.PadZero, nn.PadNone, nn.PadFull, nn.PadCircular, nn.PadReflect},
 		Train: 40, Test: 20, Cell: 80, Iters: 300, LR: 0.5, L2: 1e-3}
 }
 
 // Quick is a seconds-long run for tests: a reduced-width random
 // SqueezeNet, 3+1 photos, cells of 24 pixels.
 func Quick() Config {
-	return Config{Encoders: []string{"squeezenet1.1"}, Init: "random", Width: 8, Paddings: []string{"zero", "full"},
+	return Config{Encoders: []string{"squeezenet1.1"}, Init: encoder.InitRandom, Width: 8, Paddings: []nn.PadMode{nn.PadZero, nn.PadFull},
 		Train: 3, Test: 1, Cell: 24, Iters: 100, LR: 0.5, L2: 1e-3}
 }
 
 // Result is one encoder and padding.
 type Result struct {
-	Encoder  string    `json:"encoder"`
-	Init     string    `json:"init"`
-	Padding  string    `json:"padding"`
-	Accuracy float64   `json:"accuracy"`       // test canvases, in [0,1]; chance is 1/9
-	TrainAcc float64   `json:"train_accuracy"` // training canvases
-	Features int       `json:"features"`       // pooled channels (all taps)
-	Paper    float64   `json:"paper,omitempty"`
-	PerCell  []float64 `json:"per_cell"` // test accuracy of each cell, row-major
-	Seconds  float64   `json:"seconds"`
+	Encoder  string       `json:"encoder"`
+	Init     encoder.Init `json:"init"`
+	Padding  nn.PadMode   `json:"padding"`
+	Accuracy float64      `json:"accuracy"`       // test canvases, in [0,1]; chance is 1/9
+	TrainAcc float64      `json:"train_accuracy"` // training canvases
+	Features int          `json:"features"`       // pooled channels (all taps)
+	Paper    float64      `json:"paper,omitempty"`
+	PerCell  []float64    `json:"per_cell"` // test accuracy of each cell, row-major
+	Seconds  float64      `json:"seconds"`
 }
 
 // Progress is called after every encoder pass.
@@ -84,11 +84,8 @@ func Run(ctx context.Context, c Config, progress Progress) ([]Result, error) {
 	}
 	var out []Result
 	for _, name := range c.Encoders {
-		for _, pad := range c.Paddings {
-			mode, err := nn.ParsePadMode(pad)
-			if err != nil {
-				return out, err
-			}
+		for _, mode := range c.Paddings {
+			pad := mode.String()
 			start := time.Now()
 			enc, err := encoder.New(name, encoder.Options{Init: c.Init, Seed: c.Seed, Padding: mode, DataDir: c.DataDir, Width: c.Width})
 			if err != nil {
@@ -104,7 +101,7 @@ func Run(ctx context.Context, c Config, progress Progress) ([]Result, error) {
 			}
 			nTr := 9 * c.Train
 			clf := train(feats[:nTr], labels[:nTr], c)
-			r := Result{Encoder: name, Init: c.Init, Padding: mode.String(), Features: len(feats[0])}
+			r := Result{Encoder: name, Init: c.Init, Padding: mode, Features: len(feats[0])}
 			r.TrainAcc, _ = clf.accuracy(feats[:nTr], labels[:nTr])
 			r.Accuracy, r.PerCell = clf.accuracy(feats[nTr:], labels[nTr:])
 			if mode == nn.PadZero {

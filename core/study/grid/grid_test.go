@@ -82,7 +82,7 @@ func TestQuickRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != 2 || rs[0].Padding != "zero" || rs[1].Padding != "full" || rs[0].Features == 0 || len(rs[0].PerCell) != 9 {
+	if len(rs) != 2 || rs[0].Padding != nn.PadZero || rs[1].Padding != nn.PadFull || rs[0].Features == 0 || len(rs[0].PerCell) != 9 {
 		t.Fatalf("%+v", rs)
 	}
 	if rs[0].TrainAcc < 0.9 {

@@ -49,7 +49,7 @@ func reading(rs []Result) string {
 		if byPad[r.Encoder] == nil {
 			byPad[r.Encoder] = map[string]float64{}
 		}
-		byPad[r.Encoder][r.Padding] = r.Accuracy
+		byPad[r.Encoder][r.Padding.String()] = r.Accuracy
 	}
 	var lines []string
 	for enc, m := range byPad {
@@ -88,7 +88,7 @@ func Figure(rs []Result) (*figures.Chart, error) {
 	var labels []string
 	vals := plotter.Values{}
 	for _, r := range rs {
-		labels = append(labels, r.Encoder+"/"+r.Padding)
+		labels = append(labels, r.Encoder+"/"+r.Padding.String())
 		vals = append(vals, r.Accuracy)
 	}
 	bc, err := plotter.NewBarChart(vals, vg.Points(22))
