@@ -240,14 +240,27 @@ func dw3x3ZeroVec(out, plane, wk []float32, bv float32, h, w, oh, ow, s, p int, 
 		*buf = make([]float32, n)
 	}
 	q := (*buf)[:n]
-	for ph := 0; ph < s; ph++ {
-		for y := 0; y < ny; y++ {
-			d := q[(ph*ny+y)*wq:][:wq]
-			if sy := y - p; sy >= 0 && sy < h {
-				gatherPhase(d, plane[sy*w:(sy+1)*w], s, ph-p)
-			} else {
-				clear(d)
+	for y := 0; y < ny; y++ {
+		sy := y - p
+		if sy < 0 || sy >= h {
+			for ph := 0; ph < s; ph++ {
+				clear(q[(ph*ny+y)*wq:][:wq])
 			}
+			continue
+		}
+		src := plane[sy*w : (sy+1)*w]
+		d := q[y*wq:][:wq]
+		if s == 1 && p == 1 && w >= 4 {
+			padRow1(d, src)
+			continue
+		}
+		if s == 2 && p == 1 {
+			if o := q[(ny+y)*wq:][:wq]; splitRow1(d, o, src) {
+				continue
+			}
+		}
+		for ph := 0; ph < s; ph++ {
+			gatherPhase(q[(ph*ny+y)*wq:][:wq], src, s, ph-p)
 		}
 	}
 	_ = out[oh*ow-1]
@@ -278,6 +291,63 @@ func dw3x3ZeroVec(out, plane, wk []float32, bv float32, h, w, oh, ow, s, p int, 
 
 		}
 	}
+	return true
+}
+
+// padRow1 writes 0, src, 0 into d (len(src)+2 values, len(src) >= 4), four
+// values at a time with an overlapping last vector.
+func padRow1(d, src []float32) {
+	n := len(src)
+	_, _ = d[n+1], src[n-1]
+	d[0], d[n+1] = 0, 0
+	ps, pd := at(src, 0), at(d, 1)
+	for x := 0; x < n; x += 4 {
+		x = min(x, n-4)
+		st(unsafe.Add(pd, 4*x), ld(unsafe.Add(ps, 4*x)))
+	}
+}
+
+// oddLo and oddHi pick the odd float32 lanes, like evenLo and evenHi.
+var oddLo, oddHi = archsimd.LoadInt8x16Array(&[16]int8{4, 5, 6, 7, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1}),
+	archsimd.LoadInt8x16Array(&[16]int8{-1, -1, -1, -1, -1, -1, -1, -1, 4, 5, 6, 7, 12, 13, 14, 15})
+
+// splitRow1 writes the even and odd column phases of src padded with one
+// zero on each side: e[i] = src[2i-1], o[i] = src[2i] (zeros outside src),
+// eight source values per step. It reports false (nothing written) when e
+// and o are not (len(src)+3)/2 long.
+func splitRow1(e, o, src []float32) bool {
+	n := len(src)
+	m := (n + 3) / 2
+	if len(e) != m || len(o) != m {
+		return false
+	}
+	i := 0
+	if n >= 8 {
+		lo, hi, olo, ohi := evenLo, evenHi, oddLo, oddHi
+		ps := at(src, 0)
+		for ; 2*i+8 <= n; i += 4 {
+			a, b := ldb(unsafe.Add(ps, 8*i)), ldb(unsafe.Add(ps, 8*i+16))
+			a.LookupOrZero(lo).Or(b.LookupOrZero(hi)).StoreArray((*[16]int8)(at(o, i)))
+			a.LookupOrZero(olo).Or(b.LookupOrZero(ohi)).StoreArray((*[16]int8)(at(e, i+1)))
+		}
+	}
+	e[0] = 0
+	for j := max(i, 0); j < m; j++ {
+		o[j] = 0
+		if 2*j < n {
+			o[j] = src[2*j]
+		}
+		if j > i || i == 0 {
+			if j == 0 {
+				continue
+			}
+			e[j] = 0
+			if 2*j-1 < n {
+				e[j] = src[2*j-1]
+			}
+		}
+	}
+	// e[i] (i > 0) was written by the last vector step: e[i] = src[2i-1].
 	return true
 }
 
