@@ -82,14 +82,14 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	if hidden() {
 		return // under the page's loading overlay
 	}
-	keys := [4]string{g.fullKey(), g.rightKey(), g.predKey(), g.cropKey()}
+	keys := g.drawKeys()
 	if keys == g.drawn {
 		return
 	}
 	// While the crop is being dragged a frame comes with each move anyway:
 	// a new prediction waits for it instead of costing a frame of its own
 	// (software WebGL makes frames the scarce resource).
-	if keys[0] == g.drawn[0] && keys[1] == g.drawn[1] && keys[3] == g.drawn[3] &&
+	if keys.full == g.drawn.full && keys.right == g.drawn.right && keys.crop == g.drawn.crop &&
 		g.dragging && time.Since(g.cropMoved) < resultHold {
 		wake() // after the hold, in case no move comes
 		return
@@ -103,17 +103,17 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	}
 	area := l.Left // what of the photo panel to redraw
 	switch {
-	case keys[0] != g.drawn[0]:
+	case keys.full != g.drawn.full:
 		g.drawLayer(g.layer)
 		screen.DrawImage(g.layer, nil)
-	case keys[1] != g.drawn[1]:
+	case keys.right != g.drawn.right:
 		sub := g.layer.SubImage(l.Right).(*ebiten.Image)
 		sub.Fill(colBG)
 		g.drawRight(sub)
 		copyRect(screen, g.layer, l.Right)
 		g.restoreAroundPhoto(screen, area)
 	default:
-		if keys[2] != g.drawn[2] {
+		if keys.pred != g.drawn.pred {
 			g.drawPrediction(screen)
 		}
 		// Only the crop's drawing changed (the marker lies inside it): where
@@ -298,13 +298,12 @@ func (g *Game) drawControls(screen *ebiten.Image) {
 		if text.BoundString(face, label+" …").Dx() > l.Models[i].Dx()-8 {
 			label = tiny
 		}
-		g.mu.Lock()
-		missing := g.loadErr[i] != nil ||
+		st := g.loader.Status(i)
+		missing := st.State == demo.Failed ||
 			(m.ONNX == "" && m.Init != "random" && m.Encoder != "none" && g.man.Readouts != nil && g.man.Encoders[m.Encoder] == "" && dataDir() == "")
-		if g.loading[i] {
+		if st.State == demo.Loading {
 			label += " …"
 		}
-		g.mu.Unlock()
 		button(screen, l.Models[i], label, i == g.model, missing, face)
 	}
 	if l.TargetName == (image.Point{}) {
@@ -360,7 +359,8 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 	}
 	cur := g.current()
 	g.ensureTruth()
-	_, lerr, loading := g.predictor()
+	st := g.predictor()
+	lerr, loading := st.Err, st.State == demo.Loading
 	note := func(msg string, face font.Face, col color.Color) {
 		wrap(screen, msg, face, l.BigX[1]+pad, l.BigY+int(2*l.Small), l.BigSize-2*pad, col)
 	}
