@@ -21,6 +21,12 @@ import (
 // slow heartbeat that keeps timers and the decaying rate display honest.
 // FPSModeVsyncOffMinimum is deprecated for SetScreenClearedEveryFrame(false),
 // which the app also uses, but that alone does not stop the presents.
+//
+// In this mode ebiten already runs a frame for each mouse, touch, wheel and
+// key event its canvas gets (and presents it even when nothing changed), so
+// only the events it does not handle ask for one here: asking on every
+// pointer move too presented each drag step twice (a full-canvas clear and
+// copy each, the most expensive draws of a drag frame in SwiftShader).
 func initFrames() {
 	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum) //nolint:staticcheck // see above
 	cb := js.FuncOf(func(js.Value, []js.Value) any {
@@ -28,8 +34,7 @@ func initFrames() {
 		return nil
 	})
 	opts := map[string]any{"capture": true, "passive": true}
-	for _, ev := range []string{"pointerdown", "pointermove", "pointerup", "pointercancel", "mousedown", "mousemove", "mouseup",
-		"touchstart", "touchmove", "touchend", "touchcancel", "wheel", "keydown", "keyup", "drop", "resize", "focus", "blur"} {
+	for _, ev := range []string{"pointercancel", "touchcancel", "drop", "resize", "focus", "blur"} {
 		js.Global().Call("addEventListener", ev, cb, opts)
 	}
 	go func() {
