@@ -168,6 +168,7 @@ func (b *workerBackend) receive(worker int, m js.Value) {
 }
 
 func (b *workerBackend) fail(err error) {
+	defer wake() // the failed request's result
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.fatal == nil {

@@ -38,8 +38,16 @@ func initFrames() {
 		js.Global().Call("addEventListener", ev, cb, opts)
 	}
 	go func() {
-		for range time.Tick(heartbeat) {
-			if !overlayUp.Load() {
+		n := 0
+		for now := range time.Tick(heartbeat) {
+			n++
+			if overlayUp.Load() {
+				continue
+			}
+			// A frame that draws nothing is still presented (ebiten presents
+			// the three frames after a change): wake only when something
+			// timed is due, and every idleBeats beats in case.
+			if t := dueAt.Load(); (t != 0 && now.UnixNano() >= t) || n%idleBeats == 0 {
 				wake()
 			}
 		}
@@ -64,8 +72,25 @@ func progressWake() {
 
 func hidden() bool { return overlayUp.Load() }
 
-// heartbeat is the longest a change not announced by wake waits for a frame.
-const heartbeat = 250 * time.Millisecond
+// heartbeat is the longest a timed change (wakeAt) waits for a frame;
+// idleBeats beats are the longest any change not announced by wake does.
+const (
+	heartbeat = 250 * time.Millisecond
+	idleBeats = 8
+)
+
+// dueAt: unix ns of the next timed change (0: none); see wakeAt.
+var dueAt atomic.Int64
+
+// wakeAt asks for a frame at t (zero: none) for a change no event
+// announces: the rate shown dropping as predictions leave its window.
+func wakeAt(t time.Time) {
+	if t.IsZero() {
+		dueAt.Store(0)
+		return
+	}
+	dueAt.Store(t.UnixNano())
+}
 
 var (
 	quietUntil atomic.Int64 // unix ns; see holdFrames

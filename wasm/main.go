@@ -217,11 +217,11 @@ type rightKey struct {
 	channelsOn bool
 }
 
-// predKey: the values of the current prediction, and the rate shown, which
-// decays (refreshed once a second).
+// predKey: the values of the current prediction, and the rate shown (in
+// tenths, as drawn), which decays (see wakeAt).
 type predKey struct {
 	predictions int
-	second      int64
+	rate        int
 }
 
 // cropKey: the photo panel and the crop preview.
@@ -246,7 +246,7 @@ func (g *Game) drawKeys() drawKeys {
 			photoID: g.photoID, truth: len(g.truth), channelsOn: g.channelsOn},
 		right: rightKey{target: g.target, message: g.snapshot().Message, failed: st.State == demo.Failed, loading: st.State == demo.Loading,
 			current: cur, currentErr: cur && g.last.Err != nil, have: have, model: g.model, photoID: g.photoID, channelsOn: g.channelsOn},
-		pred: predKey{g.predictions, time.Now().Unix()},
+		pred: predKey{g.predictions, int(math.Round(10 * g.meter.Rate(time.Now())))},
 		crop: cropKey{g.drag.Crop, g.photoID},
 	}
 }
@@ -540,6 +540,8 @@ func (g *Game) publish() {
 		s.Message = lerr.Error()
 	}
 	g.snap.Store(&s)
+	next, _ := g.meter.NextChange(time.Now())
+	wakeAt(next)
 	if s.Ready {
 		setProgress(-1, "")
 	}
