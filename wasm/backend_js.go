@@ -328,12 +328,7 @@ func (b *workerBackend) takeResult(o js.Value) {
 func (b *workerBackend) Poll() (demo.Result, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.latest == nil {
-		return demo.Result{}, false
-	}
-	r := *b.latest
-	b.latest = nil
-	return r, true
+	return demo.TakeResult(&b.latest)
 }
 
 func (b *workerBackend) Busy() bool {
