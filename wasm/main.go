@@ -53,7 +53,7 @@ type Game struct {
 	lastModel   int
 	lastPhoto   int
 	meter       demo.Meter
-	maps        map[string]*ebiten.Image // predicted, by target
+	mapImgs     mapImages // the last result's maps, painted
 	truth       map[string]*ebiten.Image
 	truthErr    error
 	lay         demo.Layout    // the logical screen's layout, picked by Layout from the outside size
@@ -67,7 +67,6 @@ type Game struct {
 	drawn       drawKeys // of the frame on screen and of layer
 	layer       *ebiten.Image
 	outside     [2]int          // window size, part of fullKey
-	pix         []byte          // RGBA of one map, reused for each
 	drawnCrop   image.Rectangle // screen area of the crop's drawing on screen now
 	channelsOn  bool            // the small maps show the top position channels (key C)
 	chImgs      []*ebiten.Image // the channels of the last result, painted
@@ -78,7 +77,6 @@ func newGame() *Game {
 	g := &Game{
 		target: "G",
 		meter:  demo.Meter{Window: 2 * time.Second},
-		maps:   map[string]*ebiten.Image{},
 		truth:  map[string]*ebiten.Image{},
 		lay:    demo.LandscapeLayout(),
 		uis:    map[string]*ui{},
@@ -319,18 +317,7 @@ func (g *Game) takeResult() {
 	g.predictions++
 	g.last = &r
 	g.lastModel, g.lastPhoto = g.model, g.photoID
-	for t, m := range r.Maps {
-		img := g.maps[t]
-		if img == nil {
-			img = ebiten.NewImage(demo.MapSize, demo.MapSize)
-			g.maps[t] = img
-		}
-		if g.pix == nil {
-			g.pix = make([]byte, 4*demo.MapSize*demo.MapSize)
-		}
-		demo.Paint(m, demo.MapSize, g.pix)
-		img.WritePixels(g.pix)
-	}
+	g.paintMaps()
 	g.paintChannels(r.Channels)
 	g.logPred(r, now)
 }

@@ -333,13 +333,14 @@ func (g *Game) drawControls(screen *ebiten.Image) {
 	}
 }
 
-// drawMapImage draws a 224×224 map scaled into a size×size square at x, y.
+// drawMapImage draws a square map image scaled into a size×size square at x, y.
 func drawMapImage(dst, img *ebiten.Image, x, y, size int) {
 	if img == nil {
 		return
 	}
 	op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
-	op.GeoM.Scale(float64(size)/demo.MapSize, float64(size)/demo.MapSize)
+	k := float64(size) / float64(img.Bounds().Dx())
+	op.GeoM.Scale(k, k)
 	op.GeoM.Translate(float64(x), float64(y))
 	dst.DrawImage(img, op)
 }
@@ -365,7 +366,7 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 		wrap(screen, msg, face, l.BigX[1]+pad, l.BigY+int(2*l.Small), l.BigSize-2*pad, col)
 	}
 	switch {
-	case cur && g.maps[g.target] != nil && g.last.Maps[g.target] != nil:
+	case cur && g.last.Maps[g.target] != nil:
 		// drawn by drawPrediction
 	case lerr != nil:
 		note("Not available: "+lerr.Error(), ui.small, colWarn)
@@ -433,8 +434,8 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 func (g *Game) drawPrediction(dst *ebiten.Image) {
 	ui, l := g.ui, g.lay
 	cur := g.current()
-	if cur && g.maps[g.target] != nil && g.last.Maps[g.target] != nil {
-		drawMapImage(dst, g.maps[g.target], l.BigX[1], l.BigY, l.BigSize)
+	if cur && g.last.Maps[g.target] != nil {
+		drawMapImage(dst, g.mapImage(g.target, false), l.BigX[1], l.BigY, l.BigSize)
 	}
 	fillRect(dst, l.ScoreRect(), colBG)
 	if cur && g.last.Err == nil {
@@ -460,8 +461,8 @@ func (g *Game) drawPrediction(dst *ebiten.Image) {
 	}
 	for i, t := range demo.Targets {
 		r := l.SmallMap(i, 0)
-		if cur && g.last.Maps[t] != nil && g.maps[t] != nil {
-			drawMapImage(dst, g.maps[t], r.Min.X, r.Min.Y, l.SmallSize)
+		if cur && g.last.Maps[t] != nil {
+			drawMapImage(dst, g.mapImage(t, true), r.Min.X, r.Min.Y, l.SmallSize)
 		}
 		label := t
 		if cur {
