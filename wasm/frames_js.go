@@ -18,7 +18,7 @@ import (
 // (SwiftShader in headless Chromium, machines without a GPU) each present
 // costs tens of ms of CPU that the inference workers need. Frames now come
 // from input events, from results and loading progress (wake), and from a
-// slow heartbeat that keeps timers and the decaying rate display honest.
+// heartbeat when a timed change is due (wakeAt: the shown rate decaying).
 // FPSModeVsyncOffMinimum is deprecated for SetScreenClearedEveryFrame(false),
 // which the app also uses, but that alone does not stop the presents.
 //
