@@ -168,6 +168,7 @@ func (b *workerBackend) receive(worker int, m js.Value) {
 }
 
 func (b *workerBackend) fail(err error) {
+	defer wake() // the failed request's result
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.fatal == nil {
@@ -327,12 +328,7 @@ func (b *workerBackend) takeResult(o js.Value) {
 func (b *workerBackend) Poll() (demo.Result, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.latest == nil {
-		return demo.Result{}, false
-	}
-	r := *b.latest
-	b.latest = nil
-	return r, true
+	return demo.TakeResult(&b.latest)
 }
 
 func (b *workerBackend) Busy() bool {

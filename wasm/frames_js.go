@@ -18,9 +18,15 @@ import (
 // (SwiftShader in headless Chromium, machines without a GPU) each present
 // costs tens of ms of CPU that the inference workers need. Frames now come
 // from input events, from results and loading progress (wake), and from a
-// slow heartbeat that keeps timers and the decaying rate display honest.
+// heartbeat when a timed change is due (wakeAt: the shown rate decaying).
 // FPSModeVsyncOffMinimum is deprecated for SetScreenClearedEveryFrame(false),
 // which the app also uses, but that alone does not stop the presents.
+//
+// In this mode ebiten already runs a frame for each mouse, touch, wheel and
+// key event its canvas gets (and presents it even when nothing changed), so
+// only the events it does not handle ask for one here: asking on every
+// pointer move too presented each drag step twice (a full-canvas clear and
+// copy each, the most expensive draws of a drag frame in SwiftShader).
 func initFrames() {
 	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum) //nolint:staticcheck // see above
 	cb := js.FuncOf(func(js.Value, []js.Value) any {
@@ -28,13 +34,20 @@ func initFrames() {
 		return nil
 	})
 	opts := map[string]any{"capture": true, "passive": true}
-	for _, ev := range []string{"pointerdown", "pointermove", "pointerup", "pointercancel", "mousedown", "mousemove", "mouseup",
-		"touchstart", "touchmove", "touchend", "touchcancel", "wheel", "keydown", "keyup", "drop", "resize", "focus", "blur"} {
+	for _, ev := range []string{"pointercancel", "touchcancel", "drop", "resize", "focus", "blur"} {
 		js.Global().Call("addEventListener", ev, cb, opts)
 	}
 	go func() {
-		for range time.Tick(heartbeat) {
-			if !overlayUp.Load() {
+		n := 0
+		for now := range time.Tick(heartbeat) {
+			n++
+			if overlayUp.Load() {
+				continue
+			}
+			// A frame that draws nothing is still presented (ebiten presents
+			// the three frames after a change): wake only when something
+			// timed is due, and every idleBeats beats in case.
+			if t := dueAt.Load(); (t != 0 && now.UnixNano() >= t) || n%idleBeats == 0 {
 				wake()
 			}
 		}
@@ -59,8 +72,25 @@ func progressWake() {
 
 func hidden() bool { return overlayUp.Load() }
 
-// heartbeat is the longest a change not announced by wake waits for a frame.
-const heartbeat = 250 * time.Millisecond
+// heartbeat is the longest a timed change (wakeAt) waits for a frame;
+// idleBeats beats are the longest any change not announced by wake does.
+const (
+	heartbeat = 250 * time.Millisecond
+	idleBeats = 8
+)
+
+// dueAt: unix ns of the next timed change (0: none); see wakeAt.
+var dueAt atomic.Int64
+
+// wakeAt asks for a frame at t (zero: none) for a change no event
+// announces: the rate shown dropping as predictions leave its window.
+func wakeAt(t time.Time) {
+	if t.IsZero() {
+		dueAt.Store(0)
+		return
+	}
+	dueAt.Store(t.UnixNano())
+}
 
 var (
 	quietUntil atomic.Int64 // unix ns; see holdFrames

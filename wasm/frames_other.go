@@ -11,6 +11,8 @@ func wake() {}
 
 func holdFrames(time.Duration) {}
 
+func wakeAt(time.Time) {}
+
 func progressWake() {}
 
 func hidden() bool { return false }

@@ -11,8 +11,7 @@ import (
 	"io/fs"
 	"log"
 	"math"
-	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -28,14 +27,8 @@ type Game struct {
 	man demo.Manifest
 	be  backend
 
-	// Shared with loader goroutines and the page hook.
-	mu       sync.Mutex
-	preds    map[int]demo.Predictor
-	loadErr  map[int]error
-	loading  map[int]bool
-	newPhoto *photoFile
-	message  string
-	snap     demo.State
+	loader *demo.Loader               // models, the next photo, the status message
+	snap   atomic.Pointer[demo.State] // what the page's hook reports (publish)
 
 	// UI loop only.
 	photo     image.Image
@@ -61,7 +54,7 @@ type Game struct {
 	lastModel   int
 	lastPhoto   int
 	meter       demo.Meter
-	maps        map[string]*ebiten.Image // predicted, by target
+	mapImgs     mapImages // the last result's maps, painted
 	truth       map[string]*ebiten.Image
 	truthErr    error
 	lay         demo.Layout    // the logical screen's layout, picked by Layout from the outside size
@@ -72,34 +65,22 @@ type Game struct {
 	dragging    bool
 	cropMoved   time.Time // last crop change by the pointer
 	predictions int
-	drawn       [4]string // draw keys of the frame on screen and of layer
+	drawn       drawKeys // of the frame on screen and of layer
 	layer       *ebiten.Image
 	outside     [2]int          // window size, part of fullKey
-	pix         []byte          // RGBA of one map, reused for each
 	drawnCrop   image.Rectangle // screen area of the crop's drawing on screen now
 	channelsOn  bool            // the small maps show the top position channels (key C)
 	chImgs      []*ebiten.Image // the channels of the last result, painted
 	toggled     time.Time       // when channelsOn last changed
 }
 
-type photoFile struct {
-	data    []byte
-	name    string
-	builtin bool // one of the site's photos, named by its site path
-}
-
 func newGame() *Game {
 	g := &Game{
-		preds:   map[int]demo.Predictor{},
-		loadErr: map[int]error{},
-		loading: map[int]bool{},
-		target:  "G",
-		meter:   demo.Meter{Window: 2 * time.Second},
-		maps:    map[string]*ebiten.Image{},
-		truth:   map[string]*ebiten.Image{},
-		lay:     demo.LandscapeLayout(),
-		uis:     map[string]*ui{},
-		message: "Loading…",
+		target: "G",
+		meter:  demo.Meter{Window: 2 * time.Second},
+		truth:  map[string]*ebiten.Image{},
+		lay:    demo.LandscapeLayout(),
+		uis:    map[string]*ui{},
 	}
 	g.ui = newUI(g.lay)
 	g.uis[g.lay.Name] = g.ui
@@ -112,6 +93,21 @@ func newGame() *Game {
 	}
 	g.be = newBackend()
 	g.sched = g.be.Runner()
+	g.loader = demo.NewLoader(func(i int, progress func(float64, string)) (demo.Predictor, []string, error) {
+		return g.be.Load(i, g.src, g.man, progress)
+	}, demo.LoaderHooks{
+		Changed: wake,
+		Progress: func(frac float64, msg string) {
+			if frac < 0 {
+				setProgress(-1, "")
+				return
+			}
+			setProgress(0.15+0.85*frac, msg)
+			progressWake()
+		},
+		Log: logf,
+	})
+	g.snap.Store(&demo.State{})
 	g.drag.MinSize = 32
 	return g
 }
@@ -150,75 +146,27 @@ func (g *Game) start() {
 		g.setMessage("Cannot load the photo: " + err.Error())
 		return
 	}
-	g.mu.Lock()
-	g.newPhoto = &photoFile{b, name, demo.BuiltinPhoto(name)}
-	g.mu.Unlock()
-	wake()
+	g.loader.SetPhoto(demo.PhotoFile{Data: b, Name: name, Builtin: demo.BuiltinPhoto(name)})
 	g.ensureModel(g.model)
 }
 
 // openPhoto replaces the photo (page file picker, dropped file).
 func (g *Game) openPhoto(b []byte, name string) {
-	g.mu.Lock()
-	g.newPhoto = &photoFile{b, name, false}
-	g.mu.Unlock()
-	wake()
+	g.loader.SetPhoto(demo.PhotoFile{Data: b, Name: name})
 }
 
-func (g *Game) setMessage(m string) {
-	g.mu.Lock()
-	g.message = m
-	g.mu.Unlock()
-	wake()
-	logf("STATUS %s", m)
-}
+func (g *Game) setMessage(m string) { g.loader.SetMessage(m) }
 
-// ensureModel starts loading model i unless it is loaded or loading.
+// ensureModel starts loading model i unless it is loaded, loading or
+// failed, or the site could not be opened.
 func (g *Game) ensureModel(i int) {
-	g.mu.Lock()
-	if g.preds[i] != nil || g.loading[i] || g.loadErr[i] != nil || g.src == nil {
-		g.mu.Unlock()
-		return
+	if g.src != nil {
+		g.loader.Ensure(i)
 	}
-	g.loading[i] = true
-	g.mu.Unlock()
-	go func() {
-		m := demo.Models[i]
-		start := time.Now()
-		p, missing, err := g.be.Load(i, g.src, g.man, func(frac float64, msg string) {
-			setProgress(0.15+0.85*frac, msg)
-			g.mu.Lock()
-			g.message = msg
-			g.mu.Unlock()
-			progressWake()
-		})
-		g.mu.Lock()
-		g.loading[i] = false
-		if err == nil && len(missing) > 0 {
-			logf("MODEL %s: no readout %s", m.Key, strings.Join(missing, ", "))
-		}
-		if err != nil {
-			g.loadErr[i] = err
-		} else {
-			g.preds[i] = p
-		}
-		g.message = ""
-		g.mu.Unlock()
-		wake()
-		if err != nil {
-			logf("MODEL %s missing: %v", m.Key, err)
-			setProgress(-1, "")
-		} else {
-			logf("MODEL %s loaded in %d ms (targets %v)", m.Key, time.Since(start).Milliseconds(), p.Targets())
-		}
-	}()
 }
 
-func (g *Game) predictor() (demo.Predictor, error, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.preds[g.model], g.loadErr[g.model], g.loading[g.model]
-}
+// predictor is the shown model's state.
+func (g *Game) predictor() demo.ModelStatus { return g.loader.Status(g.model) }
 
 func (g *Game) Update() error {
 	g.applyLayout()
@@ -232,37 +180,75 @@ func (g *Game) Update() error {
 
 // Draw keys sum up what each screen region shows; Draw skips a frame whose
 // keys did not change (an idle page costs nothing) and redraws only the
-// regions whose key did. fullKey: the controls and everything else;
-// rightKey: the layout of the maps, scores and message; predKey: the values
-// of the current prediction; cropKey: the photo panel and the crop preview.
-func (g *Game) fullKey() string {
-	g.mu.Lock()
-	loading := fmt.Sprint(g.loading, len(g.loadErr), len(g.preds))
-	g.mu.Unlock()
-	return fmt.Sprint(g.outside, g.lay.Name, g.model, g.target, loading, g.photoID, len(g.truth), g.channelsOn)
+// regions whose key did. Comparable structs: building them costs no
+// allocation per frame.
+type drawKeys struct {
+	full  fullKey
+	right rightKey
+	pred  predKey
+	crop  cropKey
 }
 
-func (g *Game) rightKey() string {
-	// What decides the right side's layout: everything but the values of
-	// the current prediction.
-	_, lerr, loading := g.predictor()
+// fullKey: the controls and everything else.
+type fullKey struct {
+	outside    [2]int
+	layout     string
+	model      int
+	target     string
+	models     uint64 // demo.Loader.Version: loading and failed models
+	photoID    int
+	truth      int
+	channelsOn bool
+}
+
+// rightKey: what decides the right side's layout, the maps, scores and
+// message: everything but the values of the current prediction.
+type rightKey struct {
+	target     string
+	message    string
+	failed     bool
+	loading    bool
+	current    bool
+	currentErr bool
+	have       uint32 // bit i: the current result has a map of demo.Targets[i]
+	model      int
+	photoID    int
+	channelsOn bool
+}
+
+// predKey: the values of the current prediction, and the rate shown (in
+// tenths, as drawn), which decays (see wakeAt).
+type predKey struct {
+	predictions int
+	rate        int
+}
+
+// cropKey: the photo panel and the crop preview.
+type cropKey struct {
+	crop    demo.Crop
+	photoID int
+}
+
+func (g *Game) drawKeys() drawKeys {
+	st := g.predictor()
 	cur := g.current()
-	var have []string
+	var have uint32
 	if cur {
-		for _, t := range demo.Targets {
+		for i, t := range demo.Targets {
 			if g.last.Maps[t] != nil {
-				have = append(have, t)
+				have |= 1 << i
 			}
 		}
 	}
-	return fmt.Sprint(g.target, g.snapshot().Message, lerr != nil, loading, cur, cur && g.last.Err != nil, have, g.model, g.photoID, g.channelsOn)
+	return drawKeys{
+		full: fullKey{outside: g.outside, layout: g.lay.Name, model: g.model, target: g.target, models: g.loader.Version(),
+			photoID: g.photoID, truth: len(g.truth), channelsOn: g.channelsOn},
+		right: rightKey{target: g.target, message: g.snapshot().Message, failed: st.State == demo.Failed, loading: st.State == demo.Loading,
+			current: cur, currentErr: cur && g.last.Err != nil, have: have, model: g.model, photoID: g.photoID, channelsOn: g.channelsOn},
+		pred: predKey{g.predictions, int(math.Round(10 * g.meter.Rate(time.Now())))},
+		crop: cropKey{g.drag.Crop, g.photoID},
+	}
 }
-
-// predKey: the values of the current prediction, and the rate shown, which
-// decays (refreshed once a second).
-func (g *Game) predKey() string { return fmt.Sprint(g.predictions, time.Now().Unix()) }
-
-func (g *Game) cropKey() string { return fmt.Sprint(g.drag.Crop, g.photoID) }
 
 // takePhoto installs a photo handed over by the loader, the page or a drop.
 func (g *Game) takePhoto() {
@@ -273,36 +259,33 @@ func (g *Game) takePhoto() {
 			g.setMessage("Dropped file: " + err.Error())
 		}
 	}
-	g.mu.Lock()
-	pf := g.newPhoto
-	g.newPhoto = nil
-	g.mu.Unlock()
-	if pf == nil {
+	pf, ok := g.loader.TakePhoto()
+	if !ok {
 		return
 	}
-	img, err := demo.DecodePhoto(pf.data, pf.name)
+	img, err := demo.DecodePhoto(pf.Data, pf.Name)
 	if err != nil {
 		g.setMessage(err.Error())
 		return
 	}
 	b := img.Bounds()
-	g.photo, g.photoName, g.builtin = img, pf.name, pf.builtin
+	g.photo, g.photoName, g.builtin = img, pf.Name, pf.Builtin
 	g.photoImg = ebiten.NewImageFromImage(img)
 	g.photoDim = ebiten.NewImage(b.Dx(), b.Dy())
 	dim := &ebiten.DrawImageOptions{}
 	dim.ColorScale.Scale(shadeKeep, shadeKeep, shadeKeep, 1)
 	g.photoDim.DrawImage(g.photoImg, dim)
 	g.photoID++
-	g.be.SetPhoto(g.photoID, pf.data, pf.name)
+	g.be.SetPhoto(g.photoID, pf.Data, pf.Name)
 	g.floor = g.seq
 	g.drag.SetPhoto(b.Dx(), b.Dy())
-	if c := g.share.Crop; c != nil && g.photoID == 1 && pf.builtin {
+	if c := g.share.Crop; c != nil && g.photoID == 1 && pf.Builtin {
 		g.drag.Crop = c.Clamp(b.Dx(), b.Dy(), g.drag.MinSize) // the link's crop, once
 	}
 	g.view = demo.FitView(g.lay.Photo, b.Dx(), b.Dy())
 	g.last = nil
 	g.setMessage("")
-	logf("PHOTO %s %dx%d", pf.name, b.Dx(), b.Dy())
+	logf("PHOTO %s %dx%d", pf.Name, b.Dx(), b.Dy())
 	g.logView()
 	g.logCrop("init")
 }
@@ -327,8 +310,7 @@ func (g *Game) takeResult() {
 	if !ok {
 		return
 	}
-	p, _, _ := g.predictor()
-	if r.Model != p || r.Seq <= g.floor {
+	if r.Model != g.predictor().Pred || r.Seq <= g.floor {
 		return // a model or photo switched since it was asked for
 	}
 	now := time.Now()
@@ -336,31 +318,9 @@ func (g *Game) takeResult() {
 	g.predictions++
 	g.last = &r
 	g.lastModel, g.lastPhoto = g.model, g.photoID
-	for t, m := range r.Maps {
-		img := g.maps[t]
-		if img == nil {
-			img = ebiten.NewImage(demo.MapSize, demo.MapSize)
-			g.maps[t] = img
-		}
-		if g.pix == nil {
-			g.pix = make([]byte, 4*demo.MapSize*demo.MapSize)
-		}
-		demo.Paint(m, demo.MapSize, g.pix)
-		img.WritePixels(g.pix)
-	}
+	g.paintMaps()
 	g.paintChannels(r.Channels)
-	if r.Err != nil {
-		logf("PRED error: %v", r.Err)
-		return
-	}
-	sal := "none"
-	if r.Salient != nil {
-		sal = fmt.Sprintf("%.1f,%.1f", r.Salient.X, r.Salient.Y)
-	}
-	s := r.Scores[g.target]
-	logf("PRED model=%s crop=%.0f,%.0f,%.0f salient=%s spc=%.3f mae=%.3f latency=%dms wait=%dms shown=%dms",
-		demo.Models[g.model].Key, r.Crop.X, r.Crop.Y, r.Crop.Size, sal, s.SPC, s.MAE, r.Latency.Milliseconds(),
-		r.Wait.Milliseconds(), now.Sub(r.Submitted).Milliseconds())
+	g.logPred(r, now)
 }
 
 func (g *Game) handleInput() {
@@ -415,7 +375,7 @@ func (g *Game) handleInput() {
 	}
 	if g.drag.Mode != demo.DragNone && wasMode == demo.DragNone {
 		g.dragging = true
-		logf("CROP dragstart %.0f %.0f", px, py)
+		logDragStart(px, py)
 	}
 	if !pressed && g.dragging {
 		g.dragging = false
@@ -478,15 +438,6 @@ func (g *Game) selectModel(i int) {
 	g.ensureModel(i)
 }
 
-func (g *Game) logCrop(ev string) {
-	c := g.drag.Crop
-	logf("CROP %s x=%.0f y=%.0f w=%.0f h=%.0f", ev, c.X, c.Y, c.Size, c.Size)
-}
-
-func (g *Game) logView() {
-	logf("VIEW offx=%.2f offy=%.2f scale=%.4f screen=%dx%d", g.view.OffX, g.view.OffY, g.view.Scale, g.lay.W, g.lay.H)
-}
-
 // pointer returns the mouse, or the first touch, in screen pixels, and the
 // distance from the first touch to a second one (0 without one).
 func pointer() (x, y int, pressed bool, spread float64) {
@@ -518,7 +469,7 @@ func released() (x, y int, ok bool) {
 // submit asks for a prediction when the crop, model or photo changed,
 // ranking only the selected target (the rest get SPC once the crop rests).
 func (g *Game) submit() {
-	p, _, _ := g.predictor()
+	p := g.predictor().Pred
 	if p == nil || g.photo == nil {
 		return
 	}
@@ -558,7 +509,7 @@ func (g *Game) publish() {
 		View: g.view, ScreenW: g.lay.W, ScreenH: g.lay.H, Layout: g.lay.Name, Panel: g.lay.Photo,
 		Share: g.shareNow().Encode(), ChannelsView: g.channelsOn,
 	}
-	_, lerr, _ := g.predictor()
+	lerr := g.predictor().Err
 	if g.current() && g.last.Err == nil {
 		s.Ready = true
 		s.Salient = g.last.Salient
@@ -572,32 +523,27 @@ func (g *Game) publish() {
 			s.Channels = g.last.Channels
 		}
 	}
-	g.mu.Lock()
-	s.Message = g.message
+	s.Message = g.loader.Message()
 	if lerr != nil {
 		s.Message = lerr.Error()
 	}
-	g.snap = s
-	g.mu.Unlock()
+	g.snap.Store(&s)
+	next, _ := g.meter.NextChange(time.Now())
+	wakeAt(next)
 	if s.Ready {
 		setProgress(-1, "")
 	}
 }
 
-func (g *Game) snapshot() demo.State {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.snap
-}
+// snapshot is the state publish stored last (safe from any goroutine).
+func (g *Game) snapshot() demo.State { return *g.snap.Load() }
 
 // Layout picks the landscape or the portrait layout from the outside size
 // (the window, or the page's frame in CSS pixels); applyLayout follows it.
 func (g *Game) Layout(w, h int) (int, int) {
 	g.outside = [2]int{w, h}
 	l := demo.ChooseLayout(w, h)
-	g.mu.Lock()
 	g.lay = l
-	g.mu.Unlock()
 	return l.W, l.H
 }
 

@@ -83,14 +83,14 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	if hidden() {
 		return // under the page's loading overlay
 	}
-	keys := [4]string{g.fullKey(), g.rightKey(), g.predKey(), g.cropKey()}
+	keys := g.drawKeys()
 	if keys == g.drawn {
 		return
 	}
 	// While the crop is being dragged a frame comes with each move anyway:
 	// a new prediction waits for it instead of costing a frame of its own
 	// (software WebGL makes frames the scarce resource).
-	if keys[0] == g.drawn[0] && keys[1] == g.drawn[1] && keys[3] == g.drawn[3] &&
+	if keys.full == g.drawn.full && keys.right == g.drawn.right && keys.crop == g.drawn.crop &&
 		g.dragging && time.Since(g.cropMoved) < resultHold {
 		wake() // after the hold, in case no move comes
 		return
@@ -104,17 +104,17 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	}
 	area := l.Left // what of the photo panel to redraw
 	switch {
-	case keys[0] != g.drawn[0]:
+	case keys.full != g.drawn.full:
 		g.drawLayer(g.layer)
 		screen.DrawImage(g.layer, nil)
-	case keys[1] != g.drawn[1]:
+	case keys.right != g.drawn.right:
 		sub := g.layer.SubImage(l.Right).(*ebiten.Image)
 		sub.Fill(colBG)
 		g.drawRight(sub)
 		copyRect(screen, g.layer, l.Right)
 		g.restoreAroundPhoto(screen, area)
 	default:
-		if keys[2] != g.drawn[2] {
+		if keys.pred != g.drawn.pred {
 			g.drawPrediction(screen)
 		}
 		// Only the crop's drawing changed (the marker lies inside it): where
@@ -299,13 +299,12 @@ func (g *Game) drawControls(screen *ebiten.Image) {
 		if text.BoundString(face, label+" …").Dx() > l.Models[i].Dx()-8 {
 			label = tiny
 		}
-		g.mu.Lock()
-		missing := g.loadErr[i] != nil ||
+		st := g.loader.Status(i)
+		missing := st.State == demo.Failed ||
 			(m.ONNX == "" && m.Init != netspec.InitRandom && m.Encoder != "none" && g.man.Readouts != nil && g.man.Encoders[m.Encoder] == "" && dataDir() == "")
-		if g.loading[i] {
+		if st.State == demo.Loading {
 			label += " …"
 		}
-		g.mu.Unlock()
 		button(screen, l.Models[i], label, i == g.model, missing, face)
 	}
 	if l.TargetName == (image.Point{}) {
@@ -335,13 +334,14 @@ func (g *Game) drawControls(screen *ebiten.Image) {
 	}
 }
 
-// drawMapImage draws a 224×224 map scaled into a size×size square at x, y.
+// drawMapImage draws a square map image scaled into a size×size square at x, y.
 func drawMapImage(dst, img *ebiten.Image, x, y, size int) {
 	if img == nil {
 		return
 	}
 	op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
-	op.GeoM.Scale(float64(size)/demo.MapSize, float64(size)/demo.MapSize)
+	k := float64(size) / float64(img.Bounds().Dx())
+	op.GeoM.Scale(k, k)
 	op.GeoM.Translate(float64(x), float64(y))
 	dst.DrawImage(img, op)
 }
@@ -361,12 +361,13 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 	}
 	cur := g.current()
 	g.ensureTruth()
-	_, lerr, loading := g.predictor()
+	st := g.predictor()
+	lerr, loading := st.Err, st.State == demo.Loading
 	note := func(msg string, face font.Face, col color.Color) {
 		wrap(screen, msg, face, l.BigX[1]+pad, l.BigY+int(2*l.Small), l.BigSize-2*pad, col)
 	}
 	switch {
-	case cur && g.maps[g.target] != nil && g.last.Maps[g.target] != nil:
+	case cur && g.last.Maps[g.target] != nil:
 		// drawn by drawPrediction
 	case lerr != nil:
 		note("Not available: "+lerr.Error(), ui.small, colWarn)
@@ -434,8 +435,8 @@ func (g *Game) drawMaps(screen *ebiten.Image) {
 func (g *Game) drawPrediction(dst *ebiten.Image) {
 	ui, l := g.ui, g.lay
 	cur := g.current()
-	if cur && g.maps[g.target] != nil && g.last.Maps[g.target] != nil {
-		drawMapImage(dst, g.maps[g.target], l.BigX[1], l.BigY, l.BigSize)
+	if cur && g.last.Maps[g.target] != nil {
+		drawMapImage(dst, g.mapImage(g.target, false), l.BigX[1], l.BigY, l.BigSize)
 	}
 	fillRect(dst, l.ScoreRect(), colBG)
 	if cur && g.last.Err == nil {
@@ -461,8 +462,8 @@ func (g *Game) drawPrediction(dst *ebiten.Image) {
 	}
 	for i, t := range demo.Targets {
 		r := l.SmallMap(i, 0)
-		if cur && g.last.Maps[t] != nil && g.maps[t] != nil {
-			drawMapImage(dst, g.maps[t], r.Min.X, r.Min.Y, l.SmallSize)
+		if cur && g.last.Maps[t] != nil {
+			drawMapImage(dst, g.mapImage(t, true), r.Min.X, r.Min.Y, l.SmallSize)
 		}
 		label := t
 		if cur {

@@ -167,12 +167,7 @@ func (s *Scheduler) Submit(req Request) {
 func (s *Scheduler) Poll() (Result, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.latest == nil {
-		return Result{}, false
-	}
-	r := *s.latest
-	s.latest = nil
-	return r, true
+	return TakeResult(&s.latest)
 }
 
 // Busy reports whether a request is running or waiting.
