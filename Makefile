@@ -124,11 +124,13 @@ bench: build
 
 # posprobe bench --json of the wasm build with the site's flags, in node, one
 # JSON array per encoder (ENCODERS="..." picks them; WASM_SIMD=0: scalar).
+# --recycle: the demo's worker hands each pass's taps back (wasm/probe), so
+# a pass allocates nothing new; bench_compare.sh times both ways.
 bench-wasm:
 	@mkdir -p build
 	$(WASM_GO) build -trimpath -ldflags="-s -w" -o build/posprobe.wasm ./cmd/posprobe
 	@for e in $(ENCODERS); do \
-	  "$(WASMEXEC)/go_js_wasm_exec" build/posprobe.wasm bench --encoder "$$e" --reps 3 --json || exit 1; \
+	  "$(WASMEXEC)/go_js_wasm_exec" build/posprobe.wasm bench --encoder "$$e" --reps 3 --recycle --json || exit 1; \
 	done
 
 bench-compare: build

@@ -39,7 +39,7 @@ ours() { # ours LABEL REPS CMD... : one JSON line per encoder into ours.jsonl
   local label=$1 reps=$2; shift 2
   for e in $have; do
     log "ours $label $e"
-    "$@" bench --encoder "$e" --reps "$reps" --json |
+    "$@" bench --encoder "$e" --reps "$reps" --json ${BENCH_FLAGS:-} |
       /usr/bin/python3 -c 'import json,sys; [print(json.dumps(dict(r, label=sys.argv[1]))) for r in json.load(sys.stdin)]' "$label" \
       >>"$TMP/ours.jsonl" || log "ours $label $e failed"
   done
@@ -61,6 +61,8 @@ else
 fi
 if [ "$WASM" = 1 ]; then
   ours wasm-node "${WASM_REPS:-3}" "$WASM_EXEC" "$TMP/posprobe.wasm"
+  # as the demo's worker runs it: taps handed back after each pass
+  BENCH_FLAGS=--recycle ours wasm-node-recycle "${WASM_REPS:-3}" "$WASM_EXEC" "$TMP/posprobe.wasm"
   ours wasm-node-scalar "${WASM_REPS:-3}" "$WASM_EXEC" "$TMP/posprobe-scalar.wasm"
 fi
 # second native round after the anchors: the spread shows the machine's noise
@@ -96,19 +98,19 @@ L.append("Medians in ms (lower is better); ratio = ours / theirs (1.0 = as fast,
          f"`{next((r['path'] for r in ours if r['label'] == 'wasm-node-scalar'), '?')}` path without; "
          f"Winograd {next((r.get('winograd', '?') for r in ours if r['label'] == 'wasm-node'), '?')}). "
          "GFLOP counts direct convolutions whatever the path.\n")
-L.append("| encoder | GFLOP | ours t1 | ort t1 | ratio | ours t2 | ort t2 | ratio | ours t2 (again) | ours wasm scalar | ours wasm SIMD | ort-web t1 | ratio (SIMD) | tfjs-wasm t1 | ours GFLOP/s t2 |")
-L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+L.append("| encoder | GFLOP | ours t1 | ort t1 | ratio | ours t2 | ort t2 | ratio | ours t2 (again) | ours wasm scalar | ours wasm SIMD | ort-web t1 | ratio (SIMD) | ours wasm SIMD, taps recycled | ratio (recycled) | tfjs-wasm t1 | ours GFLOP/s t2 |")
+L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 def f(x, d=1):
     return "-" if x is None else f"{x:.{d}f}"
 for e in encs:
     net = names.get(e, e)
     o1, o2, o2b, ow = our(e, "native-t1"), our(e, "native-t2"), our(e, "native-t2-again"), our(e, "wasm-node")
-    ows = our(e, "wasm-node-scalar")
+    ows, owr = our(e, "wasm-node-scalar"), our(e, "wasm-node-recycle")
     a1, a2, aw, tw = anchor(net, "ort-node", 1), anchor(net, "ort-node", 2), anchor(net, "ort-web", 1), anchor(net, "tfjs-wasm", 1)
     m = lambda r: r["median_ms"] if r else None
     rat = lambda x, y: None if x is None or y is None else x / y
     L.append(f"| {e} | {f(o2['gflop'] if o2 else None, 3)} | {f(m(o1))} | {f(a1)} | {f(rat(m(o1), a1), 2)} | "
-             f"{f(m(o2))} | {f(a2)} | {f(rat(m(o2), a2), 2)} | {f(m(o2b))} | {f(m(ows))} | {f(m(ow))} | {f(aw)} | {f(rat(m(ow), aw), 2)} | "
+             f"{f(m(o2))} | {f(a2)} | {f(rat(m(o2), a2), 2)} | {f(m(o2b))} | {f(m(ows))} | {f(m(ow))} | {f(aw)} | {f(rat(m(ow), aw), 2)} | {f(m(owr))} | {f(rat(m(owr), aw), 2)} | "
              f"{f(tw)} | {f(o2['gflops_at_median'] if o2 else None)} |")
 L.append("")
 L.append("GFLOP = 2 x multiply-adds of the convolutions that go through core/gemm (all but depthwise ones; "
