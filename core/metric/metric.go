@@ -41,21 +41,21 @@ func ranksInto(r []float64, v []float32, s *rankScratch) {
 	if n == 0 {
 		return
 	}
-	if cap(s.keys) < 2*n {
-		s.keys, s.idx = make([]uint32, 2*n), make([]int32, 2*n)
+	if cap(s.kv) < 2*n {
+		s.kv = make([]uint64, 2*n)
 	}
-	keys, idx := sortedIndex(v, s)
+	kv := sortedIndex(v, s)
 	for i := 0; i < n; {
 		// Equal keys are equal values (or -0 and +0), unless NaN.
 		j := i + 1
-		if k := keys[i]; !nanKey(k) {
-			for j < n && keys[j] == k {
+		if k := kv[i] >> 32; !nanKey(uint32(k)) {
+			for j < n && kv[j]>>32 == k {
 				j++
 			}
 		}
 		avg := float64(i+j+1) / 2 // mean of ranks i+1..j
-		for _, x := range idx[i:j] {
-			r[x] = avg
+		for _, x := range kv[i:j] {
+			r[uint32(x)] = avg
 		}
 		i = j
 	}
@@ -65,12 +65,11 @@ func ranksInto(r []float64, v []float32, s *rankScratch) {
 // (sign bit clear) or below -Inf's (set).
 func nanKey(k uint32) bool { return k > 0xff800000 || k < 0x007fffff }
 
-// rankScratch is the radix sort's memory (keys and indices, twice n each),
+// rankScratch is the radix sort's memory (2n keys with their indices),
 // reused across calls: the demo ranks a 224x224 map per prediction.
 type rankScratch struct {
-	keys []uint32
-	idx  []int32
-	r    []float64 // Ranked.Spearman's ranks of the prediction
+	kv []uint64
+	r  []float64 // Ranked.Spearman's ranks of the prediction
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(rankScratch) }}
@@ -91,26 +90,25 @@ const (
 	radixMask = radixSize - 1
 )
 
-// sortedIndex returns the keys of v in order and the indices of v in that
-// order (stable), by three counting-sort passes of 11 bits (32 bits in all;
-// the top digit has 10 bits), in s's memory.
-func sortedIndex(v []float32, s *rankScratch) ([]uint32, []int32) {
+// sortedIndex returns v's keys and indices ordered by key (stable), as
+// key<<32 | index, by three counting-sort passes of 11 bits (32 bits in all;
+// the top digit has 10 bits), in s's memory: one array moved per pass.
+func sortedIndex(v []float32, s *rankScratch) []uint64 {
 	n := len(v)
-	k0, k1 := s.keys[:n], s.keys[n:2*n]
-	i0, i1 := s.idx[:n], s.idx[n:2*n]
+	p0, p1 := s.kv[:n], s.kv[n:2*n]
 	var hist [3][radixSize]int32
 	for i, f := range v {
 		k := floatKey(f)
-		k0[i], i0[i] = k, int32(i)
+		p0[i] = uint64(k)<<32 | uint64(i)
 		hist[0][k&radixMask]++
 		hist[1][k>>radixBits&radixMask]++
 		hist[2][k>>(2*radixBits)]++
 	}
 	for d := 0; d < 3; d++ {
 		h := &hist[d]
-		shift := uint(d * radixBits)
+		shift := uint(32 + d*radixBits)
 		// Skip a digit that is the same for every value.
-		if h[k0[0]>>shift&radixMask] == int32(n) {
+		if h[p0[0]>>shift&radixMask] == int32(n) {
 			continue
 		}
 		sum := int32(0)
@@ -118,16 +116,15 @@ func sortedIndex(v []float32, s *rankScratch) ([]uint32, []int32) {
 			h[b] = sum
 			sum += c
 		}
-		for i, k := range k0 {
-			b := k >> shift & radixMask
-			p := h[b]
-			h[b] = p + 1
-			k1[p], i1[p] = k, i0[i]
+		for _, x := range p0 {
+			b := x >> shift & radixMask
+			q := h[b]
+			h[b] = q + 1
+			p1[q] = x
 		}
-		k0, k1 = k1, k0
-		i0, i1 = i1, i0
+		p0, p1 = p1, p0
 	}
-	return k0, i0
+	return p0
 }
 
 func isConst(v []float32) bool {
