@@ -266,8 +266,8 @@ func ResizePIL(src []uint8, w, h, ch, ow, oh int) []uint8 {
 				// checks; integer sums, so the order changes nothing.
 				for y, kv := range kk[yy*ksize : yy*ksize+ymax] {
 					row := cur[(y+ymin)*rowLen:][:len(acc)]
-					for i, v := range row {
-						acc[i] += int32(v) * kv
+					for i := pilAccVec(acc, row, kv); i < len(row); i++ {
+						acc[i] += int32(row[i]) * kv
 					}
 				}
 				outRow := tmp[yy*rowLen:][:len(acc)]
