@@ -4,13 +4,10 @@ import (
 	"image"
 	"math"
 	"os"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/posprobe/posprobe/core/encoder"
-	"github.com/posprobe/posprobe/core/imageio"
-	"github.com/posprobe/posprobe/core/nn"
 	"github.com/posprobe/posprobe/core/posmap"
 	"github.com/posprobe/posprobe/core/readout"
 	"github.com/posprobe/posprobe/internal/proc"
@@ -51,20 +48,26 @@ func shippedPredictor(b *testing.B) *Predictor {
 	return p
 }
 
+// sitePhoto is the site's photo as the worker decodes it.
+func sitePhoto(tb testing.TB) image.Image {
+	data, err := os.ReadFile("../../site/photo/coffee.jpg")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	img, err := demo.DecodePhoto(data, "coffee.jpg")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return img
+}
+
 // BenchmarkWorker is the worker's prediction while dragging: the site's
 // photo (a JPEG, so YCbCr), the default crop moved along a circle of 40
 // photo pixels, the shipped readouts, SPC of G only, and the result
 // message (encodeResult, in js builds). first-ms is the first prediction
 // of a fresh predictor (one-time work included).
 func BenchmarkWorker(b *testing.B) {
-	data, err := os.ReadFile("../../site/photo/coffee.jpg")
-	if err != nil {
-		b.Fatal(err)
-	}
-	photo, err := demo.DecodePhoto(data, "coffee.jpg")
-	if err != nil {
-		b.Fatal(err)
-	}
+	photo := sitePhoto(b)
 	bd := photo.Bounds()
 	c0 := demo.DefaultCrop(bd.Dx(), bd.Dy())
 	pipe := Pipeline()
@@ -90,43 +93,5 @@ func BenchmarkWorker(b *testing.B) {
 	b.ReportMetric(float64(first.Microseconds())/1e3, "first-ms")
 	if cpu := proc.CPUSeconds() - cpu0; cpu > 0 {
 		b.ReportMetric(cpu*1e3/float64(b.N), "cpu-ms/op")
-	}
-}
-
-// TestResampleCached checks that the pipeline's resampling from the
-// photo's cached RGB equals imageio.ToTensor of each crop, bit for bit,
-// for a JPEG (YCbCr, subsampled chroma) and an RGBA photo not at (0,0).
-func TestResampleCached(t *testing.T) {
-	data, err := os.ReadFile("../../site/photo/coffee.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	jpg, err := demo.DecodePhoto(data, "coffee.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	off := image.NewRGBA(image.Rect(-7, 3, 293, 203))
-	for i := range off.Pix {
-		off.Pix[i] = uint8(i*7 + i/13)
-	}
-	pipe := Pipeline()
-	for _, img := range []image.Image{jpg, off, jpg} {
-		b := img.Bounds()
-		for _, r := range []image.Rectangle{
-			image.Rect(b.Min.X+13, b.Min.Y+5, b.Min.X+213, b.Min.Y+205), // upscaled
-			image.Rect(b.Min.X+1, b.Min.Y, b.Min.X+301, b.Min.Y+180),    // downscaled, clipped
-			image.Rect(b.Max.X-224, b.Max.Y-224, b.Max.X, b.Max.Y),      // same size
-		} {
-			got, err := pipe.Resample(img, r, demo.MapSize)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := nn.Data(imageio.ToTensor(img.(interface {
-				SubImage(image.Rectangle) image.Image
-			}).SubImage(r.Intersect(b)), demo.MapSize))
-			if !slices.Equal(got, want) {
-				t.Fatalf("%T crop %v differs from imageio.ToTensor's", img, r)
-			}
-		}
 	}
 }
