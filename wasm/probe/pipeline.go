@@ -72,7 +72,7 @@ type rgbCache struct {
 	mu   sync.Mutex
 	img  image.Image
 	pix  []uint8
-	w, h int
+	w    int
 }
 
 // resample returns rect r of img as [3,size,size] in [0,1].
@@ -92,10 +92,11 @@ func (c *rgbCache) resample(img image.Image, r image.Rectangle, size int) ([]flo
 		return nn.Data(imageio.ToTensor(sub.SubImage(r), size)), nil
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.img != img {
 		c.img, c.pix = img, nil // the old photo's pixels go first
-		c.pix, c.w, c.h = imageio.RGB(img)
+		c.pix, c.w, _ = imageio.RGB(img)
 	}
-	return nn.Data(imageio.CropToTensor(c.pix, c.w, r.Sub(b.Min), size)), nil
+	pix, w := c.pix, c.w // never written once made
+	c.mu.Unlock()
+	return nn.Data(imageio.CropToTensor(pix, w, r.Sub(b.Min), size)), nil
 }
