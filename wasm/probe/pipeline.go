@@ -69,10 +69,10 @@ const cachedPixels = 4 << 20
 // dragging); results are those of imageio.ToTensor on the crop. A photo is
 // known by its pointer (the demo never changes one in place).
 type rgbCache struct {
-	mu   sync.Mutex
-	img  image.Image
-	pix  []uint8
-	w    int
+	mu  sync.Mutex
+	img image.Image
+	pix []uint8
+	w   int
 }
 
 // resample returns rect r of img as [3,size,size] in [0,1].
