@@ -120,6 +120,22 @@ func ToTensor(img image.Image, size int) *tensor.Dense {
 	return PixelsToTensor(pix, size, size)
 }
 
+// CropToTensor is ToTensor of rectangle r (inside [0,w)x[0,h)) of an image
+// already converted by RGB to pix (w pixels a row): a caller resampling many
+// crops of one photo converts it once.
+func CropToTensor(pix []uint8, w int, r image.Rectangle, size int) *tensor.Dense {
+	cw, ch := r.Dx(), r.Dy()
+	crop := make([]uint8, cw*ch*3)
+	for y := 0; y < ch; y++ {
+		o := ((r.Min.Y+y)*w + r.Min.X) * 3
+		copy(crop[y*cw*3:(y+1)*cw*3], pix[o:o+cw*3])
+	}
+	if cw != size || ch != size {
+		crop = nn.ResizePIL(crop, cw, ch, 3, size, size)
+	}
+	return PixelsToTensor(crop, size, size)
+}
+
 // PixelsToTensor turns interleaved 8-bit RGB (w*h*3) into [1,3,h,w] / 255.
 func PixelsToTensor(pix []uint8, w, h int) *tensor.Dense {
 	t := nn.New(1, 3, h, w)

@@ -5,6 +5,7 @@ package metric
 
 import (
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/stat"
 
@@ -27,25 +28,51 @@ const ConstTol = 1e-6
 // one wasm thread. Which of two equal values comes first does not change
 // any rank (ties share their average).
 func Ranks(v []float32) []float64 {
+	r := make([]float64, len(v))
+	s := scratchPool.Get().(*rankScratch)
+	ranksInto(r, v, s)
+	scratchPool.Put(s)
+	return r
+}
+
+// ranksInto writes the ranks of v into r (len(v) values), sorting in s.
+func ranksInto(r []float64, v []float32, s *rankScratch) {
 	n := len(v)
-	r := make([]float64, n)
 	if n == 0 {
-		return r
+		return
 	}
-	idx := sortedIndex(v)
+	if cap(s.kv) < 2*n {
+		s.kv = make([]uint64, 2*n)
+	}
+	kv := sortedIndex(v, s)
 	for i := 0; i < n; {
+		// Equal keys are equal values (or -0 and +0), unless NaN.
 		j := i + 1
-		for j < n && v[idx[j]] == v[idx[i]] {
-			j++
+		if k := kv[i] >> 32; !nanKey(uint32(k)) {
+			for j < n && kv[j]>>32 == k {
+				j++
+			}
 		}
 		avg := float64(i+j+1) / 2 // mean of ranks i+1..j
-		for k := i; k < j; k++ {
-			r[idx[k]] = avg
+		for _, x := range kv[i:j] {
+			r[uint32(x)] = avg
 		}
 		i = j
 	}
-	return r
 }
+
+// nanKey reports whether k is the floatKey of a NaN: above +Inf's key
+// (sign bit clear) or below -Inf's (set).
+func nanKey(k uint32) bool { return k > 0xff800000 || k < 0x007fffff }
+
+// rankScratch is the radix sort's memory (2n keys with their indices),
+// reused across calls: the demo ranks a 224x224 map per prediction.
+type rankScratch struct {
+	kv []uint64
+	r  []float64 // Ranked.Spearman's ranks of the prediction
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(rankScratch) }}
 
 // floatKey maps a float32 to a uint32 with the same order (-0 and +0 to the
 // same key): negative values have all bits flipped, others the sign bit set.
@@ -63,28 +90,25 @@ const (
 	radixMask = radixSize - 1
 )
 
-// sortedIndex returns the indices of v ordered by floatKey (stable), by
-// three counting-sort passes of 11 bits (32 bits in all; the top digit has
-// 10 bits).
-func sortedIndex(v []float32) []int32 {
+// sortedIndex returns v's keys and indices ordered by key (stable), as
+// key<<32 | index, by three counting-sort passes of 11 bits (32 bits in all;
+// the top digit has 10 bits), in s's memory: one array moved per pass.
+func sortedIndex(v []float32, s *rankScratch) []uint64 {
 	n := len(v)
-	keys := make([]uint32, 2*n)
-	idx := make([]int32, 2*n)
-	k0, k1 := keys[:n], keys[n:]
-	i0, i1 := idx[:n], idx[n:]
+	p0, p1 := s.kv[:n], s.kv[n:2*n]
 	var hist [3][radixSize]int32
 	for i, f := range v {
 		k := floatKey(f)
-		k0[i], i0[i] = k, int32(i)
+		p0[i] = uint64(k)<<32 | uint64(i)
 		hist[0][k&radixMask]++
 		hist[1][k>>radixBits&radixMask]++
 		hist[2][k>>(2*radixBits)]++
 	}
 	for d := 0; d < 3; d++ {
 		h := &hist[d]
-		shift := uint(d * radixBits)
+		shift := uint(32 + d*radixBits)
 		// Skip a digit that is the same for every value.
-		if h[k0[0]>>shift&radixMask] == int32(n) {
+		if h[p0[0]>>shift&radixMask] == int32(n) {
 			continue
 		}
 		sum := int32(0)
@@ -92,16 +116,15 @@ func sortedIndex(v []float32) []int32 {
 			h[b] = sum
 			sum += c
 		}
-		for i, k := range k0 {
-			b := k >> shift & radixMask
-			p := h[b]
-			h[b] = p + 1
-			k1[p], i1[p] = k, i0[i]
+		for _, x := range p0 {
+			b := x >> shift & radixMask
+			q := h[b]
+			h[b] = q + 1
+			p1[q] = x
 		}
-		k0, k1 = k1, k0
-		i0, i1 = i1, i0
+		p0, p1 = p1, p0
 	}
-	return i0
+	return p0
 }
 
 func isConst(v []float32) bool {
@@ -127,14 +150,15 @@ func Spearman(pred, gt []float32) float64 {
 
 // Ranked holds a ground-truth map's ranks for scoring many predictions.
 type Ranked struct {
-	gt    []float32
-	ranks []float64
-	flat  bool
+	gt     []float32
+	ranks  []float64
+	flat   bool
+	finite bool // gt holds no NaN or Inf
 }
 
 // NewRanked ranks gt once.
 func NewRanked(gt []float32) *Ranked {
-	return &Ranked{gt: gt, ranks: Ranks(gt), flat: isConst(gt)}
+	return &Ranked{gt: gt, ranks: Ranks(gt), flat: isConst(gt), finite: Finite(gt)}
 }
 
 // Spearman is Spearman(pred, gt) with the ranks of gt reused. A map with a
@@ -144,13 +168,20 @@ func (r *Ranked) Spearman(pred []float32) float64 {
 	if len(pred) != len(r.gt) {
 		panic("metric.Spearman: length mismatch")
 	}
-	if !Finite(pred) || !Finite(r.gt) {
+	if !r.finite || !Finite(pred) {
 		return math.NaN()
 	}
 	if r.flat || isConst(pred) {
 		return 0
 	}
-	return stat.Correlation(Ranks(pred), r.ranks, nil)
+	s := scratchPool.Get().(*rankScratch)
+	defer scratchPool.Put(s)
+	if cap(s.r) < len(pred) {
+		s.r = make([]float64, len(pred))
+	}
+	ranks := s.r[:len(pred)]
+	ranksInto(ranks, pred, s)
+	return stat.Correlation(ranks, r.ranks, nil)
 }
 
 // MAE returns mean |pred - gt| (accumulated in float64), NaN when either

@@ -75,3 +75,19 @@ func BenchmarkWinograd(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWinogradTransform times the weight transform of a 512->512 3×3
+// layer (ResNet-18's and VGG16's largest), which the first pass through a
+// layer pays.
+func BenchmarkWinogradTransform(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	c := &Conv2D{InC: 512, OutC: 512, KH: 3, KW: 3, Pad: 1}
+	c.W = randSlice(r, c.OutC*c.InC*9)
+	for _, m := range []int{2, 4} {
+		b.Run(fmt.Sprint("m", m), func(b *testing.B) {
+			for b.Loop() {
+				c.transformWeights(m)
+			}
+		})
+	}
+}

@@ -341,3 +341,36 @@ func TestWinogradModeNames(t *testing.T) {
 		t.Errorf("auto gives %q, want %q", WinogradMode(), want)
 	}
 }
+
+// TestWinogradTransform checks U against G·g·Gᵀ as written out (float64,
+// each sum in index order, rounded once to float32), bit for bit, for both
+// tile sizes.
+func TestWinogradTransform(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	c := &Conv2D{InC: 5, OutC: 3, KH: 3, KW: 3, Pad: 1}
+	c.W = randSlice(r, c.OutC*c.InC*9)
+	for _, m := range []int{2, 4} {
+		g, al := winoG[m], m+2
+		u := c.transformWeights(m).u
+		for k := range c.OutC {
+			for ch := range c.InC {
+				w := c.W[(k*c.InC+ch)*9:]
+				for i := range al {
+					for j := range al {
+						var v float64
+						for b := range 3 {
+							var gw float64 // (G·g)[i][b]
+							for a := range 3 {
+								gw += g[i][a] * float64(w[3*a+b])
+							}
+							v += gw * g[j][b]
+						}
+						if got := u[((i*al+j)*c.OutC+k)*c.InC+ch]; got != float32(v) {
+							t.Fatalf("m %d: U[%d,%d][%d][%d] = %g, want %g", m, i, j, k, ch, got, v)
+						}
+					}
+				}
+			}
+		}
+	}
+}

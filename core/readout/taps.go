@@ -2,11 +2,20 @@ package readout
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/posprobe/posprobe/core/gemm"
 	"github.com/posprobe/posprobe/core/nn"
 	"gorgonia.org/tensor"
 )
+
+// tapsWork is PredictTaps's scratch memory, reused across predictions (the
+// demo's worker makes one every few tens of ms; 0.8 MB for squeezenet).
+type tapsWork struct {
+	wr, z, feat, low, up []float32
+}
+
+var tapsPool = sync.Pool{New: func() any { return new(tapsWork) }}
 
 // PredictTaps is PredictMany(rs, PrepareOne(taps, size)) for readouts that
 // all share one GEMM (single layer, same channels, size, kernel and
@@ -44,13 +53,18 @@ func PredictTaps(rs []*Readout, taps []*tensor.Dense) (out [][]float32, ok bool,
 	size := r0.Config.Size
 	ss, rows := size*size, cv.K*cv.K*cv.OutC
 	m := len(rs) * rows
+	tw := tapsPool.Get().(*tapsWork)
+	defer tapsPool.Put(tw)
 	var ws workspace
-	ws.wr = grow(ws.wr, m*c)
+	ws.wr = grow(tw.wr, m*c)
+	tw.wr = ws.wr
 	for g, r := range rs {
 		r.layers[0].conv.rearranged(ws.wr[g*rows*c : (g+1)*rows*c])
 	}
-	z := make([]float32, m*ss)
-	var feat, low, up []float32
+	tw.z = grow(tw.z, m*ss)
+	z := tw.z
+	feat, low, up := tw.feat, tw.low, tw.up
+	defer func() { tw.feat, tw.low, tw.up = feat, low, up }()
 	off, first := 0, true
 	for _, t := range taps {
 		s := t.Shape()
