@@ -67,7 +67,62 @@ async function launch(width = 1400, height = 1300, opts = {}) {
   const logs = [];
   page.on("console", m => logs.push(m.text()));
   page.on("pageerror", e => logs.push("PAGE ERROR " + e.message));
-  return { ctx, page, logs, close: async () => { await ctx.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+  return { ctx, page, logs, dir, close: async () => { await ctx.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+}
+
+// cpuSnapshot reads the CPU time (ms, user + system) of every thread of the
+// Chromium launched with profile dir (Linux /proc), grouped as "process
+// type/thread kind": the browser, the GPU process (SwiftShader and the
+// display compositor), the renderer's main thread, its compositor, the
+// inference workers and V8's background threads. cpuDelta subtracts two.
+function cpuSnapshot(dir) {
+  const tick = 1000 / 100; // USER_HZ
+  const procs = {};
+  for (const pid of fs.readdirSync("/proc").filter(d => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      procs[pid] = { ppid: stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1], cmd: fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") };
+    } catch (e) { /* gone */ }
+  }
+  const root = Object.keys(procs).find(p => procs[p].cmd.includes("--user-data-dir=" + dir) && !procs[p].cmd.includes("--type="));
+  const out = {};
+  if (!root) return out;
+  const ours = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [p, v] of Object.entries(procs)) if (!ours.has(p) && ours.has(v.ppid)) { ours.add(p); grew = true; }
+  }
+  const cpu = stat => { const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); return (+f[11] + +f[12]) * tick; };
+  for (const pid of ours) {
+    const m = procs[pid].cmd.match(/--type=([a-z-]+)/), type = m ? m[1] : "browser";
+    let total;
+    try { total = cpu(fs.readFileSync(`/proc/${pid}/stat`, "utf8")); } catch (e) { continue; }
+    // The process's total counts its exited threads too; a renderer's time
+    // not in a named live thread is "other".
+    out[type] = (out[type] || 0) + total;
+    if (type !== "renderer") continue;
+    let named = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const kind = comm === "chromium" || comm === "CrRendererMain" ? "main" : /DedicatedWorker/.test(comm) ? "workers" :
+          /Compositor/.test(comm) ? "compositor" : /ThreadPool|V8/.test(comm) ? "v8+pool" : "";
+        if (!kind) continue;
+        const t = cpu(stat);
+        out["renderer/" + kind] = (out["renderer/" + kind] || 0) + t;
+        named += t;
+      } catch (e) { /* gone */ }
+    }
+    out["renderer/other"] = (out["renderer/other"] || 0) + total - named;
+  }
+  return out;
+}
+
+function cpuDelta(a, b) {
+  const d = {};
+  for (const k of Object.keys(b)) d[k] = b[k] - (a[k] || 0);
+  return d;
 }
 
 const state = page => page.evaluate(() => window.posprobe.state());
@@ -114,9 +169,21 @@ async function dragCrop(page, s, dx, dy, steps = 20) {
   await waitFor(page, t => t.drag === "none", "the app to see the release", 30000);
 }
 
+// dragCircle moves the pressed mouse around a circle of radius 40 photo
+// pixels from a (k page px to a photo px), as fast as the browser takes the
+// events, until ms have passed since t0; i counts the steps (the angle goes
+// on from it). Returns the next i.
+async function dragCircle(page, a, k, i, ms, t0 = Date.now()) {
+  for (; Date.now() - t0 < ms; i++) {
+    const ang = i * 0.12;
+    await page.mouse.move(a.x + k * 40 * Math.sin(ang), a.y + k * 40 * (1 - Math.cos(ang)));
+  }
+  return i;
+}
+
 // siteManifest reads the built site's site.json.
 function siteManifest() {
   return JSON.parse(fs.readFileSync(path.join(siteDir, "site.json"), "utf8"));
 }
 
-module.exports = { serve, serveStatic, launch, state, waitFor, toPage, dragCrop, siteManifest, siteDir, artifacts };
+module.exports = { cpuSnapshot, cpuDelta, dragCircle, serve, serveStatic, launch, state, waitFor, toPage, dragCrop, siteManifest, siteDir, artifacts };

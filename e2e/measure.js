@@ -6,7 +6,7 @@
 const fs = require("fs");
 const path = require("path");
 const zlib = require("zlib");
-const { serve, launch, state, waitFor, toPage, siteManifest, siteDir, artifacts } = require("./lib");
+const { cpuSnapshot, cpuDelta, dragCircle, serve, launch, state, waitFor, toPage, siteManifest, siteDir, artifacts } = require("./lib");
 
 const DRAG_MS = +(process.env.POSPROBE_DRAG_MS || 6000);
 // POSPROBE_WARM_MS: drag this long before the measured window, to measure
@@ -27,6 +27,16 @@ function pageWeight(man) {
   return { rows, wasm: sum(r => r.file.endsWith(".wasm")), weights: sum(r => r.file.startsWith("weights/") || r.file.startsWith("readouts/")), total: sum(() => true) };
 }
 
+// perMove: Chromium's CPU time over the drag (cpuSnapshot's groups) per
+// mouse move, in ms; "all" sums the processes, "all-workers" leaves out the
+// inference workers (the page's own cost of a move).
+function perMove(cpu, moves) {
+  const all = ["browser", "gpu-process", "renderer", "utility"].reduce((a, k) => a + (cpu[k] || 0), 0);
+  const r = { all, "all-workers": all - (cpu["renderer/workers"] || 0), ...cpu };
+  for (const k of Object.keys(r)) r[k] = +(r[k] / Math.max(moves, 1)).toFixed(1);
+  return r;
+}
+
 async function measureModel(url, key) {
   const browser = await launch();
   const { page, logs } = browser;
@@ -42,20 +52,15 @@ async function measureModel(url, key) {
     const a = await toPage(page, s0, cx, cy), k = (await toPage(page, s0, cx + 1, cy)).x - a.x;
     await page.mouse.move(a.x, a.y);
     await page.mouse.down();
-    let i = 0;
-    for (const w0 = Date.now(); Date.now() - w0 < WARM_MS; i++) {
-      const ang = i * 0.12;
-      await page.mouse.move(a.x + k * 40 * Math.sin(ang), a.y + k * 40 * (1 - Math.cos(ang)));
-    }
+    let i = await dragCircle(page, a, k, 0, WARM_MS);
     const logStart = logs.length;
-    const start = Date.now(), p0 = (await state(page)).predictions;
-    let moves = 0;
-    for (; Date.now() - start < DRAG_MS; i++, moves++) {
-      const ang = i * 0.12;
-      await page.mouse.move(a.x + k * 40 * Math.sin(ang), a.y + k * 40 * (1 - Math.cos(ang)));
-    }
+    const cpu0 = cpuSnapshot(browser.dir); // read outside the timed window
+    const start = Date.now(), p0 = (await state(page)).predictions, i0 = i;
+    i = await dragCircle(page, a, k, i, DRAG_MS, start);
+    const moves = i - i0;
     const s1 = await state(page);
     const secs = (Date.now() - start) / 1000;
+    const cpu = cpuDelta(cpu0, cpuSnapshot(browser.dir));
     await page.mouse.up();
     await page.screenshot({ path: path.join(artifacts, "measure-" + key + ".png") });
     const lat = [], shown = [];
@@ -71,7 +76,7 @@ async function measureModel(url, key) {
       latencyMedianMs: lat.length ? +lat[lat.length >> 1].toFixed(1) : null,
       latencyMinMs: lat.length ? +lat[0].toFixed(1) : null,
       shownMedianMs: shown.length ? shown[shown.length >> 1] : null, mouseMoves: moves,
-      spc: s1.spc,
+      spc: s1.spc, cpuMsPerMove: perMove(cpu, moves),
     };
   } finally {
     await browser.close();
@@ -92,7 +97,7 @@ async function main() {
       const r = await measureModel(server.url, k);
       results.push(r);
       console.log(r.missing ? `${k}: not measured (${r.missing})` :
-        `${k}: ready ${r.readyMs} ms; latency median ${r.latencyMedianMs} ms (min ${r.latencyMinMs}); ${r.perSecond} predictions/s while dragging (${r.predictions} in ${r.seconds} s, ${r.mouseMoves} mouse moves${r.warmMs ? ", after " + r.warmMs / 1000 + " s of warm-up dragging" : ""}); crop-to-screen median ${r.shownMedianMs} ms`);
+        `${k}: ready ${r.readyMs} ms; latency median ${r.latencyMedianMs} ms (min ${r.latencyMinMs}); ${r.perSecond} predictions/s while dragging (${r.predictions} in ${r.seconds} s, ${r.mouseMoves} mouse moves${r.warmMs ? ", after " + r.warmMs / 1000 + " s of warm-up dragging" : ""}); crop-to-screen median ${r.shownMedianMs} ms\n  CPU ms per mouse move: ${Object.entries(r.cpuMsPerMove).map(([k, v]) => k + " " + v).join(", ")}`);
     }
   } finally {
     server.stop();

@@ -4,13 +4,20 @@
 // of the page's main thread. Prints the busiest threads and the heaviest
 // functions; the trace goes to artifacts/drag-trace.json (load it in
 // chrome://tracing or Perfetto).
-// Env: POSPROBE_MODELS (first is used, default sq-zero), POSPROBE_DRAG_MS.
+// Before the drag it prints Chromium's CPU time per second with the page
+// idle (POSPROBE_IDLE_MS, default 3000), and after it the CPU time per mouse
+// move, by process and thread group (lib.js cpuSnapshot).
+// Env: POSPROBE_MODELS (first is used, default sq-zero), POSPROBE_DRAG_MS,
+// POSPROBE_TRACE=0 (CPU times only: no trace or profile, which cost CPU).
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const { serve, launch, state, waitFor, toPage, artifacts } = require("./lib");
+const { cpuSnapshot, cpuDelta, dragCircle, serve, launch, state, waitFor, toPage, artifacts } = require("./lib");
 
 const DRAG_MS = +(process.env.POSPROBE_DRAG_MS || 6000);
+const IDLE_MS = +(process.env.POSPROBE_IDLE_MS || 3000);
+const TRACE = process.env.POSPROBE_TRACE !== "0";
+const fmt = (cpu, n) => Object.entries(cpu).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${(v / n).toFixed(1)}`).join(", ");
 
 async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
@@ -23,6 +30,22 @@ async function main() {
     const s0 = await waitFor(page, s => s.ready && s.resultCrop, "ready", 180000);
     const c = s0.crop, cx = c.x + c.w / 2, cy = c.y + c.h / 2;
     const a = await toPage(page, s0, cx, cy), k = (await toPage(page, s0, cx + 1, cy)).x - a.x;
+    if (IDLE_MS > 0) {
+      const c0 = cpuSnapshot(browser.dir);
+      await page.waitForTimeout(IDLE_MS);
+      console.log(`idle CPU ms per s: ${fmt(cpuDelta(c0, cpuSnapshot(browser.dir)), IDLE_MS / 1000)}`);
+    }
+    if (!TRACE) {
+      await page.mouse.move(a.x, a.y);
+      await page.mouse.down();
+      const p0 = (await state(page)).predictions, start = Date.now(), c0 = cpuSnapshot(browser.dir);
+      const i = await dragCircle(page, a, k, 0, DRAG_MS, start);
+      const cpu = cpuDelta(c0, cpuSnapshot(browser.dir)), p1 = (await state(page)).predictions;
+      await page.mouse.up();
+      console.log(`${i} mouse moves, ${p1 - p0} predictions in ${((Date.now() - start) / 1000).toFixed(2)} s`);
+      console.log(`CPU ms per mouse move: ${fmt(cpu, i)}`);
+      return;
+    }
     const cdp = await ctx.newCDPSession(page);
     const events = [];
     cdp.on("Tracing.dataCollected", d => events.push(...d.value));
@@ -34,11 +57,7 @@ async function main() {
     await page.mouse.move(a.x, a.y);
     await page.mouse.down();
     const p0 = (await state(page)).predictions, start = Date.now();
-    let i = 0;
-    for (; Date.now() - start < DRAG_MS; i++) {
-      const ang = i * 0.12;
-      await page.mouse.move(a.x + k * 40 * Math.sin(ang), a.y + k * 40 * (1 - Math.cos(ang)));
-    }
+    const i = await dragCircle(page, a, k, 0, DRAG_MS, start);
     const secs = (Date.now() - start) / 1000, p1 = (await state(page)).predictions;
     await page.mouse.up();
     const { profile } = await cdp.send("Profiler.stop");

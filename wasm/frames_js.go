@@ -27,10 +27,18 @@ import (
 // only the events it does not handle ask for one here: asking on every
 // pointer move too presented each drag step twice (a full-canvas clear and
 // copy each, the most expensive draws of a drag frame in SwiftShader).
+//
+// Its loop still asks for an animation frame every vsync to see whether a
+// frame is due, and a pending animation frame keeps the browser producing
+// frames. The page (app.html) hands that loop a requestAnimationFrame that
+// waits for posprobeFrame, which scheduleFrame calls.
 func initFrames() {
 	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum) //nolint:staticcheck // see above
+	if f := js.Global().Get("posprobeFrame"); f.Type() == js.TypeFunction {
+		pageFrame = f
+	}
 	cb := js.FuncOf(func(js.Value, []js.Value) any {
-		ebiten.ScheduleFrame() //nolint:staticcheck
+		scheduleFrame()
 		return nil
 	})
 	opts := map[string]any{"capture": true, "passive": true}
@@ -52,6 +60,18 @@ func initFrames() {
 			}
 		}
 	}()
+}
+
+// pageFrame releases ebiten's loop for one animation frame (see initFrames);
+// undefined where the page does not hold it.
+var pageFrame js.Value
+
+// scheduleFrame has ebiten run a frame at the next animation frame.
+func scheduleFrame() {
+	ebiten.ScheduleFrame() //nolint:staticcheck
+	if pageFrame.Truthy() {
+		pageFrame.Invoke()
+	}
 }
 
 // overlayUp: the page's loading overlay covers the canvas (setProgress
@@ -110,7 +130,7 @@ func wake() {
 		}
 		return
 	}
-	ebiten.ScheduleFrame() //nolint:staticcheck
+	scheduleFrame()
 }
 
 // holdFrames keeps wake from asking for frames for d (0 ends a hold): while

@@ -67,11 +67,13 @@ type Game struct {
 	predictions int
 	drawn       drawKeys // of the frame on screen and of layer
 	layer       *ebiten.Image
-	outside     [2]int          // window size, part of fullKey
-	drawnCrop   image.Rectangle // screen area of the crop's drawing on screen now
-	channelsOn  bool            // the small maps show the top position channels (key C)
-	chImgs      []*ebiten.Image // the channels of the last result, painted
-	toggled     time.Time       // when channelsOn last changed
+	outside     [2]int           // window size, part of fullKey
+	drawnCrop   image.Rectangle  // screen area of the crop's drawing on screen now
+	channelsOn  bool             // the small maps show the top position channels (key C)
+	chImgs      []*ebiten.Image  // the channels of the last result, painted
+	toggled     time.Time        // when channelsOn last changed
+	panel       [2]*ebiten.Image // the photo panel drawn, shaded and bright (ensurePanel)
+	panelKey    panelKey
 }
 
 func newGame() *Game {

@@ -206,22 +206,23 @@ func (g *Game) drawRight(dst *ebiten.Image) {
 
 func (g *Game) drawPhoto(screen *ebiten.Image) {
 	v := g.view
-	// The photo shaded outside the crop: the pre-darkened copy, then the
-	// crop's part of the bright one (two opaque draws, no blending).
-	op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
-	op.GeoM.Scale(v.Scale, v.Scale)
-	op.GeoM.Translate(v.OffX, v.OffY)
-	screen.DrawImage(g.photoDim, op)
+	// The photo shaded outside the crop, then the crop's part of the
+	// bright photo: unscaled copies of the panel as drawn once (a linear
+	// filter on every pixel of a drag frame's area costs software WebGL
+	// several times a nearest copy).
+	g.ensurePanel()
+	p := g.lay.Photo
+	op := &ebiten.DrawImageOptions{}
+	op.GeoM.Translate(float64(p.Min.X), float64(p.Min.Y))
+	screen.DrawImage(g.panel[0], op)
 	c := g.drag.Crop
-	if r := c.Rect().Intersect(g.photoImg.Bounds()); !r.Empty() {
-		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
-		op.GeoM.Translate(float64(r.Min.X), float64(r.Min.Y))
-		op.GeoM.Scale(v.Scale, v.Scale)
-		op.GeoM.Translate(v.OffX, v.OffY)
-		screen.DrawImage(g.photoImg.SubImage(r).(*ebiten.Image), op)
-	}
 	x0, y0 := v.ToScreen(c.X, c.Y)
 	x1, y1 := v.ToScreen(c.X+c.Size, c.Y+c.Size)
+	if r := image.Rect(int(math.Round(x0)), int(math.Round(y0)), int(math.Round(x1)), int(math.Round(y1))).Intersect(p); !r.Empty() {
+		op := &ebiten.DrawImageOptions{}
+		op.GeoM.Translate(float64(r.Min.X), float64(r.Min.Y))
+		screen.DrawImage(g.panel[1].SubImage(r.Sub(p.Min)).(*ebiten.Image), op)
+	}
 	lw := float32(g.lay.PerCSS) * 2
 	vector.StrokeRect(screen, float32(x0), float32(y0), float32(x1-x0), float32(y1-y0), lw, colAccent, false)
 	h := float32(g.lay.HandleDrawn)
@@ -238,6 +239,35 @@ func (g *Game) drawPhoto(screen *ebiten.Image) {
 		sx, sy := v.ToScreen(c.X+ox*k, c.Y+oy*k)
 		marker(screen, float32(sx), float32(sy), float32(g.lay.PerCSS))
 	}
+}
+
+// ensurePanel draws the photo panel, shaded (panel[0]) and bright
+// (panel[1]), as drawPhoto shows it, once per photo and view.
+func (g *Game) ensurePanel() {
+	p := g.lay.Photo
+	key := panelKey{g.photoID, g.view}
+	if g.panel[0] != nil && g.panelKey == key && g.panel[0].Bounds().Size() == p.Size() {
+		return
+	}
+	for i, src := range []*ebiten.Image{g.photoDim, g.photoImg} {
+		if g.panel[i] == nil || g.panel[i].Bounds().Size() != p.Size() {
+			if g.panel[i] != nil {
+				g.panel[i].Deallocate()
+			}
+			g.panel[i] = ebiten.NewImage(p.Dx(), p.Dy())
+		}
+		g.panel[i].Clear()
+		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+		op.GeoM.Scale(g.view.Scale, g.view.Scale)
+		op.GeoM.Translate(g.view.OffX-float64(p.Min.X), g.view.OffY-float64(p.Min.Y))
+		g.panel[i].DrawImage(src, op)
+	}
+	g.panelKey = key
+}
+
+type panelKey struct {
+	photoID int
+	view    demo.View
 }
 
 // marker draws the predicted salient position: a ring with a cross, k
